@@ -1,0 +1,33 @@
+import { test, expect } from '@playwright/test';
+
+test('the home page renders on the server before any script runs', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const response = await page.goto('/');
+  expect(response?.status()).toBe(200);
+  await expect(page.getByRole('heading', { name: 'Connect GitHub to your projects' })).toBeVisible();
+  // Without the WASM bundle nothing becomes interactive.
+  await expect(page.getByTestId('hydration')).toHaveText('loading…');
+  await context.close();
+});
+
+test('the page hydrates and a server function answers from PostgreSQL', async ({ page }) => {
+  const wasm = page.waitForResponse((r) => r.url().endsWith('.wasm') && r.status() === 200);
+  await page.goto('/');
+  await wasm;
+  // Set by an effect, which only runs once the WASM bundle has hydrated the page.
+  await expect(page.getByTestId('hydration')).toHaveText('ready');
+
+  await page.getByRole('button', { name: 'Check database' }).click();
+  await expect(page.getByRole('status')).toHaveText(
+    /^PostgreSQL \d+(\.\d+)*.* answered in \d+ ms; [1-9]\d* migration\(s\) applied\.$/,
+  );
+});
+
+test('an unknown address answers 404 with a way home', async ({ page }) => {
+  const response = await page.goto('/no/such/page');
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  await page.getByRole('link', { name: 'Go to the home page' }).click();
+  await expect(page).toHaveURL(/\/$/);
+});

@@ -1,0 +1,136 @@
+# Shared by the scripts in this folder: paths, the toolchain environment, the database.
+# Source it; do not run it.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Project-local state (database cluster, simulated GitHub App); ignored by git.
+DATA_DIR="${FORGELINK_DATA_DIR:-$ROOT/.data}"
+# Tools shared by every checkout on this machine (npm-installed wasm-opt, the toolchain choice).
+TOOLS_DIR="${FORGELINK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/forgelink/tools}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+CARGO_LEPTOS_VERSION=0.3.11
+BINARYEN_VERSION=132.0.0
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@";
+  elif command -v sudo >/dev/null; then sudo "$@";
+  else die "needs root to run: $*"; fi
+}
+
+apt_install() {
+  command -v apt-get >/dev/null || die "please install these packages with your system's package manager: $*"
+  log "installing system packages: $*"
+  if [ ! -f "$TOOLS_DIR/.apt-updated" ] || [ -n "$(find "$TOOLS_DIR/.apt-updated" -mmin +1440)" ]; then
+    as_root apt-get update -qq
+    mkdir -p "$TOOLS_DIR" && touch "$TOOLS_DIR/.apt-updated"
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# The Rust toolchain: rustup's when it has the wasm32 target, else Debian's (see scripts/setup).
+use_toolchain() {
+  export PATH="$HOME/.cargo/bin:$TOOLS_DIR/bin:$PATH"
+  if [ "$(cat "$TOOLS_DIR/toolchain" 2>/dev/null)" = debian ]; then
+    export PATH="/usr/bin:$PATH"
+    # Debian's rustc ships no wasm32 standard library: build it from rust-web-src.
+    export RUSTC_BOOTSTRAP=1
+    export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16
+    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Clinker-flavor=wasm-ld
+  fi
+  # Queries are checked against the committed .sqlx/ data, so builds need no database.
+  export SQLX_OFFLINE="${SQLX_OFFLINE:-true}"
+  # cargo-leptos compiles this into leptos_config; plain cargo runs must match or they rebuild Leptos.
+  export LEPTOS_OUTPUT_NAME=forgelink
+}
+
+# --- PostgreSQL ------------------------------------------------------------------
+
+PG_PORT="${FORGELINK_PG_PORT:-54329}"
+PG_DB="${FORGELINK_PG_DB:-forgelink}"
+PG_STARTED_HERE=0
+
+pg_bin() {
+  local dir
+  for dir in "$(pg_config --bindir 2>/dev/null || true)" $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -n "$dir" ] && [ -x "$dir/initdb" ]; then echo "$dir"; return; fi
+  done
+  command -v initdb >/dev/null && dirname "$(command -v initdb)"
+}
+
+# Runs a PostgreSQL server program as an unprivileged user: the server refuses root.
+pg_as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_data_dir() {
+  local dir="$DATA_DIR/postgres"
+  if [ "$(id -u)" = 0 ]; then
+    mkdir -p "$dir" && chown postgres: "$dir" && chmod 700 "$dir"
+    # The postgres user must reach the folder; a checkout under /root is out of its reach.
+    if ! runuser -u postgres -- test -w "$dir"; then
+      dir="/var/tmp/forgelink-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)/postgres"
+      mkdir -p "$dir" && chown postgres: "$dir" "$(dirname "$dir")" && chmod 700 "$dir"
+    fi
+  fi
+  mkdir -p "$dir"
+  echo "$dir"
+}
+
+# Starts the project-local cluster unless DATABASE_URL is already set; exports DATABASE_URL.
+start_db() {
+  if [ -n "${DATABASE_URL:-}" ]; then return; fi
+  local bin data
+  bin="$(pg_bin)"; [ -n "$bin" ] || die "PostgreSQL server programs not found (scripts/setup installs them)"
+  if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then useradd --system --home-dir /var/lib/postgresql postgres; fi
+  data="$(pg_data_dir)"
+  if [ ! -s "$data/PG_VERSION" ]; then
+    log "creating a PostgreSQL cluster in $data (port $PG_PORT)"
+    pg_as_owner "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C >/dev/null
+    cat >>"$data/postgresql.conf" <<CONF
+# forgelink: loopback only, own port, no unix socket (a checkout path may be too long for one).
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = ''
+max_connections = 300
+CONF
+  fi
+  if ! pg_as_owner "$bin/pg_ctl" status -D "$data" >/dev/null 2>&1; then
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    pg_as_owner "$bin/pg_ctl" start -D "$data" -l "$data/server.log" -w -t 60 >/dev/null \
+      || { tail -20 "$data/server.log" >&2; die "PostgreSQL did not start (log: $data/server.log)"; }
+    PG_STARTED_HERE=1
+  fi
+  PG_DATA="$data"; PG_BIN="$bin"
+  if ! "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1; then
+    "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qc "CREATE DATABASE \"$PG_DB\"" >/dev/null
+  fi
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/$PG_DB"
+}
+
+# Stops the cluster if this script started it.
+stop_db() {
+  if [ "$PG_STARTED_HERE" = 1 ]; then
+    pg_as_owner "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast >/dev/null 2>&1 || true
+    PG_STARTED_HERE=0
+  fi
+}
+
+# Waits until URL answers 2xx, or fails after SECONDS.
+wait_for_http() {
+  local url="$1" seconds="${2:-60}" i
+  for ((i = 0; i < seconds * 5; i++)); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}

@@ -1,0 +1,4 @@
+//! Server functions and the types that cross the server boundary.
+//! Compiled for both sides: the browser gets typed stubs that call the server.
+
+pub mod system;

@@ -1,0 +1,17 @@
+//! forgelink: connect GitHub repositories to projects through a GitHub App.
+//!
+//! `app` (the UI) and `api` (server functions and the types that cross the wire)
+//! compile for both the server and the browser; `server` is server-only.
+
+pub mod api;
+pub mod app;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// The WASM entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,195 @@
+//! Typed configuration, read once from the environment (and an optional `.env`).
+//!
+//! Every variable is validated at start-up; an error names the variable and says
+//! what is wrong with it, so a newcomer never has to read a stack trace.
+
+use std::{fmt, net::SocketAddr, str::FromStr};
+
+use leptos::config::LeptosOptions;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{var} is invalid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+}
+
+/// A database URL; never printed whole because it may carry a password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let invalid = |reason: &str| ConfigError::Invalid {
+            var: "DATABASE_URL",
+            reason: reason.to_owned(),
+        };
+        let rest = raw
+            .strip_prefix("postgres://")
+            .or_else(|| raw.strip_prefix("postgresql://"))
+            .ok_or_else(|| invalid("expected postgres://user@host:port/database"))?;
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err(invalid("no host given"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DatabaseUrl(..)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub db_max_connections: u32,
+    /// Where the server listens and where the page's assets live.
+    pub leptos: LeptosOptions,
+}
+
+impl Config {
+    /// Reads `.env` when present, then the process environment (which wins).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is a mistake worth reporting.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(error) if error.not_found() => {}
+            Err(error) => {
+                return Err(ConfigError::Invalid {
+                    var: ".env",
+                    reason: error.to_string(),
+                })
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source, so tests need not touch
+    /// the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let database_url = lookup("DATABASE_URL")
+            .filter(|value| !value.trim().is_empty())
+            .ok_or(ConfigError::Missing("DATABASE_URL"))?;
+        let database_url = DatabaseUrl::parse(database_url.trim())?;
+
+        let db_max_connections = parse_or("FORGELINK_DB_MAX_CONNECTIONS", &lookup, 10u32)?;
+        if db_max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                var: "FORGELINK_DB_MAX_CONNECTIONS",
+                reason: "must be at least 1".into(),
+            });
+        }
+
+        let site_addr: SocketAddr = parse_or(
+            "LEPTOS_SITE_ADDR",
+            &lookup,
+            SocketAddr::from(([127, 0, 0, 1], 3000)),
+        )?;
+        let leptos = LeptosOptions::builder()
+            .output_name(lookup("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "forgelink".into()))
+            .site_root(lookup("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()))
+            .site_pkg_dir(lookup("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()))
+            .site_addr(site_addr)
+            .reload_port(parse_or("LEPTOS_RELOAD_PORT", &lookup, 3001u32)?)
+            .env(match lookup("LEPTOS_ENV").as_deref() {
+                None | Some("DEV") | Some("dev") | Some("development") => leptos::config::Env::DEV,
+                Some("PROD") | Some("prod") | Some("production") => leptos::config::Env::PROD,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        var: "LEPTOS_ENV",
+                        reason: format!("expected DEV or PROD, got {other:?}"),
+                    })
+                }
+            })
+            .build();
+
+        Ok(Self {
+            database_url,
+            db_max_connections,
+            leptos,
+        })
+    }
+}
+
+fn parse_or<T>(
+    var: &'static str,
+    lookup: &impl Fn(&str) -> Option<String>,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    match lookup(var) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|error: T::Err| ConfigError::Invalid {
+            var,
+            reason: format!("{raw:?}: {error}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn database_url_is_required() {
+        assert_eq!(config(&[]).unwrap_err(), ConfigError::Missing("DATABASE_URL"));
+        assert_eq!(
+            config(&[("DATABASE_URL", "  ")]).unwrap_err(),
+            ConfigError::Missing("DATABASE_URL")
+        );
+    }
+
+    #[test]
+    fn a_bad_variable_is_named() {
+        let error = config(&[("DATABASE_URL", "mysql://x/y")]).unwrap_err();
+        assert!(error.to_string().starts_with("DATABASE_URL is invalid"), "{error}");
+
+        let error = config(&[
+            ("DATABASE_URL", "postgres://localhost/forgelink"),
+            ("LEPTOS_SITE_ADDR", "localhost"),
+        ])
+        .unwrap_err();
+        assert!(error.to_string().starts_with("LEPTOS_SITE_ADDR is invalid"), "{error}");
+
+        let error = config(&[
+            ("DATABASE_URL", "postgres://localhost/forgelink"),
+            ("FORGELINK_DB_MAX_CONNECTIONS", "0"),
+        ])
+        .unwrap_err();
+        assert!(error.to_string().contains("FORGELINK_DB_MAX_CONNECTIONS"), "{error}");
+    }
+
+    #[test]
+    fn defaults_serve_on_port_3000() {
+        let config = config(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/forgelink")])
+            .expect("valid configuration");
+        assert_eq!(config.leptos.site_addr.port(), 3000);
+        assert_eq!(config.db_max_connections, 10);
+    }
+
+    #[test]
+    fn the_database_url_is_never_printed() {
+        let config = config(&[("DATABASE_URL", "postgres://u:hunter2@db/forgelink")])
+            .expect("valid configuration");
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,69 @@
+//! The PostgreSQL pool and the schema migrations.
+
+use std::time::Duration;
+
+use sqlx::{
+    migrate::{MigrateError, Migrator},
+    postgres::PgPoolOptions,
+    PgPool,
+};
+
+use super::config::Config;
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// A pool that connects on first use, so the server starts (and `/readyz`
+/// explains what is wrong) even while the database is down.
+pub fn connect_lazy(config: &Config) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(config.db_max_connections)
+        // Short, so a request fails with a clear reason rather than hanging.
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_lazy(config.database_url.expose())
+}
+
+/// Applies pending migrations. If the database cannot be reached yet, keeps
+/// trying in the background (readiness says so meanwhile); any other migration
+/// failure is returned, because serving on a half-migrated schema is worse than
+/// not starting.
+pub async fn migrate_at_startup(pool: &PgPool) -> Result<(), MigrateError> {
+    match MIGRATOR.run(pool).await {
+        Ok(()) => Ok(()),
+        Err(error) if is_unreachable(&error) => {
+            tracing::warn!(%error, "database unreachable; migrations will run once it answers");
+            let pool = pool.clone();
+            tokio::spawn(async move { retry_migrations(pool).await });
+            Ok(())
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn retry_migrations(pool: PgPool) {
+    let mut delay = Duration::from_millis(500);
+    loop {
+        tokio::time::sleep(delay).await;
+        match MIGRATOR.run(&pool).await {
+            Ok(()) => {
+                tracing::info!("database reachable; migrations applied");
+                return;
+            }
+            Err(error) if is_unreachable(&error) => {
+                tracing::debug!(%error, "database still unreachable");
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Err(error) => {
+                tracing::error!(%error, "migrations failed; the server stays not ready");
+                return;
+            }
+        }
+    }
+}
+
+fn is_unreachable(error: &MigrateError) -> bool {
+    matches!(
+        error,
+        MigrateError::Execute(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_))
+    )
+}

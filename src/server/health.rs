@@ -1,0 +1,105 @@
+//! Liveness (`/healthz`) and readiness (`/readyz`) for operators and load balancers.
+
+use std::{collections::HashSet, time::Instant};
+
+use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
+use serde_json::json;
+use sqlx::{migrate::Migrate, PgPool};
+
+use super::db::MIGRATOR;
+use crate::api::system::DatabaseStatus;
+
+/// The process is alive and serving; says nothing about its dependencies.
+pub async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers and every embedded migration is applied.
+pub async fn readyz(State(pool): State<PgPool>) -> impl IntoResponse {
+    match readiness(&pool).await {
+        Ok(applied) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": "ok", "migrations_applied": applied })),
+        ),
+        Err(not_ready) => {
+            tracing::warn!(reason = %not_ready, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "reason": not_ready.to_string() })),
+            )
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("database unreachable: {0}")]
+    Database(sqlx::Error),
+    #[error("migrations not readable: {0}")]
+    Migrations(sqlx::migrate::MigrateError),
+    #[error("migration {0} failed part-way; the schema needs an operator")]
+    DirtyMigration(i64),
+    #[error("{0} migration(s) not applied yet")]
+    Pending(usize),
+}
+
+/// Returns how many migrations are applied, or why the server is not ready.
+pub async fn readiness(pool: &PgPool) -> Result<usize, NotReady> {
+    let mut conn = pool.acquire().await.map_err(NotReady::Database)?;
+    match conn.dirty_version().await {
+        Ok(Some(version)) => return Err(NotReady::DirtyMigration(version)),
+        Ok(None) => {}
+        Err(error) if is_undefined_table(&error) => {}
+        Err(error) => return Err(NotReady::Migrations(error)),
+    }
+    let applied = match conn.list_applied_migrations().await {
+        Ok(applied) => applied,
+        Err(error) if is_undefined_table(&error) => Vec::new(), // nothing migrated yet
+        Err(error) => return Err(NotReady::Migrations(error)),
+    };
+    let applied: HashSet<i64> = applied
+        .into_iter()
+        .map(|migration| migration.version)
+        .collect();
+    let pending = MIGRATOR
+        .iter()
+        .filter(|migration| migration.migration_type.is_up_migration())
+        .filter(|migration| !applied.contains(&migration.version))
+        .count();
+    match pending {
+        0 => Ok(applied.len()),
+        n => Err(NotReady::Pending(n)),
+    }
+}
+
+fn is_undefined_table(error: &sqlx::migrate::MigrateError) -> bool {
+    const UNDEFINED_TABLE: &str = "42P01";
+    matches!(error, sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(db))
+        if db.code().as_deref() == Some(UNDEFINED_TABLE))
+}
+
+/// What the home page shows when asked to check the database.
+pub async fn database_status(pool: &PgPool) -> Result<DatabaseStatus, sqlx::Error> {
+    let started = Instant::now();
+    let row = sqlx::query!(
+        r#"SELECT current_setting('server_version') AS "version!",
+                  to_regclass('_sqlx_migrations') IS NOT NULL AS "migrated!""#
+    )
+    .fetch_one(pool)
+    .await?;
+    let round_trip_ms = started.elapsed().as_millis().try_into().unwrap_or(u64::MAX);
+    let migrations_applied = if row.migrated {
+        let mut conn = pool.acquire().await?;
+        conn.list_applied_migrations()
+            .await
+            .map(|applied| applied.len() as i64)
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    Ok(DatabaseStatus {
+        server_version: format!("PostgreSQL {}", row.version),
+        migrations_applied,
+        round_trip_ms,
+    })
+}

@@ -1,0 +1,8 @@
+//! Server-only code, one folder per domain, each owning its SQL.
+
+pub mod config;
+pub mod db;
+pub mod health;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
