@@ -3,6 +3,9 @@
 //! `app` (the UI) and `api` (server functions and the types that cross the wire)
 //! compile for both the server and the browser; `server` is server-only.
 
+// Large json! literals (GitHub payload shapes) need more macro recursion.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 #[cfg(feature = "ssr")]

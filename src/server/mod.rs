@@ -2,6 +2,8 @@
 
 pub mod config;
 pub mod db;
+pub mod github;
+pub mod github_sim;
 pub mod health;
 pub mod startup;
 pub mod state;

@@ -2,6 +2,8 @@
 //! and speaks HTTP to it, as a client would.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod github;
+
 use std::net::SocketAddr;
 
 use forgelink::server::{config::Config, startup::Application};
@@ -15,13 +17,38 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
-/// The configuration a test server runs with: a free port, production rendering.
+/// The `GITHUB_*` variables of the test App (its private key written to a file).
+pub fn github_env() -> Vec<(String, String)> {
+    static KEY_PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let key_path = KEY_PATH.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!("forgelink-test-app-{}.pem", std::process::id()));
+        std::fs::write(&path, &github::app_key().private_pem).expect("the key file is written");
+        path
+    });
+    [
+        ("GITHUB_API_URL", "http://127.0.0.1:9/api/v3".to_owned()),
+        ("GITHUB_WEB_URL", "http://127.0.0.1:9".to_owned()),
+        ("GITHUB_APP_ID", github::APP_ID.to_string()),
+        ("GITHUB_APP_SLUG", "forgelink-test".to_owned()),
+        ("GITHUB_CLIENT_ID", github::CLIENT_ID.to_owned()),
+        ("GITHUB_CLIENT_SECRET", github::CLIENT_SECRET.to_owned()),
+        ("GITHUB_WEBHOOK_SECRET", github::WEBHOOK_SECRET.to_owned()),
+        ("GITHUB_PRIVATE_KEY_PATH", key_path.display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// The configuration a test server runs with: a free port, production rendering,
+/// the test App (pointed at nothing until a test starts a simulator).
 pub fn test_config() -> Config {
+    let github = github_env();
     Config::from_lookup(|name| match name {
         "DATABASE_URL" => std::env::var("DATABASE_URL").ok(),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
         "LEPTOS_ENV" => Some("PROD".into()),
-        _ => None,
+        other => github.iter().find(|(k, _)| k == other).map(|(_, v)| v.clone()),
     })
     .expect("test configuration is valid (is DATABASE_URL set? scripts/test sets it)")
 }

@@ -1,0 +1,365 @@
+//! What people do on GitHub, and the webhooks each action makes GitHub send.
+//! The pages, the REST API and the control API all go through here.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use super::{
+    hooks::Outgoing,
+    payloads,
+    world::{AccountKind, Comment, Id, Installation, Issue, Selection, World},
+    Simulator,
+};
+
+/// Why an action was refused, in words for the page that shows it.
+pub type Refusal = String;
+
+impl Simulator {
+    fn sender(&self, world: &World, user_id: Id) -> Value {
+        world
+            .accounts
+            .get(&user_id)
+            .map_or(Value::Null, |a| payloads::account(self.urls(), a))
+    }
+
+    fn installation_payload(&self, world: &World, installation: &Installation) -> Value {
+        payloads::installation(self.urls(), world, &self.config().app, installation)
+    }
+
+    /// May this user install on (or manage the installation of) this account?
+    pub fn can_administer(&self, world: &World, user_id: Id, account_id: Id) -> bool {
+        match world.accounts.get(&account_id) {
+            Some(account) if account.kind == AccountKind::User => account.id == user_id,
+            Some(org) => org.admins.contains(&user_id),
+            None => false,
+        }
+    }
+
+    /// Installs the App on an account (all repositories when `repo_ids` is `None`)
+    /// and sends `installation.created`.
+    pub fn install(&self, account_id: Id, sender_id: Id, repo_ids: Option<BTreeSet<Id>>) -> Result<Id, Refusal> {
+        let mut world = self.world();
+        if !self.can_administer(&world, sender_id, account_id) {
+            return Err("Only an owner of this account can install the App.".into());
+        }
+        if world.installation_for_account(account_id).is_some() {
+            return Err("The App is already installed on this account.".into());
+        }
+        if let Some(ids) = &repo_ids {
+            if ids.iter().any(|id| world.repos.get(id).is_none_or(|r| r.owner_id != account_id)) {
+                return Err("A selected repository does not belong to this account.".into());
+            }
+        }
+        let now = Utc::now();
+        let id = world.next_id();
+        let installation = Installation {
+            id,
+            account_id,
+            selection: if repo_ids.is_some() { Selection::Selected } else { Selection::All },
+            repo_ids: repo_ids.unwrap_or_default(),
+            suspended_at: None,
+            suspended_by: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let repositories: Vec<Value> = world
+            .installation_repos(&installation)
+            .into_iter()
+            .map(|r| payloads::repository_short(&world, r))
+            .collect();
+        let payload = json!({
+            "action": "created",
+            "installation": self.installation_payload(&world, &installation),
+            "repositories": repositories,
+            "requester": null,
+            "sender": self.sender(&world, sender_id),
+        });
+        world.installations.insert(id, installation);
+        self.persist(&world);
+        drop(world);
+        self.send_webhook(Outgoing {
+            event: "installation".into(),
+            installation_id: Some(id),
+            repository_id: None,
+            payload,
+        });
+        Ok(id)
+    }
+
+    /// Changes which repositories an installation reaches; sends
+    /// `installation_repositories.added` and/or `.removed`.
+    pub fn change_repositories(
+        &self,
+        installation_id: Id,
+        sender_id: Id,
+        repo_ids: Option<BTreeSet<Id>>,
+    ) -> Result<(), Refusal> {
+        let mut world = self.world();
+        let installation = world
+            .installations
+            .get(&installation_id)
+            .cloned()
+            .ok_or("No such installation.")?;
+        if !self.can_administer(&world, sender_id, installation.account_id) {
+            return Err("Only an owner of this account can configure the App.".into());
+        }
+        let before: BTreeSet<Id> = world.installation_repos(&installation).iter().map(|r| r.id).collect();
+        let mut updated = installation.clone();
+        match repo_ids {
+            None => {
+                updated.selection = Selection::All;
+                updated.repo_ids.clear();
+            }
+            Some(ids) => {
+                if ids.iter().any(|id| world.repos.get(id).is_none_or(|r| r.owner_id != installation.account_id)) {
+                    return Err("A selected repository does not belong to this account.".into());
+                }
+                updated.selection = Selection::Selected;
+                updated.repo_ids = ids;
+            }
+        }
+        updated.updated_at = Utc::now();
+        let after: BTreeSet<Id> = world.installation_repos(&updated).iter().map(|r| r.id).collect();
+        let short = |ids: Vec<&Id>, world: &World| -> Vec<Value> {
+            ids.into_iter()
+                .filter_map(|id| world.repos.get(id))
+                .map(|r| payloads::repository_short(world, r))
+                .collect()
+        };
+        let added = short(after.difference(&before).collect(), &world);
+        let removed = short(before.difference(&after).collect(), &world);
+        world.installations.insert(installation_id, updated.clone());
+        let mut hooks = Vec::new();
+        for (action, list) in [("added", &added), ("removed", &removed)] {
+            if list.is_empty() {
+                continue;
+            }
+            hooks.push(Outgoing {
+                event: "installation_repositories".into(),
+                installation_id: Some(installation_id),
+                repository_id: None,
+                payload: json!({
+                    "action": action,
+                    "installation": self.installation_payload(&world, &updated),
+                    "repository_selection": updated.selection.as_str(),
+                    "repositories_added": if action == "added" { added.clone() } else { Vec::new() },
+                    "repositories_removed": if action == "removed" { removed.clone() } else { Vec::new() },
+                    "requester": null,
+                    "sender": self.sender(&world, sender_id),
+                }),
+            });
+        }
+        self.persist(&world);
+        drop(world);
+        hooks.into_iter().for_each(|hook| self.send_webhook(hook));
+        Ok(())
+    }
+
+    /// Suspends, unsuspends or deletes an installation; sends the matching
+    /// `installation` webhook.
+    pub fn change_installation(&self, installation_id: Id, sender_id: Id, action: InstallationAction) -> Result<(), Refusal> {
+        let mut world = self.world();
+        let mut installation = world
+            .installations
+            .get(&installation_id)
+            .cloned()
+            .ok_or("No such installation.")?;
+        if !self.can_administer(&world, sender_id, installation.account_id) {
+            return Err("Only an owner of this account can change the installation.".into());
+        }
+        let now = Utc::now();
+        match action {
+            InstallationAction::Suspend if installation.suspended_at.is_some() => return Err("Already suspended.".into()),
+            InstallationAction::Unsuspend if installation.suspended_at.is_none() => return Err("Not suspended.".into()),
+            InstallationAction::Suspend => {
+                installation.suspended_at = Some(now);
+                installation.suspended_by = Some(sender_id);
+                world.revoke_installation_tokens(installation_id);
+            }
+            InstallationAction::Unsuspend => {
+                installation.suspended_at = None;
+                installation.suspended_by = None;
+            }
+            InstallationAction::Delete => {
+                world.revoke_installation_tokens(installation_id);
+            }
+        }
+        installation.updated_at = now;
+        let repositories: Vec<Value> = world
+            .installation_repos(&installation)
+            .into_iter()
+            .map(|r| payloads::repository_short(&world, r))
+            .collect();
+        let payload = json!({
+            "action": action.as_str(),
+            "installation": self.installation_payload(&world, &installation),
+            "repositories": repositories,
+            "requester": null,
+            "sender": self.sender(&world, sender_id),
+        });
+        if action == InstallationAction::Delete {
+            world.installations.remove(&installation_id);
+        } else {
+            world.installations.insert(installation_id, installation);
+        }
+        self.persist(&world);
+        drop(world);
+        self.send_webhook(Outgoing {
+            event: "installation".into(),
+            installation_id: Some(installation_id),
+            repository_id: None,
+            payload,
+        });
+        Ok(())
+    }
+
+    /// Sends a repository event (`issues`, `issue_comment`) when an active
+    /// installation covers the repository, as GitHub does.
+    fn send_repo_event(&self, world: &World, repo_id: Id, event: &str, mut payload: Value) {
+        let Some(repo) = world.repos.get(&repo_id) else { return };
+        let Some(installation) = world.installation_for_repo(repo) else { return };
+        if installation.suspended_at.is_some() {
+            return;
+        }
+        if let Some(object) = payload.as_object_mut() {
+            object.insert("repository".into(), payloads::repository(self.urls(), world, repo));
+            object.insert("installation".into(), payloads::installation_ref(installation.id));
+        }
+        self.send_webhook(Outgoing {
+            event: event.into(),
+            installation_id: Some(installation.id),
+            repository_id: Some(repo_id),
+            payload,
+        });
+    }
+
+    pub fn open_issue(&self, repo_id: Id, user_id: Id, title: &str, body: Option<&str>) -> Result<Issue, Refusal> {
+        let title = title.trim();
+        if title.is_empty() {
+            return Err("An issue needs a title.".into());
+        }
+        let mut world = self.world();
+        let repo = world.repos.get_mut(&repo_id).ok_or("No such repository.")?;
+        if repo.archived {
+            return Err("This repository is archived: it is read-only.".into());
+        }
+        let number = repo.next_issue_number;
+        repo.next_issue_number += 1;
+        let now = Utc::now();
+        let issue = Issue {
+            id: 0,
+            repo_id,
+            number,
+            title: title.to_owned(),
+            body: body.map(str::to_owned).filter(|b| !b.trim().is_empty()),
+            open: true,
+            user_id,
+            created_at: now,
+            updated_at: now,
+            closed_at: None,
+            comments: Vec::new(),
+        };
+        let issue = Issue { id: world.next_id(), ..issue };
+        world.issues.insert(issue.id, issue.clone());
+        self.after_issue_change(&world, &issue, "opened", user_id);
+        Ok(issue)
+    }
+
+    pub fn set_issue_state(&self, repo_id: Id, number: u64, user_id: Id, open: bool) -> Result<Issue, Refusal> {
+        let mut world = self.world();
+        let issue = world.issue_by_number_mut(repo_id, number).ok_or("No such issue.")?;
+        if issue.open == open {
+            return Ok(issue.clone());
+        }
+        let now = Utc::now();
+        issue.open = open;
+        issue.updated_at = now;
+        issue.closed_at = if open { None } else { Some(now) };
+        let issue = issue.clone();
+        self.after_issue_change(&world, &issue, if open { "reopened" } else { "closed" }, user_id);
+        Ok(issue)
+    }
+
+    pub fn edit_issue(
+        &self,
+        repo_id: Id,
+        number: u64,
+        user_id: Id,
+        title: Option<&str>,
+        body: Option<&str>,
+    ) -> Result<Issue, Refusal> {
+        let mut world = self.world();
+        let issue = world.issue_by_number_mut(repo_id, number).ok_or("No such issue.")?;
+        if let Some(title) = title.map(str::trim).filter(|t| !t.is_empty()) {
+            issue.title = title.to_owned();
+        }
+        if let Some(body) = body {
+            issue.body = Some(body.to_owned());
+        }
+        issue.updated_at = Utc::now();
+        let issue = issue.clone();
+        self.after_issue_change(&world, &issue, "edited", user_id);
+        Ok(issue)
+    }
+
+    fn after_issue_change(&self, world: &World, issue: &Issue, action: &str, sender_id: Id) {
+        self.persist(world);
+        let Some(repo) = world.repos.get(&issue.repo_id) else { return };
+        let sender = self.sender(world, sender_id);
+        let payload = json!({
+            "action": action,
+            "issue": payloads::issue(self.urls(), world, repo, issue),
+            "sender": sender,
+        });
+        self.send_repo_event(world, issue.repo_id, "issues", payload);
+    }
+
+    pub fn add_comment(&self, repo_id: Id, number: u64, user_id: Id, body: &str) -> Result<(Issue, Comment), Refusal> {
+        if body.trim().is_empty() {
+            return Err("A comment needs some text.".into());
+        }
+        let mut world = self.world();
+        let now = Utc::now();
+        let comment = Comment {
+            id: world.next_id(),
+            user_id,
+            body: body.to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        let issue = world.issue_by_number_mut(repo_id, number).ok_or("No such issue.")?;
+        issue.comments.push(comment.clone());
+        issue.updated_at = now;
+        let issue = issue.clone();
+        self.persist(&world);
+        if let Some(repo) = world.repos.get(&repo_id) {
+            let payload = json!({
+                "action": "created",
+                "issue": payloads::issue(self.urls(), &world, repo, &issue),
+                "comment": payloads::comment(self.urls(), &world, repo, &issue, &comment),
+                "sender": self.sender(&world, user_id),
+            });
+            self.send_repo_event(&world, repo_id, "issue_comment", payload);
+        }
+        Ok((issue, comment))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstallationAction {
+    Suspend,
+    Unsuspend,
+    Delete,
+}
+
+impl InstallationAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Suspend => "suspend",
+            Self::Unsuspend => "unsuspend",
+            Self::Delete => "deleted",
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! A GitHub simulator that plays GitHub's part over real HTTP: the web pages a
+//! person clicks through (sign in, authorize, install, configure, issues), the
+//! REST API under `/api/v3` (the GitHub Enterprise Server convention), and signed
+//! webhook deliveries with a delivery log. `scripts/run` starts it when no real
+//! GitHub App is configured; the tests start it on a free port.
+
+mod actions;
+mod api;
+mod auth;
+pub mod config;
+mod faults;
+mod hooks;
+mod html;
+mod pages;
+pub mod payloads;
+pub mod world;
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use config::SimConfig;
+pub use hooks::signature_256;
+use faults::Faults;
+use payloads::Urls;
+use world::World;
+
+/// The simulator: shared state behind every handler.
+#[derive(Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SimConfig,
+    urls: Urls,
+    world: Mutex<World>,
+    faults: Mutex<Faults>,
+    rate_limits: Mutex<auth::RateLimits>,
+    http: reqwest::Client,
+}
+
+impl Simulator {
+    /// A simulator whose own origin is `origin` (e.g. `http://127.0.0.1:3100`).
+    pub fn new(config: SimConfig, origin: &str) -> std::io::Result<Self> {
+        let origin = origin.trim_end_matches('/').to_owned();
+        let mut world = match &config.state_file {
+            Some(path) => World::load(path)?,
+            None => None,
+        }
+        .unwrap_or_else(|| World::seeded(&config.app.slug));
+        if let Some(count) = config.large_org_repos {
+            let members: Vec<_> = world.users().map(|u| u.id).collect();
+            world.add_large_org("mega-corp", count, &members);
+        }
+        let http = reqwest::Client::builder()
+            // GitHub gives up on a webhook after 10 seconds.
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(std::io::Error::other)?;
+        let sim = Self {
+            inner: Arc::new(Inner {
+                urls: Urls {
+                    api: format!("{origin}/api/v3"),
+                    web: origin,
+                },
+                config,
+                world: Mutex::new(world),
+                faults: Mutex::new(Faults::default()),
+                rate_limits: Mutex::new(auth::RateLimits::default()),
+                http,
+            }),
+        };
+        sim.persist(&sim.world());
+        Ok(sim)
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.inner.config
+    }
+
+    pub fn urls(&self) -> &Urls {
+        &self.inner.urls
+    }
+
+    /// The world, locked. Never hold the guard across an `.await`.
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        // A panic while holding the lock leaves the data as it was: keep serving.
+        self.inner.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.inner.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Saves the snapshot, when one is configured; a failure is logged, not fatal.
+    fn persist(&self, world: &World) {
+        if let Some(path) = &self.inner.config.state_file {
+            if let Err(error) = world.save(path) {
+                tracing::warn!(%error, path = %path.display(), "cannot save the simulator's state");
+            }
+        }
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .nest("/api/v3", api::router(self.clone()))
+            .nest("/_sim", faults::router(self.clone()))
+            .merge(pages::router(self.clone()))
+    }
+}
+
+/// A simulator bound to a port and serving.
+pub struct RunningSimulator {
+    pub addr: SocketAddr,
+    pub sim: Simulator,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds `config.addr` (port 0 picks a free one) and builds the simulator for that origin.
+pub async fn bind(config: SimConfig) -> std::io::Result<(TcpListener, Simulator)> {
+    let listener = TcpListener::bind(config.addr).await?;
+    let origin = match &config.public_url {
+        Some(url) => url.clone(),
+        None => format!("http://{}", listener.local_addr()?),
+    };
+    let sim = Simulator::new(config, &origin)?;
+    Ok((listener, sim))
+}
+
+/// Binds and serves in a background task (tests, benchmarks).
+pub async fn spawn(config: SimConfig) -> std::io::Result<RunningSimulator> {
+    let (listener, sim) = bind(config).await?;
+    let addr = listener.local_addr()?;
+    let router = sim.router();
+    let task = tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(RunningSimulator { addr, sim, task })
+}
+
+/// `forgelink github-sim`: serves the simulator until SIGINT/SIGTERM.
+pub async fn run_from_env() -> Result<(), Box<dyn std::error::Error>> {
+    let (listener, sim) = bind(SimConfig::from_env()?).await?;
+    tracing::info!(origin = %sim.urls().web, "GitHub simulator listening");
+    axum::serve(listener, sim.router())
+        .with_graceful_shutdown(crate::server::startup::shutdown_signal())
+        .await?;
+    Ok(())
+}

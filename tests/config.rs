@@ -1,0 +1,62 @@
+//! Configuration: every variable validated at start, errors that name the variable,
+//! secrets never printed.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use std::collections::HashMap;
+
+use forgelink::server::config::{Config, ConfigError};
+use support::github_env;
+
+fn config(overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let mut vars: HashMap<String, String> = github_env().into_iter().collect();
+    vars.insert("DATABASE_URL".into(), "postgres://u:hunter2@db/forgelink".into());
+    for (k, v) in overrides {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    vars.retain(|_, v| !v.is_empty());
+    Config::from_lookup(|name| vars.get(name).cloned())
+}
+
+#[test]
+fn defaults_point_at_github_com_and_port_3000() {
+    let config = config(&[("GITHUB_API_URL", ""), ("GITHUB_WEB_URL", "")]).expect("valid configuration");
+    assert_eq!(config.leptos.site_addr.port(), 3000);
+    assert_eq!(config.db_max_connections, 10);
+    assert_eq!(config.github.api_url, "https://api.github.com");
+    assert_eq!(config.github.web_url, "https://github.com");
+}
+
+#[test]
+fn several_webhook_secrets_are_accepted_for_rotation() {
+    let config = config(&[("GITHUB_WEBHOOK_SECRET", "new-secret, old-secret")]).unwrap();
+    let secrets: Vec<_> = config.github.webhook_secrets.iter().map(|s| s.expose().to_owned()).collect();
+    assert_eq!(secrets, ["new-secret", "old-secret"]);
+}
+
+#[test]
+fn secrets_are_never_printed() {
+    let config = config(&[]).unwrap();
+    let printed = format!("{config:?}");
+    for secret in ["hunter2", support::github::CLIENT_SECRET, support::github::WEBHOOK_SECRET, "PRIVATE KEY"] {
+        assert!(!printed.contains(secret), "{secret} printed");
+    }
+}
+
+#[test]
+fn each_bad_github_variable_is_named() {
+    let cases = [
+        ("GITHUB_APP_ID", "", "GITHUB_APP_ID is not set"),
+        ("GITHUB_APP_ID", "forty-two", "GITHUB_APP_ID is invalid"),
+        ("GITHUB_CLIENT_SECRET", "", "GITHUB_CLIENT_SECRET is not set"),
+        ("GITHUB_WEBHOOK_SECRET", " , ", "GITHUB_WEBHOOK_SECRET is invalid"),
+        ("GITHUB_API_URL", "ftp://example.com", "GITHUB_API_URL is invalid"),
+        ("GITHUB_PRIVATE_KEY_PATH", "/no/such/key.pem", "GITHUB_PRIVATE_KEY_PATH is invalid"),
+        ("GITHUB_PRIVATE_KEY_PATH", "Cargo.toml", "GITHUB_PRIVATE_KEY_PATH is invalid"),
+    ];
+    for (var, value, expected) in cases {
+        let error = config(&[(var, value)]).unwrap_err().to_string();
+        assert!(error.starts_with(expected), "{var}={value:?}: {error}");
+    }
+}
