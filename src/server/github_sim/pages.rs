@@ -154,9 +154,10 @@ async fn dashboard(State(sim): State<Simulator>, headers: HeaderMap) -> Response
             String::new()
         };
         body.push_str(&format!(
-            r#"<li>{label} · {count} repositories{members}<div>{shown}{more}</div></li>"#,
+            r#"<li>{label} · {count} {noun}{members}<div>{shown}{more}</div></li>"#,
             label = account_label(web, account),
             count = repos.len(),
+            noun = if repos.len() == 1 { "repository" } else { "repositories" },
             shown = shown.join(", "),
         ));
     }
