@@ -135,6 +135,18 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Generates forgelink's own secrets once (.data/forgelink.env) unless the environment has them.
+use_local_secrets() {
+  if [ -n "${FORGELINK_ENCRYPTION_KEY:-}" ]; then return; fi
+  local env="$DATA_DIR/forgelink.env"
+  if [ ! -f "$env" ]; then
+    mkdir -p "$DATA_DIR"
+    (umask 077; printf 'export FORGELINK_ENCRYPTION_KEY=%s\n' "$(openssl rand -base64 32)" >"$env")
+  fi
+  # shellcheck source=/dev/null
+  source "$env"
+}
+
 # --- the GitHub simulator ----------------------------------------------------------
 
 GITHUB_SIM_PORT="${FORGELINK_GITHUB_SIM_PORT:-3100}"
@@ -186,4 +198,32 @@ start_sim() {
 
 stop_sim() {
   if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=""; fi
+}
+
+# --- the browser tests -------------------------------------------------------------
+
+SERVER_PID=""
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; fi
+}
+
+# Serves the release build and a simulator of its own on free ports, then runs
+# Playwright (arguments go to `playwright test`). Needs start_db, use_local_secrets
+# and use_github_app first.
+run_browser_tests() {
+  local port
+  port="$(free_port)"
+  GITHUB_SIM_PORT="$(free_port)"
+  export GITHUB_API_URL="http://127.0.0.1:$GITHUB_SIM_PORT/api/v3" GITHUB_WEB_URL="http://127.0.0.1:$GITHUB_SIM_PORT"
+  mkdir -p "$DATA_DIR"
+  GITHUB_SIM_STATE_FILE="" start_sim "http://127.0.0.1:$port"
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_ENV=PROD \
+    RUST_LOG="${RUST_LOG:-forgelink=info,tower_http=warn}" \
+    "$TARGET_DIR/release/forgelink" >"$DATA_DIR/e2e-server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_for_http "http://127.0.0.1:$port/readyz" 60 \
+    || { tail -30 "$DATA_DIR/e2e-server.log" >&2; die "the server did not become ready"; }
+  (cd "$ROOT/end2end" && FORGELINK_URL="http://127.0.0.1:$port" GITHUB_SIM_URL="$GITHUB_WEB_URL" \
+    FORGELINK_BIN="$TARGET_DIR/release/forgelink" \
+    CHROMIUM_PATH="$(command -v chromium || command -v chromium-browser)" timeout 900 npx playwright test "$@")
 }

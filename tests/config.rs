@@ -39,13 +39,14 @@ fn several_webhook_secrets_are_accepted_for_rotation() {
 fn secrets_are_never_printed() {
     let config = config(&[]).unwrap();
     let printed = format!("{config:?}");
-    for secret in ["hunter2", support::github::CLIENT_SECRET, support::github::WEBHOOK_SECRET, "PRIVATE KEY"] {
+    let key = github_env().into_iter().find(|(k, _)| k == "FORGELINK_ENCRYPTION_KEY").unwrap().1;
+    for secret in ["hunter2", support::github::CLIENT_SECRET, support::github::WEBHOOK_SECRET, "PRIVATE KEY", &key] {
         assert!(!printed.contains(secret), "{secret} printed");
     }
 }
 
 #[test]
-fn each_bad_github_variable_is_named() {
+fn each_bad_variable_is_named() {
     let cases = [
         ("GITHUB_APP_ID", "", "GITHUB_APP_ID is not set"),
         ("GITHUB_APP_ID", "forty-two", "GITHUB_APP_ID is invalid"),
@@ -54,6 +55,9 @@ fn each_bad_github_variable_is_named() {
         ("GITHUB_API_URL", "ftp://example.com", "GITHUB_API_URL is invalid"),
         ("GITHUB_PRIVATE_KEY_PATH", "/no/such/key.pem", "GITHUB_PRIVATE_KEY_PATH is invalid"),
         ("GITHUB_PRIVATE_KEY_PATH", "Cargo.toml", "GITHUB_PRIVATE_KEY_PATH is invalid"),
+        ("FORGELINK_ENCRYPTION_KEY", "", "FORGELINK_ENCRYPTION_KEY is not set"),
+        ("FORGELINK_ENCRYPTION_KEY", "c2hvcnQ=", "FORGELINK_ENCRYPTION_KEY is invalid"),
+        ("FORGELINK_PUBLIC_URL", "forgelink.example.com", "FORGELINK_PUBLIC_URL is invalid"),
     ];
     for (var, value, expected) in cases {
         let error = config(&[(var, value)]).unwrap_err().to_string();

@@ -90,6 +90,7 @@ async fn the_check_database_server_function_reports_postgres(pool: PgPool) {
     let response = app
         .client
         .post(app.url("/api/check_database"))
+        .header("origin", format!("http://{}", app.addr))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "application/json")
         .body("")

@@ -1,4 +1,7 @@
 //! Server functions and the types that cross the server boundary.
 //! Compiled for both sides: the browser gets typed stubs that call the server.
 
+pub mod auth;
+pub mod error;
+pub mod projects;
 pub mod system;

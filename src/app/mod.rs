@@ -1,12 +1,21 @@
 //! The UI, rendered on the server and hydrated in the browser.
 
+mod account;
+mod auth;
+mod github;
 mod home;
+mod projects;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Route, Router, Routes, A},
-    StaticSegment,
+    components::{ParentRoute, Route, Router, Routes, A},
+    path, SsrMode,
+};
+
+use crate::api::{
+    auth::{current_user, SignIn, SignOut, SignUp, User},
+    error::AppError,
 };
 
 /// The HTML document around the app; rendered on the server only.
@@ -29,29 +38,98 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The session's actions and the signed-in user, shared by every page. The user
+/// is fetched again whenever one of the actions has run.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub sign_in: ServerAction<SignIn>,
+    pub sign_up: ServerAction<SignUp>,
+    pub sign_out: ServerAction<SignOut>,
+    pub user: Resource<Result<Option<User>, AppError>>,
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let sign_in = ServerAction::<SignIn>::new();
+    let sign_up = ServerAction::<SignUp>::new();
+    let sign_out = ServerAction::<SignOut>::new();
+    let user = Resource::new(
+        move || (sign_in.version().get(), sign_up.version().get(), sign_out.version().get()),
+        |_| current_user(),
+    );
+    provide_context(Session { sign_in, sign_up, sign_out, user });
+    // Effects run only in the browser, once hydrated: tests wait for this mark.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/forgelink.css"/>
         <Title formatter=|page: String| if page.is_empty() { "forgelink".to_string() } else { format!("{page} · forgelink") }/>
         <Router>
-            <header class="site-header">
-                <A href="/" attr:class="brand">"forgelink"</A>
-            </header>
+            <SiteHeader/>
             <main class="page">
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=home::HomePage/>
+                    <Route path=path!("") view=home::HomePage/>
+                    <Route path=path!("/signup") view=auth::SignUpPage/>
+                    <Route path=path!("/signin") view=auth::SignInPage/>
+                    <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/auth/github/problem") view=github::ProblemPage/>
+                    <Route path=path!("/projects") view=projects::ProjectListPage/>
+                    <Route path=path!("/projects/new") view=projects::NewProjectPage/>
+                    <ParentRoute path=path!("/projects/:slug") view=projects::ProjectLayout ssr=SsrMode::Async>
+                        <Route path=path!("") view=projects::OverviewTab/>
+                        <Route path=path!("tasks") view=projects::TasksTab/>
+                        <Route path=path!("integrations") view=projects::IntegrationsTab/>
+                    </ParentRoute>
                 </Routes>
             </main>
         </Router>
     }
 }
 
-/// Shown for any path no route matches; the response status is 404.
 #[component]
-fn NotFound() -> impl IntoView {
+fn SiteHeader() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <header class="site-header">
+            <A href="/" attr:class="brand">"forgelink"</A>
+            <nav aria-label="Main" class="main-nav">
+                <A href="/projects">"Projects"</A>
+            </nav>
+            <div class="session">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match session.user.await {
+                            Ok(Some(user)) => view! {
+                                <A href="/account" attr:class="who">{user.display_name}</A>
+                                <ActionForm action=session.sign_out>
+                                    <button type="submit" class="button subtle">"Sign out"</button>
+                                </ActionForm>
+                            }.into_any(),
+                            _ => view! {
+                                <A href="/signin">"Sign in"</A>
+                                <A href="/signup" attr:class="button">"Sign up"</A>
+                            }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </div>
+        </header>
+    }
+}
+
+/// Shown for any path no route matches, and for pages one may not see; the
+/// response status is 404.
+#[component]
+pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
@@ -63,4 +141,21 @@ fn NotFound() -> impl IntoView {
             <p>"Nothing lives at this address. " <A href="/">"Go to the home page"</A> "."</p>
         </section>
     }
+}
+
+/// An error from a server function, said plainly, for forms and pages.
+#[component]
+pub fn ErrorNote(error: AppError) -> impl IntoView {
+    view! { <p class="note error" role="alert">{error.to_string()}</p> }
+}
+
+/// Percent-encodes a query-string value (both sides: no `url` crate in the bundle).
+pub fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -7,7 +7,7 @@ use std::{fmt, net::SocketAddr, str::FromStr};
 
 use leptos::config::LeptosOptions;
 
-use super::github::config::GitHubConfig;
+use super::{crypto::TokenCipher, github::config::GitHubConfig};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -15,6 +15,26 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{var} is invalid: {reason}")]
     Invalid { var: &'static str, reason: String },
+}
+
+/// A secret that never appears in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// A database URL; never printed whole because it may carry a password.
@@ -54,6 +74,11 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Where the server listens and where the page's assets live.
     pub leptos: LeptosOptions,
+    /// The origin people reach forgelink at (`FORGELINK_PUBLIC_URL`); when unset,
+    /// `http://` and the address the server listens on.
+    pub public_url: Option<String>,
+    /// Encrypts GitHub tokens at rest (`FORGELINK_ENCRYPTION_KEY`, 32 bytes base64).
+    pub cipher: TokenCipher,
     pub github: GitHubConfig,
 }
 
@@ -113,10 +138,33 @@ impl Config {
             })
             .build();
 
+        let public_url = match lookup("FORGELINK_PUBLIC_URL").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(raw) => {
+                let url = url::Url::parse(raw.trim()).map_err(|e| ConfigError::Invalid {
+                    var: "FORGELINK_PUBLIC_URL",
+                    reason: format!("{raw:?}: {e}"),
+                })?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    return Err(ConfigError::Invalid {
+                        var: "FORGELINK_PUBLIC_URL",
+                        reason: "must be an http(s) origin such as https://forgelink.example.com".into(),
+                    });
+                }
+                Some(url.origin().ascii_serialization())
+            }
+        };
+        let key = lookup("FORGELINK_ENCRYPTION_KEY")
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(ConfigError::Missing("FORGELINK_ENCRYPTION_KEY"))?;
+        let cipher = TokenCipher::from_base64("FORGELINK_ENCRYPTION_KEY", &Secret::new(key))?;
+
         Ok(Self {
             database_url,
             db_max_connections,
             leptos,
+            public_url,
+            cipher,
             github: GitHubConfig::from_lookup(&lookup)?,
         })
     }

@@ -1,10 +1,15 @@
 //! Server-only code, one folder per domain, each owning its SQL.
 
+pub mod accounts;
 pub mod config;
+pub mod context;
+pub mod crypto;
 pub mod db;
 pub mod github;
 pub mod github_sim;
 pub mod health;
+pub mod projects;
+pub mod security;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -7,7 +7,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use super::{config::Config, db, health, state::AppState, telemetry};
+use super::{accounts, config::Config, db, github::client::GitHubClient, health, security, state::AppState, telemetry};
 use crate::app::{shell, App};
 
 #[derive(Debug, thiserror::Error)]
@@ -39,13 +39,22 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+        let secure_cookies = public_url.starts_with("https://");
+        accounts::session::spawn_expired_cleanup(pool.clone());
         let state = AppState {
             leptos_options: config.leptos,
             pool,
+            github: GitHubClient::new(config.github),
+            cipher: config.cipher,
+            public_url,
         };
         Ok(Self {
             listener,
-            router: router(state),
+            router: router(state, secure_cookies),
         })
     }
 
@@ -57,20 +66,24 @@ impl Application {
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "forgelink listening");
-        axum::serve(self.listener, self.router.into_make_service())
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
     }
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(accounts::routes::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(accounts::session::layer(state.pool.clone(), secure_cookies))
+        .layer(axum::middleware::from_fn(security::same_origin_only));
     telemetry::layer(app).with_state(state)
 }
 

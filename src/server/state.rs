@@ -4,10 +4,23 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
+use super::{crypto::TokenCipher, github::client::GitHubClient};
+
 /// Handlers take the parts they need through `State<T>` (via `FromRef`);
 /// server functions get the whole state from Leptos' context.
 #[derive(Clone, Debug, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
+    pub github: GitHubClient,
+    pub cipher: TokenCipher,
+    /// The origin people reach forgelink at, e.g. `http://127.0.0.1:3000`.
+    pub public_url: String,
+}
+
+impl AppState {
+    /// Where GitHub sends people back after authorizing (must be the App's callback URL).
+    pub fn oauth_callback_url(&self) -> String {
+        format!("{}/auth/github/callback", self.public_url)
+    }
 }

@@ -149,11 +149,21 @@ impl SimHarness {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut SimConfig)) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve_on(listener, adjust).await
+    }
+
+    /// Serves on a listener bound earlier (so forgelink can be told its address first).
+    pub async fn serve_on(listener: tokio::net::TcpListener, adjust: impl FnOnce(&mut SimConfig)) -> Self {
         let receiver = Receiver::default();
         let receiver_addr = receiver.spawn().await;
         let mut config = sim_config(format!("http://{receiver_addr}/webhooks/github"), "http://127.0.0.1:3000");
         adjust(&mut config);
-        let sim = github_sim::spawn(config).await.expect("the simulator starts");
+        let addr = listener.local_addr().unwrap();
+        let simulator = github_sim::Simulator::new(config, &format!("http://{addr}")).expect("the simulator starts");
+        let router = simulator.router();
+        let task = tokio::spawn(async move { axum::serve(listener, router).await });
+        let sim = RunningSimulator { addr, sim: simulator, task };
         let web = format!("http://{}", sim.addr);
         Self {
             api: format!("{web}/api/v3"),

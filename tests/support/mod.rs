@@ -13,6 +13,8 @@ use tokio::sync::oneshot;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    /// A browser's cookie jar for this origin, kept by `get` and `post_form`.
+    pub cookies: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -34,6 +36,8 @@ pub fn github_env() -> Vec<(String, String)> {
         ("GITHUB_CLIENT_SECRET", github::CLIENT_SECRET.to_owned()),
         ("GITHUB_WEBHOOK_SECRET", github::WEBHOOK_SECRET.to_owned()),
         ("GITHUB_PRIVATE_KEY_PATH", key_path.display().to_string()),
+        // 32 bytes, base64: a fixed key for tests only.
+        ("FORGELINK_ENCRYPTION_KEY", "Zm9yZ2VsaW5rLXRlc3Qta2V5LTMyLWJ5dGVzLWxvbmc=".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -54,12 +58,19 @@ pub fn test_config() -> Config {
 }
 
 pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, |_| {}).await
+}
+
+/// As `spawn_app`, with the configuration adjusted first (e.g. pointed at a simulator).
+pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> TestApp {
     // Logs go through the test harness, so only a failing test shows them.
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter("forgelink=debug,tower_http=warn")
         .try_init();
-    let app = Application::build_with_pool(test_config(), pool)
+    let mut config = test_config();
+    adjust(&mut config);
+    let app = Application::build_with_pool(config, pool)
         .await
         .expect("the application builds");
     let addr = app.local_addr().expect("the listener has an address");
@@ -73,22 +84,76 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client"),
+        cookies: Default::default(),
         stop: Some(stop),
         server: Some(server),
     }
 }
 
 impl TestApp {
+    /// Another browser (an empty cookie jar) on the same server.
+    pub fn another_browser(&self) -> TestApp {
+        TestApp {
+            addr: self.addr,
+            client: self.client.clone(),
+            cookies: Default::default(),
+            stop: None,
+            server: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
+        let response = self
+            .client
             .get(self.url(path))
+            .header("cookie", self.cookie_header())
             .send()
             .await
-            .expect("the server answers")
+            .expect("the server answers");
+        self.keep_cookies(&response);
+        response
+    }
+
+    /// Posts a form as a page of this site would (with its `Origin`).
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("origin", format!("http://{}", self.addr))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .expect("the server answers");
+        self.keep_cookies(&response);
+        response
+    }
+
+    pub fn cookie_header(&self) -> String {
+        let jar = self.cookies.lock().unwrap();
+        jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    fn keep_cookies(&self, response: &reqwest::Response) {
+        let mut jar = self.cookies.lock().unwrap();
+        for value in response.headers().get_all("set-cookie") {
+            let Some((pair, _)) = value.to_str().unwrap_or_default().split_once(';').or(Some((value.to_str().unwrap_or_default(), ""))) else { continue };
+            if let Some((name, value)) = pair.split_once('=') {
+                if value.is_empty() {
+                    jar.remove(name);
+                } else {
+                    jar.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
     }
 
     /// Asks the server to stop and waits until it has.
@@ -101,4 +166,26 @@ impl TestApp {
             None => Ok(()),
         }
     }
+}
+
+/// forgelink and a GitHub simulator that know each other's addresses.
+pub struct Stack {
+    pub app: TestApp,
+    pub gh: github::SimHarness,
+}
+
+pub async fn spawn_stack(pool: PgPool) -> Stack {
+    let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim_addr = sim_listener.local_addr().unwrap();
+    let app = spawn_app_with(pool, |config| {
+        config.github.api_url = format!("http://{sim_addr}/api/v3");
+        config.github.web_url = format!("http://{sim_addr}");
+    })
+    .await;
+    let gh = github::SimHarness::serve_on(sim_listener, |config| {
+        config.callback_url = app.url("/auth/github/callback");
+        config.setup_url = app.url("/integrations/github/setup");
+    })
+    .await;
+    Stack { app, gh }
 }

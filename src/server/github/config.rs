@@ -1,29 +1,8 @@
 //! The GitHub App forgelink acts as, and where GitHub lives: github.com by
 //! default, the simulator when `scripts/run` finds no App configured.
 
-use std::fmt;
-
+pub use crate::server::config::Secret;
 use crate::server::config::ConfigError;
-
-/// A secret that never appears in logs or `Debug` output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(..)")
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct GitHubConfig {

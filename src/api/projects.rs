@@ -1,0 +1,67 @@
+//! Projects: create, list, show; and the owner-only integrations view.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{auth::GitHubIdentity, error::AppError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub owner_name: String,
+    /// Whether the signed-in person owns it (and so sees Integrations).
+    pub is_owner: bool,
+}
+
+/// What the integrations tab shows about GitHub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Integrations {
+    pub project: Project,
+    pub github: Option<GitHubIdentity>,
+}
+
+#[server(endpoint = "list_projects")]
+pub async fn list_projects() -> Result<Vec<Project>, AppError> {
+    use crate::server::{context, projects};
+    let state = context::state()?;
+    let viewer = context::current_user().await?.map(|u| u.id);
+    projects::list(&state.pool, viewer).await.map_err(context::internal)
+}
+
+#[server(endpoint = "create_project")]
+pub async fn create_project(name: String, slug: String, description: String) -> Result<(), AppError> {
+    use crate::server::{context, projects};
+    let state = context::state()?;
+    let user = context::require_user().await?;
+    let project = projects::create(&state.pool, user.id, &name, &slug, &description)
+        .await
+        .map_err(context::project_error)?;
+    leptos_axum::redirect(&format!("/projects/{}", project.slug));
+    Ok(())
+}
+
+#[server(endpoint = "get_project")]
+pub async fn get_project(slug: String) -> Result<Project, AppError> {
+    use crate::server::{context, projects};
+    let state = context::state()?;
+    let viewer = context::current_user().await?.map(|u| u.id);
+    let project = projects::by_slug(&state.pool, &slug, viewer).await.map_err(context::internal)?;
+    project.ok_or_else(|| context::fail(AppError::NotFound))
+}
+
+/// Owner only: anyone else gets the same 404 as for a missing project.
+#[server(endpoint = "get_integrations")]
+pub async fn get_integrations(slug: String) -> Result<Integrations, AppError> {
+    use crate::server::{context, projects};
+    let state = context::state()?;
+    let user = context::current_user().await?;
+    let viewer = user.as_ref().map(|u| u.id);
+    let project = projects::by_slug(&state.pool, &slug, viewer).await.map_err(context::internal)?;
+    match (project, user) {
+        (Some(project), Some(user)) if project.is_owner => Ok(Integrations { project, github: user.github }),
+        _ => Err(context::fail(AppError::NotFound)),
+    }
+}

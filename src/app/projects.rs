@@ -1,0 +1,180 @@
+//! Projects: the list, the new-project form, and a project's pages (overview,
+//! tasks and, for its owner only, integrations).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::{Outlet, A},
+    hooks::use_params_map,
+};
+
+use super::{github::GitHubConnection, use_session, ErrorNote, NotFound};
+use crate::api::{
+    error::AppError,
+    projects::{get_integrations, get_project, list_projects, CreateProject, Project},
+};
+
+#[component]
+pub fn ProjectListPage() -> impl IntoView {
+    let projects = Resource::new(|| (), |_| list_projects());
+    view! {
+        <Title text="Projects"/>
+        <div class="page-heading">
+            <h1>"Projects"</h1>
+            <A href="/projects/new" attr:class="button">"New project"</A>
+        </div>
+        <Suspense fallback=|| view! { <p>"Loading projects…"</p> }>
+            {move || Suspend::new(async move {
+                match projects.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="empty">"No projects yet. Create the first one."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="project-list">
+                            {list.into_iter().map(|p| view! {
+                                <li class="card">
+                                    <A href=format!("/projects/{}", p.slug)>{p.name}</A>
+                                    {p.is_owner.then(|| view! { <span class="badge">"Yours"</span> })}
+                                    <p class="muted">{p.description}</p>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn NewProjectPage() -> impl IntoView {
+    let create = ServerAction::<CreateProject>::new();
+    let session = use_session();
+    view! {
+        <Title text="New project"/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.user.await {
+                    Ok(Some(_)) => view! {
+                        <section class="card narrow">
+                            <h1>"New project"</h1>
+                            <ActionForm action=create>
+                                <label class="field">"Name" <input type="text" name="name" required maxlength="100"/></label>
+                                <label class="field">
+                                    "Address"
+                                    <span class="input-prefix">"/projects/" <input type="text" name="slug" pattern="[a-z0-9]+(-[a-z0-9]+)*" maxlength="60" placeholder="from the name"/></span>
+                                    <span class="hint">"Lower-case letters, digits and hyphens. Leave empty to derive it from the name."</span>
+                                </label>
+                                <label class="field">"Description" <textarea name="description" rows="3" maxlength="2000"></textarea></label>
+                                <button type="submit" class="button" disabled=move || create.pending().get()>"Create project"</button>
+                            </ActionForm>
+                            {move || create.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error/> })}
+                        </section>
+                    }.into_any(),
+                    _ => view! {
+                        <section class="card narrow">
+                            <h1>"Sign in to create a project"</h1>
+                            <A href="/signin?next=/projects/new" attr:class="button">"Sign in"</A>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn slug_param() -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get("slug").unwrap_or_default())
+}
+
+/// The project's name and its tabs; the tab's page renders below.
+#[component]
+pub fn ProjectLayout() -> impl IntoView {
+    let slug = slug_param();
+    let project = Resource::new(move || slug.get(), get_project);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading project…"</p> }>
+            {move || Suspend::new(async move {
+                match project.await {
+                    Ok(project) => view! { <ProjectFrame project/> }.into_any(),
+                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProjectFrame(project: Project) -> impl IntoView {
+    let base = format!("/projects/{}", project.slug);
+    view! {
+        <Title text=project.name.clone()/>
+        <div class="project-heading">
+            <h1>{project.name.clone()}</h1>
+            <p class="muted">"Owned by " {project.owner_name.clone()}</p>
+        </div>
+        <nav class="tabs" aria-label="Project">
+            <A href=base.clone() exact=true>"Overview"</A>
+            <A href=format!("{base}/tasks")>"Tasks"</A>
+            {project.is_owner.then(|| view! { <A href=format!("{base}/integrations")>"Integrations"</A> })}
+        </nav>
+        <Outlet/>
+    }
+}
+
+#[component]
+pub fn OverviewTab() -> impl IntoView {
+    let slug = slug_param();
+    let project = Resource::new(move || slug.get(), get_project);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                project.await.ok().map(|p| view! {
+                    <section class="card">
+                        <h2>"About"</h2>
+                        <p>{if p.description.is_empty() { "No description yet.".to_owned() } else { p.description }}</p>
+                    </section>
+                })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn TasksTab() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Tasks"</h2>
+            <p class="muted">"Issues and pull requests of the repositories this project follows will appear here."</p>
+        </section>
+    }
+}
+
+/// Owner only: everyone else gets the 404 a missing project gets.
+#[component]
+pub fn IntegrationsTab() -> impl IntoView {
+    let slug = slug_param();
+    let integrations = Resource::new(move || slug.get(), get_integrations);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading integrations…"</p> }>
+            {move || Suspend::new(async move {
+                match integrations.await {
+                    Ok(view) => {
+                        let return_to = format!("/projects/{}/integrations", view.project.slug);
+                        view! {
+                            <section class="card" aria-labelledby="github-heading">
+                                <h2 id="github-heading">"GitHub"</h2>
+                                <GitHubConnection github=view.github return_to/>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,152 @@
+//! The browser's round trip through GitHub to connect an account:
+//! `/auth/github/connect` → GitHub's authorize page → `/auth/github/callback`.
+//! Every failure lands on `/auth/github/problem`, which says what happened and
+//! what to do next; nothing half-written stays behind.
+
+use axum::{
+    extract::{Query, State},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+    Form, Router,
+};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use tower_sessions::Session;
+
+use super::{github_link, session};
+use crate::server::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/github/connect", get(connect))
+        .route("/auth/github/callback", get(callback))
+        .route("/auth/github/disconnect", post(disconnect))
+}
+
+const PENDING: &str = "github_oauth";
+
+/// What the session remembers between leaving for GitHub and coming back.
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    state: String,
+    return_to: String,
+}
+
+/// Only paths on this site: a crafted link must not send people elsewhere.
+fn local_path(candidate: Option<&str>) -> String {
+    crate::server::context::local_path(candidate, "/account")
+}
+
+fn redirect_with(path: &str, params: &[(&str, &str)]) -> Response {
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+    Redirect::to(&format!("{path}?{query}")).into_response()
+}
+
+fn problem(reason: &str, return_to: &str) -> Response {
+    redirect_with("/auth/github/problem", &[("reason", reason), ("return_to", return_to)])
+}
+
+fn sign_in_first(return_to: &str) -> Response {
+    redirect_with("/signin", &[("next", return_to)])
+}
+
+#[derive(Deserialize)]
+struct ConnectQuery {
+    return_to: Option<String>,
+}
+
+async fn connect(State(state): State<AppState>, session: Session, Query(query): Query<ConnectQuery>) -> Response {
+    let return_to = local_path(query.return_to.as_deref());
+    match session::user_id(&session).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", &return_to).finish();
+            return sign_in_first(&format!("/auth/github/connect?{query}"));
+        }
+        Err(error) => {
+            tracing::error!(%error, "session store failed");
+            return problem("unavailable", &return_to);
+        }
+    }
+    let oauth_state = hex::encode(rand::rng().random::<[u8; 32]>());
+    let pending = Pending { state: oauth_state.clone(), return_to: return_to.clone() };
+    if let Err(error) = session.insert(PENDING, pending).await {
+        tracing::error!(%error, "session store failed");
+        return problem("unavailable", &return_to);
+    }
+    Redirect::to(&state.github.authorize_url(&state.oauth_callback_url(), &oauth_state)).into_response()
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+async fn callback(State(state): State<AppState>, session: Session, Query(query): Query<CallbackQuery>) -> Response {
+    let user_id = match session::user_id(&session).await {
+        Ok(Some(id)) => id,
+        Ok(None) => return sign_in_first("/account"),
+        Err(error) => {
+            tracing::error!(%error, "session store failed");
+            return problem("unavailable", "/account");
+        }
+    };
+    // Single use: taken out of the session whatever happens next.
+    let pending: Option<Pending> = session.remove(PENDING).await.unwrap_or(None);
+    let Some(pending) = pending else {
+        return problem("state", "/account");
+    };
+    let state_matches = query
+        .state
+        .as_deref()
+        .is_some_and(|given| bool::from(given.as_bytes().ct_eq(pending.state.as_bytes())));
+    if !state_matches {
+        tracing::warn!(user_id, "OAuth callback with a state that does not match the session");
+        return problem("state", &pending.return_to);
+    }
+    if let Some(error) = query.error.as_deref() {
+        let reason = if error == "access_denied" { "cancelled" } else { "refused" };
+        return problem(reason, &pending.return_to);
+    }
+    let Some(code) = query.code.as_deref().filter(|c| !c.is_empty()) else {
+        return problem("refused", &pending.return_to);
+    };
+    match github_link::complete_link(&state.pool, &state.github, &state.cipher, user_id, code, &state.oauth_callback_url()).await {
+        Ok(login) => {
+            tracing::info!(user_id, github_login = %login, "GitHub account connected");
+            Redirect::to(&pending.return_to).into_response()
+        }
+        Err(error) => {
+            tracing::warn!(user_id, %error, "connecting GitHub failed");
+            let reason = match error {
+                github_link::LinkError::AlreadyLinked => "already_linked",
+                github_link::LinkError::GitHubDown(_) => "github_down",
+                github_link::LinkError::GitHubRefused(_) => "refused",
+                _ => "unavailable",
+            };
+            problem(reason, &pending.return_to)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct DisconnectForm {
+    return_to: Option<String>,
+}
+
+async fn disconnect(State(state): State<AppState>, session: Session, Form(form): Form<DisconnectForm>) -> Response {
+    let return_to = local_path(form.return_to.as_deref());
+    match session::user_id(&session).await {
+        Ok(Some(user_id)) => match github_link::disconnect(&state.pool, user_id).await {
+            Ok(()) => Redirect::to(&return_to).into_response(),
+            Err(error) => {
+                tracing::error!(%error, "disconnecting GitHub failed");
+                problem("unavailable", &return_to)
+            }
+        },
+        _ => sign_in_first(&return_to),
+    }
+}

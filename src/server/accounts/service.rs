@@ -1,0 +1,119 @@
+//! Signing up and signing in, with the rules a user can rely on.
+
+use sqlx::PgPool;
+
+use super::{passwords, queries};
+pub use crate::api::auth::{GitHubIdentity, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("An account with this email already exists. Sign in instead?")]
+    EmailTaken,
+    /// The same words whether the email is unknown or the password wrong.
+    #[error("That email and password do not match an account.")]
+    WrongCredentials,
+    #[error("Too many failed attempts. Wait {minutes} minutes, then try again.")]
+    Throttled { minutes: i32 },
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// How far back failed sign-ins count, and how many are allowed in that window.
+const FAILURE_WINDOW_MINUTES: i32 = 15;
+const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// Lower-cases and trims; refuses what cannot be an email address.
+pub fn normalize_email(raw: &str) -> Result<String, AccountError> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'));
+    if valid {
+        Ok(email)
+    } else {
+        Err(AccountError::Invalid("Enter an email address such as ada@example.com.".into()))
+    }
+}
+
+pub fn from_row(row: queries::UserRow) -> User {
+    User {
+        id: row.id,
+        email: row.email,
+        display_name: row.display_name,
+        is_admin: row.is_admin,
+        github: match (row.github_id, row.github_login) {
+            (Some(id), Some(login)) => Some(GitHubIdentity {
+                id,
+                login,
+                avatar_url: row.github_avatar_url.unwrap_or_default(),
+                reconnect_needed: row.github_reconnect_needed,
+            }),
+            _ => None,
+        },
+    }
+}
+
+pub async fn sign_up(pool: &PgPool, email: &str, display_name: &str, password: &str) -> Result<User, AccountError> {
+    let email = normalize_email(email)?;
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 100 {
+        return Err(AccountError::Invalid("Enter your name (up to 100 characters).".into()));
+    }
+    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > 1024 {
+        return Err(AccountError::Invalid(format!(
+            "Choose a password of at least {MIN_PASSWORD_LEN} characters."
+        )));
+    }
+    // Hashing is deliberately slow: keep it off the async workers.
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
+        .await
+        .map_err(|e| AccountError::Invalid(format!("hashing failed: {e}")))?;
+    match queries::insert_user(pool, &email, display_name, &hash).await {
+        Ok(row) => Ok(from_row(row)),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(AccountError::EmailTaken),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Checks the password, after the throttle: too many recent failures for this
+/// account or from this address refuse without looking at the password.
+pub async fn sign_in(pool: &PgPool, email: &str, password: &str, client_ip: &str) -> Result<User, AccountError> {
+    let Ok(email) = normalize_email(email) else {
+        return Err(AccountError::WrongCredentials);
+    };
+    let (by_email, by_ip) = queries::recent_sign_in_failures(pool, &email, client_ip, FAILURE_WINDOW_MINUTES).await?;
+    if by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_ADDRESS {
+        return Err(AccountError::Throttled { minutes: FAILURE_WINDOW_MINUTES });
+    }
+    let row = queries::user_by_email(pool, &email).await?;
+    let password = password.to_owned();
+    let stored = row.as_ref().map(|r| r.password_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => passwords::verify(&password, &hash),
+        None => {
+            passwords::verify_nothing(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+    match row {
+        Some(row) if matches => {
+            queries::clear_sign_in_failures(pool, &email).await?;
+            Ok(from_row(row))
+        }
+        _ => {
+            queries::record_sign_in_failure(pool, &email, client_ip).await?;
+            Err(AccountError::WrongCredentials)
+        }
+    }
+}
+
+pub async fn user_by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> {
+    Ok(queries::user_by_id(pool, id).await?.map(from_row))
+}

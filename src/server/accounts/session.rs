@@ -1,0 +1,60 @@
+//! Sessions: rows in PostgreSQL (tower-sessions' store), so they survive a
+//! restart and work across instances. The cookie is HttpOnly, SameSite=Lax (so
+//! GitHub's redirects back keep it), Secure over https, and expires after a week
+//! without use.
+
+use std::time::Duration as StdDuration;
+
+use sqlx::PgPool;
+use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+pub const COOKIE_NAME: &str = "forgelink_session";
+const USER_ID: &str = "user_id";
+const IDLE_DAYS: i64 = 7;
+
+pub fn layer(pool: PgPool, secure: bool) -> SessionManagerLayer<PostgresStore> {
+    SessionManagerLayer::new(PostgresStore::new(pool))
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(IDLE_DAYS)))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the session store failed: {0}")]
+pub struct SessionError(#[from] tower_sessions::session::Error);
+
+/// Starts a signed-in session under a new id, so an id set before sign-in
+/// (session fixation) is worthless.
+pub async fn begin(session: &Session, user_id: i64) -> Result<(), SessionError> {
+    session.cycle_id().await?;
+    session.insert(USER_ID, user_id).await?;
+    Ok(())
+}
+
+pub async fn end(session: &Session) -> Result<(), SessionError> {
+    session.flush().await?;
+    Ok(())
+}
+
+pub async fn user_id(session: &Session) -> Result<Option<i64>, SessionError> {
+    Ok(session.get::<i64>(USER_ID).await?)
+}
+
+/// Deletes expired sessions every hour, on every instance (the DELETE is idempotent).
+pub fn spawn_expired_cleanup(pool: PgPool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(StdDuration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(error) = sqlx::query!("DELETE FROM tower_sessions.session WHERE expiry_date < now()")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(%error, "cannot delete expired sessions");
+            }
+        }
+    });
+}

@@ -1,0 +1,94 @@
+//! What server functions reach through Leptos' context and the request:
+//! the application state, the session, the signed-in user; and the mapping of
+//! domain errors to the `AppError` the UI shows (with the right HTTP status).
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use leptos::prelude::*;
+use tower_sessions::Session;
+
+use super::{accounts, projects, state::AppState};
+use crate::api::{auth::User, error::AppError};
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::Internal
+    })
+}
+
+/// Sets the response status for the error, then returns it.
+pub fn fail(error: AppError) -> AppError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = axum::http::StatusCode::from_u16(error.status()) {
+            response.set_status(status);
+        }
+    }
+    error
+}
+
+pub fn internal(error: impl std::fmt::Display) -> AppError {
+    tracing::error!(%error, "server function failed");
+    fail(AppError::Internal)
+}
+
+async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(internal)
+}
+
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    let state = state()?;
+    let Some(id) = accounts::session::user_id(&session().await?).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    accounts::service::user_by_id(&state.pool, id).await.map_err(internal)
+}
+
+pub async fn require_user() -> Result<User, AppError> {
+    current_user().await?.ok_or_else(|| fail(AppError::Unauthorized))
+}
+
+pub async fn begin_session(user_id: i64) -> Result<(), AppError> {
+    accounts::session::begin(&session().await?, user_id).await.map_err(internal)
+}
+
+pub async fn end_session() -> Result<(), AppError> {
+    accounts::session::end(&session().await?).await.map_err(internal)
+}
+
+/// The peer address, for throttling sign-in attempts per address.
+pub async fn client_ip() -> String {
+    leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// A path on this site, or `fallback`.
+pub fn local_path(candidate: Option<&str>, fallback: &str) -> String {
+    match candidate {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        _ => fallback.to_owned(),
+    }
+}
+
+pub fn account_error(error: accounts::AccountError) -> AppError {
+    use accounts::AccountError as E;
+    match error {
+        E::Invalid(message) => fail(AppError::Invalid(message)),
+        E::EmailTaken => fail(AppError::Conflict(error.to_string())),
+        E::WrongCredentials => fail(AppError::Invalid(error.to_string())),
+        E::Throttled { .. } => fail(AppError::TooManyAttempts(error.to_string())),
+        E::Database(_) => internal(error),
+    }
+}
+
+pub fn project_error(error: projects::ProjectError) -> AppError {
+    use projects::ProjectError as E;
+    match error {
+        E::Invalid(message) => fail(AppError::Invalid(message)),
+        E::SlugTaken(_) => fail(AppError::Conflict(error.to_string())),
+        E::Database(_) => internal(error),
+    }
+}

@@ -1,0 +1,152 @@
+//! The one HTTP client for GitHub: its web origin (OAuth) and its REST API,
+//! each a base URL, so the simulator stands in for github.com unchanged.
+
+use std::time::Duration;
+
+use serde::{de::DeserializeOwned, Deserialize};
+
+use super::config::GitHubConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitHubError {
+    #[error("GitHub did not answer: {0}")]
+    Unreachable(#[source] reqwest::Error),
+    #[error("GitHub answered {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("GitHub refused the OAuth request: {error} ({description})")]
+    OAuth { error: String, description: String },
+    #[error("GitHub's answer was not understood: {0}")]
+    Decode(String),
+}
+
+impl GitHubError {
+    /// A failure worth retrying later: GitHub unreachable or having trouble.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable(_) => true,
+            Self::Status { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+}
+
+/// User access and refresh tokens, as the OAuth token endpoint returns them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserTokens {
+    pub access_token: String,
+    /// Seconds; absent when the App does not expire user tokens.
+    pub expires_in: Option<i64>,
+    pub refresh_token: Option<String>,
+    pub refresh_token_expires_in: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GitHubUser {
+    pub id: i64,
+    pub login: String,
+    pub avatar_url: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct GitHubClient {
+    http: reqwest::Client,
+    config: GitHubConfig,
+}
+
+const USER_AGENT: &str = concat!("forgelink/", env!("CARGO_PKG_VERSION"));
+
+impl GitHubClient {
+    pub fn new(config: GitHubConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("a TLS-capable HTTP client builds");
+        Self { http, config }
+    }
+
+    pub fn config(&self) -> &GitHubConfig {
+        &self.config
+    }
+
+    /// Where to send a browser to authorize the App for its user.
+    pub fn authorize_url(&self, redirect_uri: &str, state: &str) -> String {
+        let mut url = url::Url::parse(&format!("{}/login/oauth/authorize", self.config.web_url))
+            .expect("GITHUB_WEB_URL was validated at start-up");
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.config.client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", state);
+        url.into()
+    }
+
+    pub async fn exchange_code(&self, code: &str, redirect_uri: &str) -> Result<UserTokens, GitHubError> {
+        self.token_request(&[("code", code), ("redirect_uri", redirect_uri)]).await
+    }
+
+    /// Refresh tokens are single-use: store the new pair before using it.
+    pub async fn refresh_user_token(&self, refresh_token: &str) -> Result<UserTokens, GitHubError> {
+        self.token_request(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await
+    }
+
+    async fn token_request(&self, params: &[(&str, &str)]) -> Result<UserTokens, GitHubError> {
+        let mut form = vec![
+            ("client_id", self.config.client_id.as_str()),
+            ("client_secret", self.config.client_secret.expose()),
+        ];
+        form.extend_from_slice(params);
+        let response = self
+            .http
+            .post(format!("{}/login/oauth/access_token", self.config.web_url))
+            .header("accept", "application/json")
+            .form(&form)
+            .send()
+            .await
+            .map_err(GitHubError::Unreachable)?;
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| GitHubError::Decode(e.to_string()))?;
+        // GitHub answers OAuth errors with 200 and an `error` field.
+        if let Some(error) = body.get("error").and_then(|e| e.as_str()) {
+            return Err(GitHubError::OAuth {
+                error: error.to_owned(),
+                description: body["error_description"].as_str().unwrap_or_default().to_owned(),
+            });
+        }
+        if status >= 400 {
+            return Err(GitHubError::Status { status, message: body.to_string() });
+        }
+        serde_json::from_value(body).map_err(|e| GitHubError::Decode(e.to_string()))
+    }
+
+    /// `GET /user` with a user access token.
+    pub async fn current_user(&self, user_token: &str) -> Result<GitHubUser, GitHubError> {
+        self.get_json("/user", user_token).await
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, path: &str, token: &str) -> Result<T, GitHubError> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.config.api_url))
+            .bearer_auth(token)
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28")
+            .send()
+            .await
+            .map_err(GitHubError::Unreachable)?;
+        let status = response.status().as_u16();
+        if status >= 400 {
+            let message = response
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|b| b["message"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            return Err(GitHubError::Status { status, message });
+        }
+        response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))
+    }
+}

@@ -1,0 +1,75 @@
+//! Projects and who owns them. Anyone may see a project; only its owner sees
+//! and changes its integrations.
+
+mod queries;
+
+use sqlx::PgPool;
+
+pub use crate::api::projects::Project;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("The address /projects/{0} is taken. Choose another.")]
+    SlugTaken(String),
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+const MAX_SLUG: usize = 60;
+
+/// A URL-safe name: lower-case letters and digits in words joined by hyphens.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::new();
+    for c in text.trim().to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.truncate(MAX_SLUG);
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// Creates a project owned by `owner_id`. An empty `slug` is derived from the name.
+pub async fn create(pool: &PgPool, owner_id: i64, name: &str, slug: &str, description: &str) -> Result<Project, ProjectError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ProjectError::Invalid("Give the project a name (up to 100 characters).".into()));
+    }
+    let slug = if slug.trim().is_empty() { slugify(name) } else { slug.trim().to_owned() };
+    if slug.is_empty() || slug.len() > MAX_SLUG || slugify(&slug) != slug {
+        return Err(ProjectError::Invalid(
+            "The address may use lower-case letters, digits and single hyphens (up to 60).".into(),
+        ));
+    }
+    let description = description.trim();
+    if description.chars().count() > 2000 {
+        return Err(ProjectError::Invalid("Keep the description under 2,000 characters.".into()));
+    }
+    match queries::insert(pool, owner_id, name, &slug, description).await {
+        Ok(project) => Ok(project),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(ProjectError::SlugTaken(slug)),
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub async fn list(pool: &PgPool, viewer: Option<i64>) -> Result<Vec<Project>, sqlx::Error> {
+    queries::list(pool, viewer).await
+}
+
+pub async fn by_slug(pool: &PgPool, slug: &str, viewer: Option<i64>) -> Result<Option<Project>, sqlx::Error> {
+    queries::by_slug(pool, slug, viewer).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs_are_lower_case_words_joined_by_hyphens() {
+        assert_eq!(super::slugify("  My Great Project! "), "my-great-project");
+        assert_eq!(super::slugify("Ünïcode & co"), "n-code-co");
+        assert_eq!(super::slugify("---"), "");
+    }
+}

@@ -1,0 +1,42 @@
+//! Refuses state-changing requests from other sites: a POST, PUT, PATCH or
+//! DELETE must carry an `Origin` (or, failing that, a `Referer`) naming the host
+//! it was sent to. GitHub's webhook deliveries are exempt; their signature is
+//! their proof.
+
+use axum::{
+    extract::Request,
+    http::{header, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+pub async fn same_origin_only(request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || request.uri().path().starts_with("/webhooks/") {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let claimed = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| url::Url::parse(v).ok());
+    let same = match (claimed, host) {
+        (Some(url), Some(host)) => {
+            let authority = match (url.host_str(), url.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_owned(),
+                _ => String::new(),
+            };
+            authority.eq_ignore_ascii_case(host)
+        }
+        _ => false,
+    };
+    if same {
+        next.run(request).await
+    } else {
+        tracing::warn!(path = %request.uri().path(), "cross-site or origin-less state-changing request refused");
+        (StatusCode::FORBIDDEN, "This request did not come from a forgelink page, so it was refused.").into_response()
+    }
+}

@@ -1,0 +1,182 @@
+//! Accounts, sessions and projects: the rules a person relies on.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use serde_json::Value;
+use sqlx::PgPool;
+use support::{spawn_app, TestApp};
+
+pub async fn sign_up(app: &TestApp, email: &str) -> reqwest::Response {
+    app.post_form(
+        "/api/sign_up",
+        &[("email", email), ("display_name", "Ada Lovelace"), ("password", "correct horse battery"), ("next", "")],
+    )
+    .await
+}
+
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.post_form("/api/sign_in", &[("email", email), ("password", password), ("next", "")]).await
+}
+
+async fn current_user(app: &TestApp) -> Value {
+    let response = app.post_form("/api/current_user", &[]).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn error_message(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, text)
+}
+
+#[sqlx::test]
+async fn signing_up_starts_a_session_kept_in_postgres(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let response = sign_up(&app, "Ada@Example.com ").await;
+    assert!(response.status().is_redirection() || response.status().is_success(), "{}", response.status());
+    let set_cookie: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let session_cookie = set_cookie.iter().find(|c| c.starts_with("forgelink_session=")).expect("a session cookie");
+    assert!(session_cookie.contains("HttpOnly"), "{session_cookie}");
+    assert!(session_cookie.contains("SameSite=Lax"), "{session_cookie}");
+    assert!(!session_cookie.contains("Secure"), "not over plain http");
+
+    let user = current_user(&app).await;
+    assert_eq!(user["email"], "ada@example.com");
+    assert_eq!(user["is_admin"], true, "the first account is the admin");
+    let sessions: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM tower_sessions.session"#)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 1);
+}
+
+#[sqlx::test]
+async fn a_taken_email_gets_a_clear_message(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    sign_up(&app, "ada@example.com").await;
+    let other = app.another_browser();
+    let (status, body) = error_message(sign_up(&other, "ADA@example.com").await).await;
+    assert_eq!(status, 409);
+    assert!(body.contains("already exists"), "{body}");
+}
+
+#[sqlx::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    sign_up(&app, "ada@example.com").await;
+    let stranger = app.another_browser();
+    let wrong_password = error_message(sign_in(&stranger, "ada@example.com", "not the password").await).await;
+    let unknown_email = error_message(sign_in(&stranger, "nobody@example.com", "not the password").await).await;
+    assert_eq!(wrong_password, unknown_email);
+    assert_eq!(wrong_password.0, 422);
+    assert!(wrong_password.1.contains("do not match"), "{}", wrong_password.1);
+}
+
+#[sqlx::test]
+async fn repeated_failures_slow_down_even_the_right_password(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    sign_up(&app, "ada@example.com").await;
+    let attacker = app.another_browser();
+    for _ in 0..5 {
+        assert_eq!(sign_in(&attacker, "ada@example.com", "guess guess guess").await.status(), 422);
+    }
+    let (status, body) = error_message(sign_in(&attacker, "ada@example.com", "correct horse battery").await).await;
+    assert_eq!(status, 429);
+    assert!(body.contains("Too many failed attempts"), "{body}");
+}
+
+#[sqlx::test]
+async fn signing_in_issues_a_new_session_id_and_signing_out_ends_it(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    sign_up(&app, "ada@example.com").await;
+    app.post_form("/api/sign_out", &[]).await;
+    assert_eq!(current_user(&app).await, Value::Null);
+
+    // Plant a session id before signing in (fixation): signing in must replace it.
+    app.post_form("/api/sign_in", &[("email", "x@example.com"), ("password", "nope nope nope"), ("next", "")]).await;
+    let before = app.cookie("forgelink_session");
+    let response = sign_in(&app, "ada@example.com", "correct horse battery").await;
+    assert!(!response.status().is_client_error() && !response.status().is_server_error());
+    let after = app.cookie("forgelink_session").expect("signed in");
+    assert_ne!(before, Some(after));
+    assert_eq!(current_user(&app).await["email"], "ada@example.com");
+}
+
+#[sqlx::test]
+async fn a_session_survives_a_server_restart(pool: PgPool) {
+    let first = spawn_app(pool.clone()).await;
+    sign_up(&first, "ada@example.com").await;
+    let cookie = first.cookie_header();
+    first.stop().await.unwrap();
+
+    let second = spawn_app(pool).await;
+    second.cookies.lock().unwrap().extend(
+        cookie.split("; ").filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    assert_eq!(current_user(&second).await["email"], "ada@example.com");
+}
+
+#[sqlx::test]
+async fn state_changing_requests_from_another_origin_are_refused(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let forged = app
+        .client
+        .post(app.url("/api/sign_up"))
+        .header("origin", "http://evil.example")
+        .form(&[("email", "a@example.com"), ("display_name", "A"), ("password", "0123456789"), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let no_origin = app
+        .client
+        .post(app.url("/api/sign_up"))
+        .form(&[("email", "a@example.com"), ("display_name", "A"), ("password", "0123456789"), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_origin.status(), 403);
+    // Webhooks are exempt (their signature is their proof), so they are not refused for lacking an Origin.
+    let hook = app.client.post(app.url("/webhooks/github")).body("{}").send().await.unwrap();
+    assert_ne!(hook.status(), 403);
+}
+
+#[sqlx::test]
+async fn projects_are_created_with_unique_slugs_and_only_owners_see_integrations(pool: PgPool) {
+    let owner = spawn_app(pool).await;
+    sign_up(&owner, "owner@example.com").await;
+    let created = owner
+        .post_form("/api/create_project", &[("name", "Apollo Guidance"), ("slug", ""), ("description", "Lunar")])
+        .await;
+    assert!(!created.status().is_client_error(), "{}", created.status());
+    let taken = owner
+        .post_form("/api/create_project", &[("name", "Another"), ("slug", "apollo-guidance"), ("description", "")])
+        .await;
+    assert_eq!(taken.status(), 409);
+    let bad = owner
+        .post_form("/api/create_project", &[("name", "Bad"), ("slug", "Not A Slug"), ("description", "")])
+        .await;
+    assert_eq!(bad.status(), 422);
+
+    let page = owner.get("/projects/apollo-guidance/integrations").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Connect GitHub account"), "the owner sees the GitHub section");
+
+    let visitor = owner.another_browser();
+    sign_up(&visitor, "visitor@example.com").await;
+    let overview = visitor.get("/projects/apollo-guidance").await;
+    assert_eq!(overview.status(), 200);
+    assert!(!overview.text().await.unwrap().contains("/projects/apollo-guidance/integrations"), "no Integrations tab");
+    assert_eq!(visitor.get("/projects/apollo-guidance/integrations").await.status(), 404);
+    assert_eq!(visitor.get("/projects/no-such-project/integrations").await.status(), 404);
+    let anonymous = owner.another_browser();
+    assert_eq!(anonymous.get("/projects/apollo-guidance/integrations").await.status(), 404);
+}

@@ -1,0 +1,208 @@
+//! Connecting a GitHub account through the OAuth web flow (against the
+//! simulator), tokens encrypted at rest, refreshed, and forgotten.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use std::collections::HashMap;
+
+use forgelink::server::{
+    accounts::github_link::{self, LinkError},
+    github::client::GitHubClient,
+};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use support::{spawn_stack, test_config, Stack, TestApp};
+
+async fn sign_up(app: &TestApp, email: &str) {
+    let response = app
+        .post_form(
+            "/api/sign_up",
+            &[("email", email), ("display_name", "Ada"), ("password", "correct horse battery"), ("next", "")],
+        )
+        .await;
+    assert!(!response.status().is_client_error(), "{}", response.status());
+}
+
+fn location(response: &reqwest::Response) -> String {
+    assert!(response.status().is_redirection(), "expected a redirect, got {}", response.status());
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+fn query(url: &str) -> HashMap<String, String> {
+    let url = url::Url::parse(url).or_else(|_| url::Url::parse(&format!("http://x{url}"))).unwrap();
+    url.query_pairs().into_owned().collect()
+}
+
+/// Starts the flow in forgelink, decides on the simulator as `login`, and
+/// returns the URL GitHub sends the browser back to.
+async fn round_trip(stack: &Stack, app: &TestApp, login: &str, decision: &str) -> String {
+    let authorize = location(&app.get("/auth/github/connect?return_to=/account").await);
+    assert!(authorize.starts_with(&format!("{}/login/oauth/authorize?", stack.gh.web)), "{authorize}");
+    let params = query(&authorize);
+    let cookie = stack.gh.sign_in(login).await;
+    let page = stack.gh.http.get(&authorize).header("cookie", &cookie).send().await.unwrap();
+    if page.status().is_redirection() {
+        // Authorized before: GitHub sends the browser straight back.
+        return location(&page);
+    }
+    assert_eq!(page.status(), 200, "the authorize page");
+    let back = stack
+        .gh
+        .post_form(
+            &cookie,
+            "/login/oauth/authorize",
+            &[
+                ("client_id", &params["client_id"]),
+                ("redirect_uri", &params["redirect_uri"]),
+                ("state", &params["state"]),
+                ("decision", decision),
+            ],
+        )
+        .await;
+    location(&back)
+}
+
+/// The path and query of a URL on forgelink.
+fn local(url: &str) -> String {
+    let url = url::Url::parse(url).unwrap();
+    format!("{}?{}", url.path(), url.query().unwrap_or_default())
+}
+
+async fn current_user(app: &TestApp) -> Value {
+    app.post_form("/api/current_user", &[]).await.json().await.unwrap()
+}
+
+#[sqlx::test]
+async fn connecting_links_the_account_and_stores_tokens_encrypted(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    let app = &stack.app;
+    sign_up(app, "ada@example.com").await;
+    let callback = round_trip(&stack, app, "octocat", "approve").await;
+    let landed = app.get(&local(&callback)).await;
+    assert_eq!(location(&landed), "/account");
+
+    let user = current_user(app).await;
+    assert_eq!(user["github"]["login"], "octocat");
+    assert!(user["github"]["avatar_url"].as_str().unwrap().ends_with("/avatars/octocat.svg"));
+
+    let row = sqlx::query!("SELECT github_access_token, github_refresh_token FROM users")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    for token in [row.github_access_token.unwrap(), row.github_refresh_token.unwrap()] {
+        let text = String::from_utf8_lossy(&token);
+        assert!(!text.contains("ghu_") && !text.contains("ghr_"), "a token is stored in clear text");
+    }
+
+    // The same callback again (a replay) is refused and changes nothing.
+    let replay = app.get(&local(&callback)).await;
+    assert!(location(&replay).starts_with("/auth/github/problem?reason=state"));
+    assert_eq!(current_user(app).await["github"]["login"], "octocat");
+
+    // The account page shows the connection; disconnecting forgets it.
+    let page = app.get("/account").await.text().await.unwrap();
+    assert!(page.contains("Connected to GitHub as"), "{page}");
+    let response = app.post_form("/auth/github/disconnect", &[("return_to", "/account")]).await;
+    assert_eq!(location(&response), "/account");
+    assert_eq!(current_user(app).await["github"], Value::Null);
+    let tokens: Option<Vec<u8>> = sqlx::query_scalar!("SELECT github_access_token FROM users").fetch_one(&pool).await.unwrap();
+    assert!(tokens.is_none());
+}
+
+#[sqlx::test]
+async fn cancelling_on_github_connects_nothing(pool: PgPool) {
+    let stack = spawn_stack(pool).await;
+    sign_up(&stack.app, "ada@example.com").await;
+    let callback = round_trip(&stack, &stack.app, "octocat", "cancel").await;
+    let landed = stack.app.get(&local(&callback)).await;
+    assert_eq!(location(&landed), "/auth/github/problem?reason=cancelled&return_to=%2Faccount");
+    assert_eq!(current_user(&stack.app).await["github"], Value::Null);
+    let problem = stack.app.get("/auth/github/problem?reason=cancelled&return_to=%2Faccount").await;
+    assert_eq!(problem.status(), 200);
+    let html = problem.text().await.unwrap();
+    assert!(html.contains("You cancelled on GitHub"), "{html}");
+    assert!(html.contains("Try again"));
+}
+
+#[sqlx::test]
+async fn a_forged_state_is_refused(pool: PgPool) {
+    let stack = spawn_stack(pool).await;
+    sign_up(&stack.app, "ada@example.com").await;
+    let callback = round_trip(&stack, &stack.app, "octocat", "approve").await;
+    let forged = local(&callback).replace("state=", "state=forged");
+    let landed = stack.app.get(&forged).await;
+    assert!(location(&landed).starts_with("/auth/github/problem?reason=state"));
+    assert_eq!(current_user(&stack.app).await["github"], Value::Null);
+}
+
+#[sqlx::test]
+async fn one_github_account_links_to_one_forgelink_user(pool: PgPool) {
+    let stack = spawn_stack(pool).await;
+    sign_up(&stack.app, "ada@example.com").await;
+    let first = round_trip(&stack, &stack.app, "octocat", "approve").await;
+    stack.app.get(&local(&first)).await;
+
+    let other = stack.app.another_browser();
+    sign_up(&other, "grace@example.com").await;
+    let second = round_trip(&stack, &other, "octocat", "approve").await;
+    let landed = other.get(&local(&second)).await;
+    assert!(location(&landed).starts_with("/auth/github/problem?reason=already_linked"));
+    assert_eq!(current_user(&other).await["github"], Value::Null);
+}
+
+#[sqlx::test]
+async fn github_down_during_the_exchange_leaves_nothing_half_written(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    sign_up(&stack.app, "ada@example.com").await;
+    let callback = round_trip(&stack, &stack.app, "octocat", "approve").await;
+    // The code exchange works; GET /user then fails.
+    stack.gh.http.put(format!("{}/_sim/faults", stack.gh.web)).json(&json!({"fail_next": 1})).send().await.unwrap();
+    let landed = stack.app.get(&local(&callback)).await;
+    assert!(location(&landed).starts_with("/auth/github/problem?reason=github_down"));
+    let row = sqlx::query!("SELECT github_id, github_access_token FROM users").fetch_one(&pool).await.unwrap();
+    assert!(row.github_id.is_none() && row.github_access_token.is_none());
+}
+
+#[sqlx::test]
+async fn expired_user_tokens_are_refreshed_and_a_refused_refresh_asks_to_reconnect(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    sign_up(&stack.app, "ada@example.com").await;
+    let callback = round_trip(&stack, &stack.app, "octocat", "approve").await;
+    stack.app.get(&local(&callback)).await;
+    let user_id: i64 = sqlx::query_scalar!("SELECT id FROM users").fetch_one(&pool).await.unwrap();
+
+    let mut config = test_config();
+    config.github.api_url = format!("{}/api/v3", stack.gh.web);
+    config.github.web_url = stack.gh.web.clone();
+    let github = GitHubClient::new(config.github);
+    let cipher = config.cipher;
+
+    let first = github_link::user_access_token(&pool, &github, &cipher, user_id).await.unwrap();
+    let again = github_link::user_access_token(&pool, &github, &cipher, user_id).await.unwrap();
+    assert_eq!(first, again, "a fresh token is reused");
+
+    // Nearly expired: refreshed, and the new token works.
+    sqlx::query!("UPDATE users SET github_access_token_expires_at = now() + interval '1 minute'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let refreshed = github_link::user_access_token(&pool, &github, &cipher, user_id).await.unwrap();
+    assert_ne!(refreshed, first);
+    assert_eq!(github.current_user(&refreshed).await.unwrap().login, "octocat");
+
+    // The person revokes the App on GitHub: the next refresh is refused.
+    let cookie = stack.gh.sign_in("octocat").await;
+    let octocat_id = stack.gh.sim.sim.world().account_by_login("octocat").unwrap().id;
+    stack.gh.post_form(&cookie, &format!("/settings/applications/{octocat_id}/revoke"), &[]).await;
+    sqlx::query!("UPDATE users SET github_access_token_expires_at = now() - interval '1 hour'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let error = github_link::user_access_token(&pool, &github, &cipher, user_id).await.unwrap_err();
+    assert!(matches!(error, LinkError::ReconnectNeeded), "{error:?}");
+    let user = current_user(&stack.app).await;
+    assert_eq!(user["github"]["reconnect_needed"], true);
+    let page = stack.app.get("/account").await.text().await.unwrap();
+    assert!(page.contains("Reconnect GitHub account"));
+}
