@@ -7,7 +7,7 @@ use std::{fmt, net::SocketAddr, str::FromStr};
 
 use leptos::config::LeptosOptions;
 
-use super::{crypto::TokenCipher, github::config::GitHubConfig};
+use super::{crypto::TokenCipher, github::config::GitHubConfig, webhooks::worker::WorkerConfig};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -80,6 +80,9 @@ pub struct Config {
     /// Encrypts GitHub tokens at rest (`FORGELINK_ENCRYPTION_KEY`, 32 bytes base64).
     pub cipher: TokenCipher,
     pub github: GitHubConfig,
+    /// Webhook workers in this process (`FORGELINK_WORKERS`, 0 for none), their
+    /// lease (`FORGELINK_WORKER_LEASE_SECS`) and retry budget (`FORGELINK_EVENT_MAX_ATTEMPTS`).
+    pub workers: WorkerConfig,
 }
 
 impl Config {
@@ -159,6 +162,14 @@ impl Config {
             .ok_or(ConfigError::Missing("FORGELINK_ENCRYPTION_KEY"))?;
         let cipher = TokenCipher::from_base64("FORGELINK_ENCRYPTION_KEY", &Secret::new(key))?;
 
+        let defaults = WorkerConfig::default();
+        let workers = WorkerConfig {
+            workers: parse_or("FORGELINK_WORKERS", &lookup, defaults.workers)?,
+            lease: std::time::Duration::from_secs(parse_or("FORGELINK_WORKER_LEASE_SECS", &lookup, defaults.lease.as_secs())?.max(1)),
+            max_attempts: parse_or("FORGELINK_EVENT_MAX_ATTEMPTS", &lookup, defaults.max_attempts)?.max(1),
+            ..defaults
+        };
+
         Ok(Self {
             database_url,
             db_max_connections,
@@ -166,6 +177,7 @@ impl Config {
             public_url,
             cipher,
             github: GitHubConfig::from_lookup(&lookup)?,
+            workers,
         })
     }
 }

@@ -1,13 +1,22 @@
 //! Builds the application so that `main` and the tests start it the same way.
 
-use std::{future::Future, io, net::SocketAddr};
+use std::{future::Future, io, net::SocketAddr, sync::Arc};
 
 use axum::{routing::get, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use super::{accounts, config::Config, db, github::client::GitHubClient, health, security, state::AppState, telemetry};
+use super::{
+    accounts,
+    config::Config,
+    db,
+    github::client::GitHubClient,
+    health, metrics, security,
+    state::AppState,
+    telemetry,
+    webhooks::{self, Dispatcher},
+};
 use crate::app::{shell, App};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +44,11 @@ impl Application {
 
     /// As `build`, with a pool the caller made (tests pass a fresh database).
     pub async fn build_with_pool(config: Config, pool: PgPool) -> Result<Self, StartupError> {
+        Self::build_with(config, pool, Dispatcher::standard()).await
+    }
+
+    /// As `build_with_pool`, with the event handlers given (tests use their own).
+    pub async fn build_with(config: Config, pool: PgPool, dispatcher: Dispatcher) -> Result<Self, StartupError> {
         let addr = config.leptos.site_addr;
         let listener = TcpListener::bind(addr)
             .await
@@ -51,7 +65,11 @@ impl Application {
             github: GitHubClient::new(config.github),
             cipher: config.cipher,
             public_url,
+            metrics: Default::default(),
         };
+        if config.workers.workers > 0 {
+            webhooks::worker::spawn(state.clone(), Arc::new(dispatcher), config.workers);
+        }
         Ok(Self {
             listener,
             router: router(state, secure_cookies),
@@ -79,6 +97,8 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
+        .merge(webhooks::intake::router())
         .merge(accounts::routes::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -4,7 +4,9 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
-use super::{crypto::TokenCipher, github::client::GitHubClient};
+use std::sync::Arc;
+
+use super::{crypto::TokenCipher, github::client::GitHubClient, metrics::Metrics};
 
 /// Handlers take the parts they need through `State<T>` (via `FromRef`);
 /// server functions get the whole state from Leptos' context.
@@ -16,6 +18,7 @@ pub struct AppState {
     pub cipher: TokenCipher,
     /// The origin people reach forgelink at, e.g. `http://127.0.0.1:3000`.
     pub public_url: String,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {

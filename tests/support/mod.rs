@@ -63,6 +63,15 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
 
 /// As `spawn_app`, with the configuration adjusted first (e.g. pointed at a simulator).
 pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_dispatcher(pool, forgelink::server::webhooks::Dispatcher::standard(), adjust).await
+}
+
+/// As `spawn_app_with`, with the webhook handlers given.
+pub async fn spawn_app_with_dispatcher(
+    pool: PgPool,
+    dispatcher: forgelink::server::webhooks::Dispatcher,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     // Logs go through the test harness, so only a failing test shows them.
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
@@ -70,7 +79,7 @@ pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> T
         .try_init();
     let mut config = test_config();
     adjust(&mut config);
-    let app = Application::build_with_pool(config, pool)
+    let app = Application::build_with(config, pool, dispatcher)
         .await
         .expect("the application builds");
     let addr = app.local_addr().expect("the listener has an address");

@@ -1,0 +1,93 @@
+//! `GET /metrics` in Prometheus' text format: deliveries received (by event and
+//! outcome), events processed (by status), the queue's depth, processing latency.
+//! Counters are per instance, as Prometheus expects; the queue depth is global.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    sync::Mutex,
+    time::Duration,
+};
+
+use axum::{extract::State, http::header, response::IntoResponse};
+
+use super::state::AppState;
+
+/// Upper bounds (seconds) of the processing-latency histogram's buckets.
+const BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+
+#[derive(Default, Debug)]
+pub struct Metrics {
+    received: Mutex<BTreeMap<(String, &'static str), u64>>,
+    processed: Mutex<BTreeMap<&'static str, u64>>,
+    latency: Mutex<Histogram>,
+}
+
+#[derive(Default, Debug)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    sum: f64,
+    total: u64,
+}
+
+impl Metrics {
+    pub fn delivery_received(&self, event: &str, outcome: &'static str) {
+        // Event names come from the request: keep the label set bounded.
+        let event = if event.len() <= 64 && event.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') { event } else { "invalid" };
+        *lock(&self.received).entry((event.to_owned(), outcome)).or_default() += 1;
+    }
+
+    pub fn event_processed(&self, status: &'static str, took: Duration) {
+        *lock(&self.processed).entry(status).or_default() += 1;
+        let seconds = took.as_secs_f64();
+        let mut histogram = lock(&self.latency);
+        for (count, bound) in histogram.counts.iter_mut().zip(BUCKETS) {
+            if seconds <= bound {
+                *count += 1;
+            }
+        }
+        histogram.sum += seconds;
+        histogram.total += 1;
+    }
+
+    pub fn render(&self, queue_depth: Option<i64>) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP forgelink_webhook_deliveries_total Webhook deliveries received, by event and outcome.\n");
+        out.push_str("# TYPE forgelink_webhook_deliveries_total counter\n");
+        for ((event, outcome), n) in lock(&self.received).iter() {
+            let _ = writeln!(out, "forgelink_webhook_deliveries_total{{event=\"{event}\",outcome=\"{outcome}\"}} {n}");
+        }
+        out.push_str("# HELP forgelink_events_processed_total Events processed by this instance, by resulting status.\n");
+        out.push_str("# TYPE forgelink_events_processed_total counter\n");
+        for (status, n) in lock(&self.processed).iter() {
+            let _ = writeln!(out, "forgelink_events_processed_total{{status=\"{status}\"}} {n}");
+        }
+        if let Some(depth) = queue_depth {
+            out.push_str("# HELP forgelink_event_queue_depth Events waiting to be processed (all instances).\n");
+            out.push_str("# TYPE forgelink_event_queue_depth gauge\n");
+            let _ = writeln!(out, "forgelink_event_queue_depth {depth}");
+        }
+        let histogram = lock(&self.latency);
+        out.push_str("# HELP forgelink_event_processing_seconds Time to process one event.\n");
+        out.push_str("# TYPE forgelink_event_processing_seconds histogram\n");
+        for (count, bound) in histogram.counts.iter().zip(BUCKETS) {
+            let _ = writeln!(out, "forgelink_event_processing_seconds_bucket{{le=\"{bound}\"}} {count}");
+        }
+        let _ = writeln!(out, "forgelink_event_processing_seconds_bucket{{le=\"+Inf\"}} {}", histogram.total);
+        let _ = writeln!(out, "forgelink_event_processing_seconds_sum {}", histogram.sum);
+        let _ = writeln!(out, "forgelink_event_processing_seconds_count {}", histogram.total);
+        out
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let depth = super::webhooks::queue_depth(&state.pool).await.ok();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(depth),
+    )
+}

@@ -1,0 +1,13 @@
+//! Webhook intake and processing: verify the signature, store the delivery
+//! durably and idempotently, acknowledge at once, then let workers (on any
+//! instance) claim and process each event exactly once, in GitHub's order per
+//! installation, retrying failures with backoff.
+
+pub mod dispatcher;
+pub mod intake;
+mod queries;
+pub mod signature;
+pub mod worker;
+
+pub use dispatcher::{Dispatcher, Outcome};
+pub use queries::{queue_depth, retry, EventRecord};

@@ -1,0 +1,127 @@
+//! Workers that claim and process stored events. Woken by PostgreSQL
+//! `LISTEN/NOTIFY` when a delivery arrives, and by a periodic sweep (retries
+//! coming due, leases of crashed workers running out, notifications missed).
+
+use std::{sync::Arc, time::Duration};
+
+use rand::Rng;
+use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
+use tracing::Instrument;
+
+use super::{queries, Dispatcher, EventRecord};
+use crate::server::state::AppState;
+
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    pub workers: usize,
+    /// Events claimed at once by one worker.
+    pub batch: i64,
+    /// How long a claim holds before another worker may take the event over.
+    pub lease: Duration,
+    pub sweep: Duration,
+    /// After this many attempts an errored event waits for an operator.
+    pub max_attempts: i32,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            batch: 10,
+            lease: Duration::from_secs(60),
+            sweep: Duration::from_secs(5),
+            max_attempts: 8,
+        }
+    }
+}
+
+/// Exponential backoff with jitter: about 2^(attempt) seconds, at most an hour,
+/// each wait drawn from its upper half so retries of a burst spread out.
+pub fn backoff(attempt: i32) -> Duration {
+    let ceiling = 2f64.powi(attempt.clamp(1, 12)).min(3600.0);
+    Duration::from_secs_f64(rand::rng().random_range(ceiling / 2.0..=ceiling))
+}
+
+/// Starts the listener and the workers; they run until the process ends.
+pub fn spawn(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig) {
+    let wake = Arc::new(Notify::new());
+    tokio::spawn(listen(state.pool.clone(), wake.clone()));
+    for n in 0..config.workers {
+        let (state, dispatcher, config, wake) = (state.clone(), dispatcher.clone(), config.clone(), wake.clone());
+        tokio::spawn(async move {
+            tracing::debug!(worker = n, "webhook worker started");
+            run(state, dispatcher, config, wake).await;
+        });
+    }
+}
+
+async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>) {
+    loop {
+        match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => {
+                if let Err(error) = listener.listen(queries::CHANNEL).await {
+                    tracing::warn!(%error, "cannot LISTEN for new events; relying on the sweep");
+                } else {
+                    while let Ok(_notification) = listener.recv().await {
+                        wake.notify_waiters();
+                    }
+                }
+            }
+            Err(error) => tracing::debug!(%error, "event listener cannot connect yet"),
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig, wake: Arc<Notify>) {
+    loop {
+        // Register interest before claiming, so a notification in between is not lost.
+        let notified = wake.notified();
+        let claimed = match queries::claim(&state.pool, config.batch, config.lease.as_secs_f64()).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::debug!(%error, "cannot claim events");
+                Vec::new()
+            }
+        };
+        if claimed.is_empty() {
+            tokio::select! {
+                () = notified => {},
+                () = tokio::time::sleep(config.sweep) => {},
+            }
+            continue;
+        }
+        for event in claimed {
+            process(&state, &dispatcher, &config, event).await;
+        }
+    }
+}
+
+/// Runs one event through the dispatcher and records what came of it.
+pub async fn process(state: &AppState, dispatcher: &Dispatcher, config: &WorkerConfig, event: EventRecord) {
+    let span = tracing::info_span!("event", id = event.id, event = %event.event, action = event.action.as_deref().unwrap_or(""));
+    process_in_span(state, dispatcher, config, event).instrument(span).await
+}
+
+async fn process_in_span(state: &AppState, dispatcher: &Dispatcher, config: &WorkerConfig, event: EventRecord) {
+    let started = std::time::Instant::now();
+    let result = dispatcher.dispatch(state.clone(), event.clone()).await;
+    let recorded = match &result {
+        Ok(outcome) => queries::finish(&state.pool, &event, outcome.status(), outcome.reason()).await,
+        Err(error) => {
+            let retry_in = (event.attempts < config.max_attempts).then(|| backoff(event.attempts).as_secs_f64());
+            tracing::warn!(%error, attempts = event.attempts, will_retry = retry_in.is_some(), "event handler failed");
+            queries::fail(&state.pool, &event, &error.reason, &error.detail, retry_in).await
+        }
+    };
+    let status = match &result {
+        Ok(outcome) => outcome.status(),
+        Err(_) => "errored",
+    };
+    match recorded {
+        Ok(true) => state.metrics.event_processed(status, started.elapsed()),
+        Ok(false) => tracing::warn!("the claim ran out before the outcome was recorded; another worker owns the event"),
+        Err(error) => tracing::error!(%error, "cannot record the event's outcome; it will be claimed again"),
+    }
+}

@@ -1,0 +1,363 @@
+//! Webhook intake and processing: every check answered with the right status
+//! and the right rows, duplicates and disorder handled, work shared and retried.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use forgelink::server::{
+    config::Secret,
+    github_sim::signature_256,
+    webhooks::{dispatcher::HandlerError, Dispatcher, Outcome},
+};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use support::{github::WEBHOOK_SECRET, spawn_app_with, TestApp};
+
+fn no_workers(config: &mut forgelink::server::config::Config) {
+    config.workers.workers = 0;
+}
+
+struct Delivery<'a> {
+    event: &'a str,
+    id: String,
+    body: Vec<u8>,
+    secret: &'a str,
+}
+
+impl<'a> Delivery<'a> {
+    fn new(event: &'a str, payload: Value) -> Self {
+        Self { event, id: uuid::Uuid::new_v4().to_string(), body: serde_json::to_vec(&payload).unwrap(), secret: WEBHOOK_SECRET }
+    }
+}
+
+async fn post(app: &TestApp, d: &Delivery<'_>) -> reqwest::Response {
+    app.client
+        .post(app.url("/webhooks/github"))
+        .header("x-github-event", d.event)
+        .header("x-github-delivery", &d.id)
+        .header("x-github-hook-id", "4242")
+        .header("x-hub-signature-256", signature_256(d.secret, &d.body))
+        .header("content-type", "application/json")
+        .body(d.body.clone())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn rows(pool: &PgPool) -> i64 {
+    sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events"#).fetch_one(pool).await.unwrap()
+}
+
+fn issue_opened(installation: i64, updated_at: &str) -> Value {
+    json!({
+        "action": "opened",
+        "issue": { "id": 1, "number": 1, "title": "t", "body": null, "state": "open",
+                   "user": { "id": 1, "login": "octocat", "type": "User" }, "updated_at": updated_at },
+        "repository": { "id": 10, "name": "api", "full_name": "forge-demo/api", "private": false,
+                        "owner": { "id": 2, "login": "forge-demo", "type": "Organization" }, "updated_at": updated_at },
+        "installation": { "id": installation },
+        "sender": { "id": 1, "login": "octocat", "type": "User" }
+    })
+}
+
+#[sqlx::test]
+async fn a_valid_delivery_is_stored_and_acknowledged_with_202(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), no_workers).await;
+    let d = Delivery::new("issues", issue_opened(77, "2026-11-22T10:00:00Z"));
+    let response = post(&app, &d).await;
+    assert_eq!(response.status(), 202);
+    let row = sqlx::query!("SELECT delivery_id, hook_id, event, action, installation_github_id, status, payload FROM github_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(row.delivery_id, d.id);
+    assert_eq!(row.hook_id, 4242);
+    assert_eq!((row.event.as_str(), row.action.as_deref()), ("issues", Some("opened")));
+    assert_eq!(row.installation_github_id, Some(77));
+    assert_eq!(row.status, "unprocessed");
+    assert_eq!(row.payload["issue"]["title"], "t");
+}
+
+#[sqlx::test]
+async fn bad_deliveries_are_refused_and_write_nothing(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), no_workers).await;
+    let payload = issue_opened(1, "2026-11-22T10:00:00Z");
+
+    let mut tampered = Delivery::new("issues", payload.clone());
+    let signature = signature_256(WEBHOOK_SECRET, &tampered.body);
+    tampered.body.extend_from_slice(b" ");
+    let response = app
+        .client
+        .post(app.url("/webhooks/github"))
+        .header("x-github-event", "issues")
+        .header("x-github-delivery", &tampered.id)
+        .header("x-hub-signature-256", signature)
+        .body(tampered.body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401, "tampered");
+
+    let wrong_secret = Delivery { secret: "not-the-secret", ..Delivery::new("issues", payload.clone()) };
+    assert_eq!(post(&app, &wrong_secret).await.status(), 401, "wrong secret");
+
+    let unsigned = app
+        .client
+        .post(app.url("/webhooks/github"))
+        .header("x-github-event", "issues")
+        .header("x-github-delivery", "abc")
+        .body(serde_json::to_vec(&payload).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 401, "unsigned");
+
+    let body = serde_json::to_vec(&payload).unwrap();
+    let no_event = app
+        .client
+        .post(app.url("/webhooks/github"))
+        .header("x-github-delivery", "abc")
+        .header("x-hub-signature-256", signature_256(WEBHOOK_SECRET, &body))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_event.status(), 400, "no X-GitHub-Event");
+    let no_delivery = app
+        .client
+        .post(app.url("/webhooks/github"))
+        .header("x-github-event", "issues")
+        .header("x-hub-signature-256", signature_256(WEBHOOK_SECRET, &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_delivery.status(), 400, "no X-GitHub-Delivery");
+
+    let not_json = Delivery { body: b"action=opened".to_vec(), ..Delivery::new("issues", json!({})) };
+    assert_eq!(post(&app, &not_json).await.status(), 400, "not JSON");
+
+    let oversized = Delivery { body: vec![b' '; 25 * 1024 * 1024 + 1], ..Delivery::new("issues", json!({})) };
+    assert_eq!(post(&app, &oversized).await.status(), 413, "over 25 MB");
+
+    assert_eq!(rows(&pool).await, 0);
+}
+
+#[sqlx::test]
+async fn secrets_can_rotate(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), |config| {
+        no_workers(config);
+        config.github.webhook_secrets = vec![Secret::new("new-secret"), Secret::new("old-secret")];
+    })
+    .await;
+    for secret in ["new-secret", "old-secret"] {
+        let d = Delivery { secret, ..Delivery::new("ping", json!({"zen": "Design for failure.", "hook_id": 1})) };
+        assert_eq!(post(&app, &d).await.status(), 202, "{secret}");
+    }
+    let gone = Delivery { secret: WEBHOOK_SECRET, ..Delivery::new("ping", json!({"zen": "x"})) };
+    assert_eq!(post(&app, &gone).await.status(), 401);
+    assert_eq!(rows(&pool).await, 2);
+}
+
+#[sqlx::test]
+async fn a_redelivery_is_acknowledged_and_changes_nothing(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), no_workers).await;
+    let d = Delivery::new("issues", issue_opened(1, "2026-11-22T10:00:00Z"));
+    assert_eq!(post(&app, &d).await.status(), 202);
+    sqlx::query!("UPDATE github_events SET status = 'processed'").execute(&pool).await.unwrap();
+    let again = post(&app, &d).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(rows(&pool).await, 1);
+    let status: String = sqlx::query_scalar!("SELECT status FROM github_events").fetch_one(&pool).await.unwrap();
+    assert_eq!(status, "processed");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_gets_503_never_a_2xx() {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(1))
+        .connect_lazy("postgres://postgres@127.0.0.1:1/forgelink")
+        .unwrap();
+    let app = spawn_app_with(pool, no_workers).await;
+    let d = Delivery::new("ping", json!({"zen": "x"}));
+    assert_eq!(post(&app, &d).await.status(), 503);
+}
+
+/// A dispatcher whose handlers record the order they saw events in.
+fn recording() -> (Dispatcher, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let dispatcher = Dispatcher::standard().on("issues", Some("opened"), move |_, event| {
+        let log = log.clone();
+        async move {
+            log.lock().unwrap().push(event.payload["issue"]["updated_at"].as_str().unwrap_or("").to_owned());
+            Ok(Outcome::Processed)
+        }
+    });
+    (dispatcher, seen)
+}
+
+async fn wait_until_settled(pool: &PgPool) {
+    for _ in 0..200 {
+        let pending: i64 = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM github_events WHERE status IN ('unprocessed', 'processing')"#
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if pending == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("events still pending after 10 s");
+}
+
+async fn statuses(pool: &PgPool) -> Vec<(String, String, Option<String>)> {
+    sqlx::query!("SELECT event, status, failure_reason FROM github_events ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.event, r.status, r.failure_reason))
+        .collect()
+}
+
+#[sqlx::test]
+async fn events_of_one_installation_are_applied_in_githubs_order(pool: PgPool) {
+    let (dispatcher, seen) = recording();
+    // Stored first, processed after: deliveries that arrived out of order.
+    let app = spawn_app_with(pool.clone(), no_workers).await;
+    for at in ["2026-11-22T10:00:03Z", "2026-11-22T10:00:01Z", "2026-11-22T10:00:02Z"] {
+        assert_eq!(post(&app, &Delivery::new("issues", issue_opened(5, at))).await.status(), 202);
+    }
+    let _workers = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| c.workers.workers = 3).await;
+    wait_until_settled(&pool).await;
+    assert_eq!(*seen.lock().unwrap(), ["2026-11-22T10:00:01Z", "2026-11-22T10:00:02Z", "2026-11-22T10:00:03Z"]);
+}
+
+#[sqlx::test]
+async fn the_dispatcher_records_processed_ignored_and_unhandled(pool: PgPool) {
+    let (dispatcher, _) = recording();
+    let app = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |_| {}).await;
+    post(&app, &Delivery::new("ping", json!({"zen": "Keep it logically awesome.", "hook_id": 1}))).await;
+    post(&app, &Delivery::new("issues", issue_opened(1, "2026-11-22T10:00:00Z"))).await;
+    post(&app, &Delivery::new("issues", json!({"action": "labeled", "installation": {"id": 2}}))).await;
+    post(&app, &Delivery::new("issues", json!({"action": "teleported", "installation": {"id": 3}}))).await;
+    post(&app, &Delivery::new("star", json!({"action": "created"}))).await;
+    wait_until_settled(&pool).await;
+    let got = statuses(&pool).await;
+    assert_eq!(got[0].1, "processed", "ping");
+    assert_eq!(got[1].1, "processed", "issues.opened");
+    assert_eq!((got[2].1.as_str(), got[2].2.as_deref()), ("ignored", Some("forgelink does not act on issues.labeled")));
+    assert_eq!(got[3].1, "unhandled");
+    assert!(got[3].2.as_deref().unwrap().contains("issues.teleported"));
+    assert_eq!((got[4].1.as_str(), got[4].2.as_deref()), ("ignored", Some("forgelink does not subscribe to star events")));
+}
+
+#[sqlx::test]
+async fn a_failing_handler_is_retried_then_left_for_an_operator(pool: PgPool) {
+    let failures = Arc::new(Mutex::new(0));
+    let count = failures.clone();
+    let dispatcher = Dispatcher::new().on("issues", Some("opened"), move |_, _| {
+        let count = count.clone();
+        async move {
+            *count.lock().unwrap() += 1;
+            Err::<Outcome, _>(HandlerError::new("github_unreachable", "connection refused"))
+        }
+    });
+    let app = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| c.workers.max_attempts = 2).await;
+    post(&app, &Delivery::new("issues", issue_opened(1, "2026-11-22T10:00:00Z"))).await;
+
+    // First failure: errored, due again after a backoff.
+    for _ in 0..100 {
+        if *failures.lock().unwrap() >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let row = sqlx::query!("SELECT status, attempts, failure_reason, error, next_attempt_at IS NOT NULL AS \"due!\" FROM github_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!((row.status.as_str(), row.attempts), ("errored", 1));
+    assert_eq!(row.failure_reason.as_deref(), Some("github_unreachable"));
+    assert_eq!(row.error.as_deref(), Some("connection refused"));
+    assert!(row.due, "a retry is scheduled");
+
+    // Make the retry due now; the second failure exhausts the budget.
+    sqlx::query!("UPDATE github_events SET next_attempt_at = now()").execute(&pool).await.unwrap();
+    for _ in 0..200 {
+        let attempts: i32 = sqlx::query_scalar!("SELECT attempts FROM github_events").fetch_one(&pool).await.unwrap();
+        let due: bool = sqlx::query_scalar!(r#"SELECT next_attempt_at IS NOT NULL AS "d!" FROM github_events"#).fetch_one(&pool).await.unwrap();
+        if attempts == 2 && !due {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let row = sqlx::query!("SELECT status, attempts, next_attempt_at IS NULL AS \"given_up!\" FROM github_events").fetch_one(&pool).await.unwrap();
+    assert_eq!((row.status.as_str(), row.attempts, row.given_up), ("errored", 2, true));
+
+    // An operator's retry puts it back in the queue with a fresh budget.
+    let id: i64 = sqlx::query_scalar!("SELECT id FROM github_events").fetch_one(&pool).await.unwrap();
+    assert!(forgelink::server::webhooks::retry(&pool, id).await.unwrap());
+    for _ in 0..100 {
+        if *failures.lock().unwrap() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(*failures.lock().unwrap(), 3);
+}
+
+#[sqlx::test]
+async fn two_instances_share_a_burst_and_process_each_event_once(pool: PgPool) {
+    let handled = Arc::new(Mutex::new(Vec::<i64>::new()));
+    let dispatcher = |handled: Arc<Mutex<Vec<i64>>>| {
+        Dispatcher::new().on("issues", Some("opened"), move |_, event| {
+            let handled = handled.clone();
+            async move {
+                handled.lock().unwrap().push(event.id);
+                Ok(Outcome::Processed)
+            }
+        })
+    };
+    let a = support::spawn_app_with_dispatcher(pool.clone(), dispatcher(handled.clone()), |c| c.workers.workers = 2).await;
+    let b = support::spawn_app_with_dispatcher(pool.clone(), dispatcher(handled.clone()), |c| c.workers.workers = 2).await;
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let mut sends = tokio::task::JoinSet::new();
+    for n in 0..200 {
+        let app = if n % 2 == 0 { a.clone() } else { b.clone() };
+        // Spread over installations so both instances have work at once.
+        let payload = issue_opened(n % 20, &format!("2026-11-22T10:{:02}:{:02}Z", n / 60, n % 60));
+        sends.spawn(async move { post(&app, &Delivery::new("issues", payload)).await.status().as_u16() });
+    }
+    while let Some(status) = sends.join_next().await {
+        assert_eq!(status.unwrap(), 202);
+    }
+    wait_until_settled(&pool).await;
+    let mut ids = handled.lock().unwrap().clone();
+    assert_eq!(ids.len(), 200, "every event handled");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 200, "none handled twice");
+}
+
+#[sqlx::test]
+async fn metrics_report_deliveries_processing_and_the_queue(pool: PgPool) {
+    let app = spawn_app_with(pool, no_workers).await;
+    post(&app, &Delivery::new("ping", json!({"zen": "x"}))).await;
+    let bad = Delivery { secret: "nope", ..Delivery::new("ping", json!({"zen": "x"})) };
+    post(&app, &bad).await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(text.contains(r#"forgelink_webhook_deliveries_total{event="ping",outcome="accepted"} 1"#), "{text}");
+    assert!(text.contains(r#"forgelink_webhook_deliveries_total{event="ping",outcome="bad_signature"} 1"#), "{text}");
+    assert!(text.contains("forgelink_event_queue_depth 1"), "{text}");
+    assert!(text.contains("# TYPE forgelink_event_processing_seconds histogram"), "{text}");
+}
