@@ -8,9 +8,14 @@ CREATE TABLE github_events (
     event                   TEXT NOT NULL,                 -- X-GitHub-Event
     action                  TEXT,
     installation_github_id  BIGINT,
-    payload                 JSONB NOT NULL,
+    -- lz4: compressing payloads (often 10 KB and more) with the default pglz costs
+    -- more CPU than the rest of storing a delivery.
+    payload                 JSONB COMPRESSION lz4 NOT NULL,
     -- When it happened on GitHub (from the payload), for applying events in GitHub's order.
     occurred_at             TIMESTAMPTZ NOT NULL,
+    -- Events with the same key are applied one at a time, in occurred_at order
+    -- (an installation's lifecycle, one issue's history); NULL: no order needed.
+    ordering_key            TEXT,
     status                  TEXT NOT NULL DEFAULT 'unprocessed'
                             CHECK (status IN ('unprocessed', 'processing', 'processed', 'errored', 'ignored', 'unhandled')),
     attempts                INTEGER NOT NULL DEFAULT 0,
@@ -25,7 +30,9 @@ CREATE TABLE github_events (
     CONSTRAINT github_events_delivery UNIQUE (delivery_id, hook_id)
 );
 
--- What the workers look for: work that is due, oldest first per installation.
-CREATE INDEX github_events_pending ON github_events (installation_github_id, occurred_at, id)
-    WHERE status IN ('unprocessed', 'processing', 'errored');
-CREATE INDEX github_events_log ON github_events (received_at DESC);
+-- What the workers look for: per ordering key, its earliest pending event (a
+-- loose index scan over the keys), and pending events that need no order.
+CREATE INDEX github_events_pending_by_key ON github_events (ordering_key, occurred_at, id)
+    WHERE status IN ('unprocessed', 'processing', 'errored') AND ordering_key IS NOT NULL;
+CREATE INDEX github_events_pending_unordered ON github_events (occurred_at, id)
+    WHERE status IN ('unprocessed', 'processing', 'errored') AND ordering_key IS NULL;

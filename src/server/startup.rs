@@ -29,6 +29,9 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: io::Error },
 }
 
+/// Writer tasks storing webhook deliveries (each holds one connection while committing).
+const DELIVERY_WRITERS: usize = 2;
+
 pub struct Application {
     listener: TcpListener,
     router: Router,
@@ -61,11 +64,12 @@ impl Application {
         accounts::session::spawn_expired_cleanup(pool.clone());
         let state = AppState {
             leptos_options: config.leptos,
-            pool,
+            pool: pool.clone(),
             github: GitHubClient::new(config.github),
             cipher: config.cipher,
             public_url,
             metrics: Default::default(),
+            deliveries: webhooks::writer::DeliveryWriter::spawn(pool.clone(), DELIVERY_WRITERS),
         };
         if config.workers.workers > 0 {
             webhooks::worker::spawn(state.clone(), Arc::new(dispatcher), config.workers);

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use std::sync::Arc;
 
-use super::{crypto::TokenCipher, github::client::GitHubClient, metrics::Metrics};
+use super::{crypto::TokenCipher, github::client::GitHubClient, metrics::Metrics, webhooks::writer::DeliveryWriter};
 
 /// Handlers take the parts they need through `State<T>` (via `FromRef`);
 /// server functions get the whole state from Leptos' context.
@@ -19,6 +19,8 @@ pub struct AppState {
     /// The origin people reach forgelink at, e.g. `http://127.0.0.1:3000`.
     pub public_url: String,
     pub metrics: Arc<Metrics>,
+    /// Stores webhook deliveries, many to a commit under load.
+    pub deliveries: DeliveryWriter,
 }
 
 impl AppState {

@@ -9,9 +9,14 @@ use axum::{
     routing::post,
     Json, Router,
 };
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{queries, signature};
+use super::{
+    queries::NewDelivery,
+    signature,
+    writer::Stored,
+};
 use crate::server::state::AppState;
 
 /// GitHub caps payloads at 25 MB.
@@ -47,22 +52,27 @@ async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
     let (Some(event), Some(delivery_id)) = (header(headers, "x-github-event"), header(headers, "x-github-delivery")) else {
         return (answer(StatusCode::BAD_REQUEST, "X-GitHub-Event and X-GitHub-Delivery are required"), "bad_request");
     };
-    let payload: Value = match serde_json::from_slice(body) {
-        Ok(value @ Value::Object(_)) => value,
-        _ => return (answer(StatusCode::BAD_REQUEST, "the body is not a JSON object"), "bad_request"),
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let (Ok(text), true) = (std::str::from_utf8(body), is_object) else {
+        return (answer(StatusCode::BAD_REQUEST, "the body is not a JSON object"), "bad_request");
     };
-    let delivery = queries::NewDelivery {
-        delivery_id,
+    // Reads the few fields we index; the whole body is checked to be JSON on the way.
+    let Ok(envelope) = serde_json::from_str::<Envelope>(text) else {
+        return (answer(StatusCode::BAD_REQUEST, "the body is not a JSON object"), "bad_request");
+    };
+    let delivery = NewDelivery {
+        delivery_id: delivery_id.to_owned(),
         hook_id: header(headers, "x-github-hook-id").and_then(|h| h.parse().ok()).unwrap_or(0),
-        event,
-        action: payload.get("action").and_then(Value::as_str),
-        installation_github_id: payload.pointer("/installation/id").and_then(Value::as_i64),
-        payload: &payload,
-        occurred_at: occurred_at(&payload),
+        event: event.to_owned(),
+        occurred_at: envelope.occurred_at(),
+        ordering_key: envelope.ordering_key(),
+        action: envelope.action,
+        installation_github_id: envelope.installation.map(|i| i.id),
+        payload: text.to_owned(),
     };
-    match queries::insert_delivery(&state.pool, &delivery).await {
-        Ok(Some(_)) => (answer(StatusCode::ACCEPTED, "stored"), "accepted"),
-        Ok(None) => (answer(StatusCode::OK, "already received"), "duplicate"),
+    match state.deliveries.store(delivery).await {
+        Ok(Stored::New) => (answer(StatusCode::ACCEPTED, "stored"), "accepted"),
+        Ok(Stored::Duplicate) => (answer(StatusCode::OK, "already received"), "duplicate"),
         Err(error) => {
             // GitHub shows a failed delivery, which recovery (or a person) redelivers.
             tracing::error!(%error, delivery_id, "cannot store a webhook delivery");
@@ -71,24 +81,65 @@ async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
     }
 }
 
-/// When the change happened on GitHub, from the payload's own timestamps
-/// (deliveries can arrive out of order); the arrival time when it has none.
-fn occurred_at(payload: &Value) -> f64 {
-    const PLACES: [&str; 6] = [
-        "/comment/updated_at",
-        "/issue/updated_at",
-        "/pull_request/updated_at",
-        "/installation/updated_at",
-        "/repository/updated_at",
-        "/hook/updated_at",
-    ];
-    PLACES
-        .iter()
-        .filter_map(|place| payload.pointer(place))
+#[derive(Deserialize)]
+struct Thing {
+    number: Option<i64>,
+    updated_at: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Repository {
+    id: Option<i64>,
+    updated_at: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Installation {
+    id: i64,
+    updated_at: Option<Value>,
+}
+
+/// The parts of a payload the intake looks at.
+#[derive(Deserialize)]
+struct Envelope {
+    action: Option<String>,
+    installation: Option<Installation>,
+    repository: Option<Repository>,
+    issue: Option<Thing>,
+    pull_request: Option<Thing>,
+    comment: Option<Thing>,
+}
+
+impl Envelope {
+    /// When the change happened on GitHub, from the payload's own timestamps
+    /// (deliveries can arrive out of order); the arrival time when it has none.
+    fn occurred_at(&self) -> f64 {
+        [
+            self.comment.as_ref().and_then(|t| t.updated_at.as_ref()),
+            self.issue.as_ref().and_then(|t| t.updated_at.as_ref()),
+            self.pull_request.as_ref().and_then(|t| t.updated_at.as_ref()),
+            self.installation.as_ref().and_then(|i| i.updated_at.as_ref()),
+            self.repository.as_ref().and_then(|r| r.updated_at.as_ref()),
+        ]
+        .into_iter()
+        .flatten()
         .find_map(|value| match value {
             Value::String(text) => chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_micros() as f64 / 1e6),
             Value::Number(n) => n.as_f64(),
             _ => None,
         })
         .unwrap_or_else(|| chrono::Utc::now().timestamp_micros() as f64 / 1e6)
+    }
+
+    /// What must be applied in order with this event: one issue's or pull
+    /// request's history, else the installation's lifecycle.
+    fn ordering_key(&self) -> Option<String> {
+        let repo = self.repository.as_ref().and_then(|r| r.id);
+        let numbered = |thing: &Option<Thing>| thing.as_ref().and_then(|t| t.number);
+        match (repo, numbered(&self.issue), numbered(&self.pull_request)) {
+            (Some(repo), Some(number), _) => Some(format!("issue:{repo}#{number}")),
+            (Some(repo), None, Some(number)) => Some(format!("pull:{repo}#{number}")),
+            _ => self.installation.as_ref().map(|i| format!("installation:{}", i.id)),
+        }
+    }
 }

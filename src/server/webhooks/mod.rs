@@ -8,6 +8,7 @@ pub mod intake;
 mod queries;
 pub mod signature;
 pub mod worker;
+pub mod writer;
 
 pub use dispatcher::{Dispatcher, Outcome};
 pub use queries::{queue_depth, retry, EventRecord};

@@ -6,37 +6,50 @@ use uuid::Uuid;
 /// The channel workers LISTEN on; the intake NOTIFYs it with each new event.
 pub const CHANNEL: &str = "github_events";
 
-pub struct NewDelivery<'a> {
-    pub delivery_id: &'a str,
+/// A verified delivery, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub delivery_id: String,
     pub hook_id: i64,
-    pub event: &'a str,
-    pub action: Option<&'a str>,
+    pub event: String,
+    pub action: Option<String>,
     pub installation_github_id: Option<i64>,
-    pub payload: &'a serde_json::Value,
+    /// The raw JSON body, stored as jsonb by PostgreSQL.
+    pub payload: String,
     /// Seconds since the epoch, from the payload.
     pub occurred_at: f64,
+    pub ordering_key: Option<String>,
 }
 
-/// Stores a delivery and wakes the workers, in one statement (one commit).
-/// Returns `None` when this delivery was stored before (a redelivery).
-pub async fn insert_delivery(pool: &PgPool, d: &NewDelivery<'_>) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar!(
+/// Stores a batch of deliveries in one statement (one commit, one fsync) and
+/// wakes the workers once. Returns the (delivery id, hook id) pairs newly
+/// stored; the others were stored before (redeliveries).
+pub async fn insert_deliveries(pool: &PgPool, batch: &[NewDelivery]) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let text = |f: fn(&NewDelivery) -> &str| batch.iter().map(f).collect::<Vec<&str>>();
+    let optional_text = |f: fn(&NewDelivery) -> Option<&str>| batch.iter().map(f).collect::<Vec<Option<&str>>>();
+    let rows = sqlx::query!(
         r#"WITH stored AS (
-               INSERT INTO github_events (delivery_id, hook_id, event, action, installation_github_id, payload, occurred_at)
-               VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7))
+               INSERT INTO github_events
+                   (delivery_id, hook_id, event, action, installation_github_id, payload, occurred_at, ordering_key)
+               SELECT d, h, e, a, i, p::jsonb, to_timestamp(t), k
+               FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::float8[], $8::text[])
+                    AS u(d, h, e, a, i, p, t, k)
                ON CONFLICT (delivery_id, hook_id) DO NOTHING
-               RETURNING id)
-           SELECT id AS "id!" FROM stored, pg_notify('github_events', stored.id::text)"#,
-        d.delivery_id,
-        d.hook_id,
-        d.event,
-        d.action,
-        d.installation_github_id,
-        d.payload,
-        d.occurred_at,
+               RETURNING delivery_id, hook_id),
+           woken AS (SELECT pg_notify('github_events', '') WHERE EXISTS (SELECT 1 FROM stored))
+           SELECT delivery_id AS "delivery_id!", hook_id AS "hook_id!" FROM stored, (SELECT count(*) FROM woken) w"#,
+        &text(|d| &d.delivery_id) as &[&str],
+        &batch.iter().map(|d| d.hook_id).collect::<Vec<_>>(),
+        &text(|d| &d.event) as &[&str],
+        &optional_text(|d| d.action.as_deref()) as &[Option<&str>],
+        &batch.iter().map(|d| d.installation_github_id).collect::<Vec<_>>() as &[Option<i64>],
+        &text(|d| &d.payload) as &[&str],
+        &batch.iter().map(|d| d.occurred_at).collect::<Vec<_>>(),
+        &optional_text(|d| d.ordering_key.as_deref()) as &[Option<&str>],
     )
-    .fetch_optional(pool)
-    .await
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.delivery_id, r.hook_id)).collect())
 }
 
 /// A claimed event, as a handler sees it.
@@ -52,30 +65,52 @@ pub struct EventRecord {
     pub claim_token: Option<Uuid>,
 }
 
-/// Claims up to `limit` due events for this worker: per installation only the
-/// earliest pending event (by GitHub's time), and none while another of that
-/// installation is being processed. SKIP LOCKED lets instances share the queue.
+/// Claims up to `limit` due events for this worker: of each ordering key only
+/// its earliest pending event (and only while no other of that key is in
+/// progress), plus events that need no order, earliest first. The keys are
+/// walked with a loose index scan, so a claim costs the number of keys with
+/// pending work, not the length of the queue. SKIP LOCKED lets workers on every
+/// instance share it; conditions are re-checked on the locked rows.
 pub async fn claim(pool: &PgPool, limit: i64, lease_secs: f64) -> Result<Vec<EventRecord>, sqlx::Error> {
     let token = Uuid::new_v4();
     sqlx::query_as!(
         EventRecord,
-        r#"WITH heads AS (
-               SELECT DISTINCT ON (coalesce(installation_github_id, -id))
-                      id, status, locked_until, next_attempt_at
-               FROM github_events
-               WHERE status IN ('unprocessed', 'processing')
-                  OR (status = 'errored' AND next_attempt_at IS NOT NULL)
-               ORDER BY coalesce(installation_github_id, -id), occurred_at, id
+        r#"WITH RECURSIVE keys(k) AS (
+               (SELECT ordering_key FROM github_events
+                WHERE status IN ('unprocessed', 'processing', 'errored') AND ordering_key IS NOT NULL
+                ORDER BY ordering_key LIMIT 1)
+               UNION ALL
+               SELECT (SELECT e.ordering_key FROM github_events e
+                       WHERE e.status IN ('unprocessed', 'processing', 'errored')
+                         AND e.ordering_key IS NOT NULL AND e.ordering_key > keys.k
+                       ORDER BY e.ordering_key LIMIT 1)
+               FROM keys WHERE keys.k IS NOT NULL
+           ),
+           heads AS (
+               SELECT h.id, h.occurred_at FROM keys
+               CROSS JOIN LATERAL (
+                   SELECT e.id, e.status, e.next_attempt_at, e.locked_until, e.occurred_at FROM github_events e
+                   WHERE e.ordering_key = keys.k
+                     AND e.status IN ('unprocessed', 'processing', 'errored')
+                     AND (e.status <> 'errored' OR e.next_attempt_at IS NOT NULL)
+                   ORDER BY e.occurred_at, e.id LIMIT 1) h
+               WHERE h.status = 'unprocessed'
+                  OR (h.status = 'errored' AND h.next_attempt_at <= now())
+                  OR (h.status = 'processing' AND h.locked_until < now())
+               UNION ALL
+               (SELECT e.id, e.occurred_at FROM github_events e
+                WHERE e.ordering_key IS NULL AND e.status IN ('unprocessed', 'processing', 'errored')
+                  AND (e.status = 'unprocessed'
+                       OR (e.status = 'errored' AND e.next_attempt_at <= now())
+                       OR (e.status = 'processing' AND e.locked_until < now()))
+                ORDER BY e.occurred_at, e.id LIMIT $1)
            ),
            due AS (
-               -- Conditions on e, not on the snapshot in heads: a row another worker
-               -- claimed meanwhile is re-checked against its new version once locked.
-               SELECT e.id FROM github_events e JOIN heads h ON h.id = e.id
+               SELECT e.id FROM github_events e
+               JOIN (SELECT id FROM heads ORDER BY occurred_at, id LIMIT $1) h ON h.id = e.id
                WHERE e.status = 'unprocessed'
                   OR (e.status = 'errored' AND e.next_attempt_at <= now())
                   OR (e.status = 'processing' AND e.locked_until < now())
-               ORDER BY e.occurred_at, e.id
-               LIMIT $1
                FOR UPDATE OF e SKIP LOCKED
            )
            UPDATE github_events e

@@ -1,0 +1,196 @@
+//! Webhook acknowledgement throughput and latency: signed ~10 KB `issues.opened`
+//! deliveries (a fresh delivery id each) at 32 connections for 10 s, against
+//! forgelink and two reference receivers on the same machine, in one run:
+//! a Node `@octokit/webhooks` server that only verifies, and one that also
+//! inserts each delivery into PostgreSQL with `pg`. Run it with `scripts/bench`.
+
+use std::{
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use forgelink::server::github_sim::signature_256;
+
+const CONNECTIONS: usize = 32;
+const DURATION: Duration = Duration::from_secs(10);
+
+struct Result {
+    name: &'static str,
+    acked: usize,
+    failed: usize,
+    latencies_us: Vec<u64>,
+    elapsed: Duration,
+}
+
+impl Result {
+    fn rate(&self) -> f64 {
+        self.acked as f64 / self.elapsed.as_secs_f64()
+    }
+    fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        let index = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies_us[index] as f64 / 1000.0
+    }
+}
+
+/// An `issues.opened` payload of about 10 KB (GitHub's shape, a long body).
+fn payload() -> Vec<u8> {
+    let body = "Steps to reproduce: open the page, click the button, watch it fail. ".repeat(120);
+    serde_json::to_vec(&serde_json::json!({
+        "action": "opened",
+        "issue": {
+            "id": 444500041, "number": 1, "title": "Spelling error in the README file", "state": "open",
+            "body": body, "user": { "id": 21031067, "login": "Codertocat", "type": "User" },
+            "updated_at": "2026-11-22T10:00:00Z"
+        },
+        "repository": {
+            "id": 186853002, "name": "Hello-World", "full_name": "Codertocat/Hello-World", "private": false,
+            "owner": { "id": 21031067, "login": "Codertocat", "type": "User" }
+        },
+        "installation": { "id": 1 },
+        "sender": { "id": 21031067, "login": "Codertocat", "type": "User" }
+    }))
+    .unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn database_url(name: &str) -> String {
+    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/bench sets it)")).unwrap();
+    url.set_path(name);
+    url.to_string()
+}
+
+async fn fresh_database(name: &str) {
+    let admin = sqlx::PgPool::connect(&database_url("postgres")).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
+}
+
+async fn wait_for(url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if client.get(url).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not answer");
+}
+
+async fn load(name: &'static str, port: u16, body: Arc<Vec<u8>>, signature: Arc<String>) -> Result {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();
+    let url = Arc::new(format!("http://127.0.0.1:{port}/webhooks/github"));
+    let deadline = Instant::now() + DURATION;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..CONNECTIONS {
+        let (client, url, body, signature) = (client.clone(), url.clone(), body.clone(), signature.clone());
+        tasks.spawn(async move {
+            let (mut acked, mut failed, mut latencies) = (0usize, 0usize, Vec::new());
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                let response = client
+                    .post(url.as_str())
+                    .header("content-type", "application/json")
+                    .header("x-github-event", "issues")
+                    .header("x-github-delivery", uuid::Uuid::new_v4().to_string())
+                    .header("x-github-hook-id", "1")
+                    .header("x-hub-signature-256", signature.as_str())
+                    .body(body.as_ref().clone())
+                    .send()
+                    .await;
+                match response {
+                    Ok(r) if r.status().is_success() => {
+                        latencies.push(sent.elapsed().as_micros() as u64);
+                        acked += 1;
+                    }
+                    _ => failed += 1,
+                }
+            }
+            (acked, failed, latencies)
+        });
+    }
+    let mut result = Result { name, acked: 0, failed: 0, latencies_us: Vec::new(), elapsed: Duration::ZERO };
+    while let Some(Ok((acked, failed, latencies))) = tasks.join_next().await {
+        result.acked += acked;
+        result.failed += failed;
+        result.latencies_us.extend(latencies);
+    }
+    result.elapsed = started.elapsed();
+    result.latencies_us.sort_unstable();
+    result
+}
+
+fn spawn(command: &mut Command) -> Child {
+    command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the receiver starts")
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = child.wait();
+}
+
+#[tokio::main]
+async fn main() {
+    let secret = std::env::var("GITHUB_WEBHOOK_SECRET").expect("GITHUB_WEBHOOK_SECRET").split(',').next().unwrap().trim().to_owned();
+    let body = Arc::new(payload());
+    let signature = Arc::new(signature_256(&secret, &body));
+    println!("payload: {} bytes, {CONNECTIONS} connections, {} s per receiver", body.len(), DURATION.as_secs());
+    let node_receiver = std::env::var("NODE_RECEIVER").expect("NODE_RECEIVER");
+    let mut results = Vec::new();
+
+    // 1. Node, verify only.
+    let port = free_port();
+    let node = spawn(Command::new("node").arg(&node_receiver).env("PORT", port.to_string()).env("SECRET", &secret));
+    wait_for(&format!("http://127.0.0.1:{port}/")).await;
+    results.push(load("node @octokit/webhooks, verify only", port, body.clone(), signature.clone()).await);
+    stop(node);
+
+    // 2. Node, verify and INSERT with pg.
+    fresh_database("forgelink_bench_node").await;
+    let port = free_port();
+    let node = spawn(
+        Command::new("node")
+            .arg(&node_receiver)
+            .env("PORT", port.to_string())
+            .env("SECRET", &secret)
+            .env("STORE", "1")
+            .env("DATABASE_URL", database_url("forgelink_bench_node")),
+    );
+    wait_for(&format!("http://127.0.0.1:{port}/")).await;
+    results.push(load("node @octokit/webhooks + pg INSERT", port, body.clone(), signature.clone()).await);
+    stop(node);
+
+    // 3. forgelink, storing every delivery durably (workers running, as in production).
+    fresh_database("forgelink_bench").await;
+    let port = free_port();
+    let forgelink = spawn(
+        Command::new(std::env::var("FORGELINK_BIN").expect("FORGELINK_BIN"))
+            .env("DATABASE_URL", database_url("forgelink_bench"))
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_ENV", "PROD")
+            .env("RUST_LOG", "error"),
+    );
+    wait_for(&format!("http://127.0.0.1:{port}/readyz")).await;
+    results.push(load("forgelink (stores durably)", port, body.clone(), signature.clone()).await);
+    stop(forgelink);
+
+    println!("\n| receiver | acknowledged/s | p50 ms | p99 ms | failed |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for r in &results {
+        println!("| {} | {:.0} | {:.2} | {:.2} | {} |", r.name, r.rate(), r.percentile_ms(0.5), r.percentile_ms(0.99), r.failed);
+    }
+    let durable_node = results[1].rate();
+    let forgelink = &results[2];
+    println!(
+        "\nforgelink / durable node: {:.2}x the rate (target ≥ 2x); forgelink p99 {:.2} ms (target < 10 ms)",
+        forgelink.rate() / durable_node,
+        forgelink.percentile_ms(0.99)
+    );
+}

@@ -1,0 +1,94 @@
+//! Group commit for deliveries: requests hand their delivery to a few writer
+//! tasks, which store whatever has gathered in one INSERT and one commit, then
+//! answer each request. Under load many deliveries share one fsync; alone, a
+//! delivery is written at once. Nothing is acknowledged before its commit.
+
+use std::{collections::HashSet, sync::Arc};
+
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use super::queries::{self, NewDelivery};
+
+/// Deliveries stored in one statement at most, and their size at most.
+const MAX_BATCH: usize = 256;
+const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Whether a delivery was stored now or had been before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    New,
+    Duplicate,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot store the delivery: {0}")]
+pub struct StoreError(String);
+
+struct Job {
+    delivery: NewDelivery,
+    reply: oneshot::Sender<Result<Stored, StoreError>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DeliveryWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl DeliveryWriter {
+    /// Starts `writers` writer tasks; while one waits for its commit, another gathers the next batch.
+    pub fn spawn(pool: PgPool, writers: usize) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>(4096);
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(write_batches(pool.clone(), queue.clone()));
+        }
+        Self { jobs }
+    }
+
+    pub async fn store(&self, delivery: NewDelivery) -> Result<Stored, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { delivery, reply })
+            .await
+            .map_err(|_| StoreError("the writer has stopped".into()))?;
+        answer.await.map_err(|_| StoreError("the writer has stopped".into()))?
+    }
+}
+
+async fn write_batches(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        let batch = {
+            let mut queue = queue.lock().await;
+            let Some(first) = queue.recv().await else { return };
+            let mut bytes = first.delivery.payload.len();
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
+                match queue.try_recv() {
+                    Ok(job) => {
+                        bytes += job.delivery.payload.len();
+                        batch.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        let (deliveries, replies): (Vec<NewDelivery>, Vec<_>) = batch.into_iter().map(|job| (job.delivery, job.reply)).unzip();
+        match queries::insert_deliveries(&pool, &deliveries).await {
+            Ok(stored) => {
+                let stored: HashSet<(String, i64)> = stored.into_iter().collect();
+                for (delivery, reply) in deliveries.into_iter().zip(replies) {
+                    let new = stored.contains(&(delivery.delivery_id, delivery.hook_id));
+                    let _ = reply.send(Ok(if new { Stored::New } else { Stored::Duplicate }));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, deliveries = deliveries.len(), "cannot store webhook deliveries");
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError(error.to_string())));
+                }
+            }
+        }
+    }
+}
