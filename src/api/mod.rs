@@ -3,5 +3,6 @@
 
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod projects;
 pub mod system;

@@ -83,6 +83,9 @@ pub struct Config {
     /// Webhook workers in this process (`FORGELINK_WORKERS`, 0 for none), their
     /// lease (`FORGELINK_WORKER_LEASE_SECS`) and retry budget (`FORGELINK_EVENT_MAX_ATTEMPTS`).
     pub workers: WorkerConfig,
+    /// How often to ask GitHub for failed deliveries to redeliver
+    /// (`FORGELINK_RECOVERY_INTERVAL_SECS`, default 600; 0 turns it off).
+    pub recovery_interval: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -178,6 +181,10 @@ impl Config {
             cipher,
             github: GitHubConfig::from_lookup(&lookup)?,
             workers,
+            recovery_interval: match parse_or("FORGELINK_RECOVERY_INTERVAL_SECS", &lookup, 600u64)? {
+                0 => None,
+                secs => Some(std::time::Duration::from_secs(secs)),
+            },
         })
     }
 }

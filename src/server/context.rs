@@ -49,6 +49,16 @@ pub async fn require_user() -> Result<User, AppError> {
     current_user().await?.ok_or_else(|| fail(AppError::Unauthorized))
 }
 
+/// Operators only; anyone else is told nothing exists here.
+pub async fn require_admin() -> Result<User, AppError> {
+    let user = require_user().await?;
+    if user.is_admin {
+        Ok(user)
+    } else {
+        Err(fail(AppError::NotFound))
+    }
+}
+
 pub async fn begin_session(user_id: i64) -> Result<(), AppError> {
     accounts::session::begin(&session().await?, user_id).await.map_err(internal)
 }

@@ -74,6 +74,9 @@ impl Application {
         if config.workers.workers > 0 {
             webhooks::worker::spawn(state.clone(), Arc::new(dispatcher), config.workers);
         }
+        if let Some(every) = config.recovery_interval {
+            webhooks::recovery::spawn_periodic(state.clone(), every);
+        }
         Ok(Self {
             listener,
             router: router(state, secure_cookies),

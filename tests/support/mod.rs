@@ -194,6 +194,7 @@ pub async fn spawn_stack(pool: PgPool) -> Stack {
     let gh = github::SimHarness::serve_on(sim_listener, |config| {
         config.callback_url = app.url("/auth/github/callback");
         config.setup_url = app.url("/integrations/github/setup");
+        config.webhook_url = app.url("/webhooks/github");
     })
     .await;
     Stack { app, gh }

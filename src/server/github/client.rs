@@ -47,6 +47,17 @@ pub struct GitHubUser {
     pub avatar_url: String,
 }
 
+/// One attempt to deliver a webhook, as `GET /app/hook/deliveries` lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HookDelivery {
+    pub id: i64,
+    pub guid: String,
+    pub delivered_at: String,
+    pub status_code: u16,
+    pub event: String,
+    pub action: Option<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct GitHubClient {
     http: reqwest::Client,
@@ -122,15 +133,45 @@ impl GitHubClient {
         serde_json::from_value(body).map_err(|e| GitHubError::Decode(e.to_string()))
     }
 
-    /// `GET /user` with a user access token.
-    pub async fn current_user(&self, user_token: &str) -> Result<GitHubUser, GitHubError> {
-        self.get_json("/user", user_token).await
+    /// A JWT that authenticates as the App itself: RS256, issued a minute ago
+    /// (clock drift), valid for 9 minutes (GitHub allows at most 10).
+    pub fn app_jwt(&self) -> Result<String, GitHubError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = serde_json::json!({ "iat": now - 60, "exp": now + 540, "iss": self.config.client_id });
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(self.config.private_key_pem.expose().as_bytes())
+            .map_err(|e| GitHubError::Decode(format!("the App's private key: {e}")))?;
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key)
+            .map_err(|e| GitHubError::Decode(format!("cannot sign the App JWT: {e}")))
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, path: &str, token: &str) -> Result<T, GitHubError> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.config.api_url))
+    /// Webhook delivery attempts, newest first, until `stop` says enough (it
+    /// sees each page); follows the `Link` header's cursor.
+    pub async fn hook_deliveries(&self, mut stop: impl FnMut(&[HookDelivery]) -> bool) -> Result<Vec<HookDelivery>, GitHubError> {
+        let jwt = self.app_jwt()?;
+        let mut url = format!("{}/app/hook/deliveries?per_page=100", self.config.api_url);
+        let mut all = Vec::new();
+        loop {
+            let response = self.send(self.http.get(&url), &jwt).await?;
+            let next = next_link(response.headers());
+            let page: Vec<HookDelivery> = response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))?;
+            let done = page.is_empty() || stop(&page);
+            all.extend(page);
+            match next {
+                Some(next) if !done => url = next,
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// Asks GitHub to deliver a webhook again (same `X-GitHub-Delivery`).
+    pub async fn redeliver(&self, delivery_id: i64) -> Result<(), GitHubError> {
+        let jwt = self.app_jwt()?;
+        let url = format!("{}/app/hook/deliveries/{delivery_id}/attempts", self.config.api_url);
+        self.send(self.http.post(url), &jwt).await.map(|_| ())
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder, token: &str) -> Result<reqwest::Response, GitHubError> {
+        let response = request
             .bearer_auth(token)
             .header("accept", "application/vnd.github+json")
             .header("x-github-api-version", "2022-11-28")
@@ -147,6 +188,27 @@ impl GitHubClient {
                 .unwrap_or_default();
             return Err(GitHubError::Status { status, message });
         }
+        Ok(response)
+    }
+
+    /// `GET /user` with a user access token.
+    pub async fn current_user(&self, user_token: &str) -> Result<GitHubUser, GitHubError> {
+        self.get_json("/user", user_token).await
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, path: &str, token: &str) -> Result<T, GitHubError> {
+        let response = self.send(self.http.get(format!("{}{path}", self.config.api_url)), token).await?;
         response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))
     }
+}
+
+/// The `rel="next"` URL of a `Link` header.
+fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get("link")?
+        .to_str()
+        .ok()?
+        .split(',')
+        .find(|part| part.contains("rel=\"next\""))
+        .and_then(|part| part.trim().strip_prefix('<')?.split('>').next().map(str::to_owned))
 }

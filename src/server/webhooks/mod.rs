@@ -6,6 +6,7 @@
 pub mod dispatcher;
 pub mod intake;
 mod queries;
+pub mod recovery;
 pub mod signature;
 pub mod worker;
 pub mod writer;
