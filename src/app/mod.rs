@@ -2,6 +2,7 @@
 
 mod account;
 mod auth;
+mod events;
 mod github;
 mod home;
 mod projects;
@@ -82,6 +83,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signin") view=auth::SignInPage/>
                     <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/auth/github/problem") view=github::ProblemPage/>
+                    <Route path=path!("/admin/events") view=events::EventsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/events/:id") view=events::EventPage ssr=SsrMode::Async/>
                     <Route path=path!("/projects") view=projects::ProjectListPage/>
                     <Route path=path!("/projects/new") view=projects::NewProjectPage/>
                     <ParentRoute path=path!("/projects/:slug") view=projects::ProjectLayout ssr=SsrMode::Async>
@@ -103,6 +106,12 @@ fn SiteHeader() -> impl IntoView {
             <A href="/" attr:class="brand">"forgelink"</A>
             <nav aria-label="Main" class="main-nav">
                 <A href="/projects">"Projects"</A>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        matches!(session.user.await, Ok(Some(ref u)) if u.is_admin)
+                            .then(|| view! { <A href="/admin/events">"Events"</A> })
+                    })}
+                </Transition>
             </nav>
             <div class="session">
                 <Transition fallback=|| ()>

@@ -8,6 +8,7 @@ pub mod db;
 pub mod github;
 pub mod github_sim;
 pub mod health;
+pub mod live;
 pub mod metrics;
 pub mod projects;
 pub mod security;

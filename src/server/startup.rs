@@ -12,7 +12,7 @@ use super::{
     config::Config,
     db,
     github::client::GitHubClient,
-    health, metrics, security,
+    health, live, metrics, security,
     state::AppState,
     telemetry,
     webhooks::{self, Dispatcher},
@@ -70,6 +70,8 @@ impl Application {
             public_url,
             metrics: Default::default(),
             deliveries: webhooks::writer::DeliveryWriter::spawn(pool.clone(), DELIVERY_WRITERS),
+            live: live::Live::spawn(pool.clone()),
+            admin_emails: Arc::new(config.admin_emails),
         };
         if config.workers.workers > 0 {
             webhooks::worker::spawn(state.clone(), Arc::new(dispatcher), config.workers);
@@ -106,6 +108,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .merge(webhooks::intake::router())
+        .merge(live::router())
         .merge(accounts::routes::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use std::sync::Arc;
 
-use super::{crypto::TokenCipher, github::client::GitHubClient, metrics::Metrics, webhooks::writer::DeliveryWriter};
+use super::{crypto::TokenCipher, github::client::GitHubClient, live::Live, metrics::Metrics, webhooks::writer::DeliveryWriter};
 
 /// Handlers take the parts they need through `State<T>` (via `FromRef`);
 /// server functions get the whole state from Leptos' context.
@@ -21,6 +21,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Stores webhook deliveries, many to a commit under load.
     pub deliveries: DeliveryWriter,
+    /// Changes heard from PostgreSQL, for pages that follow them live.
+    pub live: Live,
+    /// Emails that become operators on sign-up (`FORGELINK_ADMIN_EMAILS`).
+    pub admin_emails: Arc<Vec<String>>,
 }
 
 impl AppState {

@@ -14,22 +14,25 @@ pub struct UserRow {
     pub github_reconnect_needed: bool,
 }
 
-/// Inserts a user; the first account of a fresh installation becomes an admin.
+/// Inserts a user; the first account of a fresh installation becomes an admin,
+/// as does one whose email the configuration names (`admin`).
 pub async fn insert_user(
     pool: &PgPool,
     email: &str,
     display_name: &str,
     password_hash: &str,
+    admin: bool,
 ) -> Result<UserRow, sqlx::Error> {
     sqlx::query_as!(
         UserRow,
         r#"INSERT INTO users (email, display_name, password_hash, is_admin)
-           VALUES ($1, $2, $3, NOT EXISTS (SELECT 1 FROM users))
+           VALUES ($1, $2, $3, $4 OR NOT EXISTS (SELECT 1 FROM users))
            RETURNING id, email, display_name, password_hash, is_admin,
                      github_id, github_login, github_avatar_url, github_reconnect_needed"#,
         email,
         display_name,
         password_hash,
+        admin,
     )
     .fetch_one(pool)
     .await

@@ -57,7 +57,14 @@ pub fn from_row(row: queries::UserRow) -> User {
     }
 }
 
-pub async fn sign_up(pool: &PgPool, email: &str, display_name: &str, password: &str) -> Result<User, AccountError> {
+/// `admin_emails`: addresses that become operators when they sign up.
+pub async fn sign_up(
+    pool: &PgPool,
+    admin_emails: &[String],
+    email: &str,
+    display_name: &str,
+    password: &str,
+) -> Result<User, AccountError> {
     let email = normalize_email(email)?;
     let display_name = display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > 100 {
@@ -73,7 +80,8 @@ pub async fn sign_up(pool: &PgPool, email: &str, display_name: &str, password: &
     let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
         .await
         .map_err(|e| AccountError::Invalid(format!("hashing failed: {e}")))?;
-    match queries::insert_user(pool, &email, display_name, &hash).await {
+    let admin = admin_emails.iter().any(|a| *a == email);
+    match queries::insert_user(pool, &email, display_name, &hash, admin).await {
         Ok(row) => Ok(from_row(row)),
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(AccountError::EmailTaken),
         Err(error) => Err(error.into()),

@@ -5,6 +5,7 @@
 
 pub mod dispatcher;
 pub mod intake;
+pub mod log;
 mod queries;
 pub mod recovery;
 pub mod signature;
@@ -12,4 +13,4 @@ pub mod worker;
 pub mod writer;
 
 pub use dispatcher::{Dispatcher, Outcome};
-pub use queries::{queue_depth, retry, EventRecord};
+pub use queries::{queue_depth, retry, EventRecord, CHANNEL, STATUS_CHANNEL};

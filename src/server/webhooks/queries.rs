@@ -3,8 +3,10 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// The channel workers LISTEN on; the intake NOTIFYs it with each new event.
+/// The channel workers LISTEN on; the intake NOTIFYs it when events arrive.
 pub const CHANNEL: &str = "github_events";
+/// Notified when an event's status changes (the event log follows it).
+pub const STATUS_CHANNEL: &str = "github_event_status";
 
 /// A verified delivery, ready to store.
 #[derive(Debug, Clone)]
@@ -131,18 +133,21 @@ pub async fn claim(pool: &PgPool, limit: i64, lease_secs: f64) -> Result<Vec<Eve
 /// holder may: a worker whose lease ran out changes nothing.
 pub async fn finish(pool: &PgPool, event: &EventRecord, status: &str, reason: Option<&str>) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        r#"UPDATE github_events
-           SET status = $3, failure_reason = $4, error = NULL, processed_at = now(),
-               claim_token = NULL, locked_until = NULL, next_attempt_at = NULL
-           WHERE id = $1 AND claim_token = $2"#,
+        r#"WITH done AS (
+               UPDATE github_events
+               SET status = $3, failure_reason = $4, error = NULL, processed_at = now(),
+                   claim_token = NULL, locked_until = NULL, next_attempt_at = NULL
+               WHERE id = $1 AND claim_token = $2
+               RETURNING id)
+           SELECT pg_notify('github_event_status', id::text) FROM done"#,
         event.id,
         event.claim_token,
         status,
         reason,
     )
-    .execute(pool)
+    .fetch_optional(pool)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.is_some())
 }
 
 /// Records a failure; retried after `retry_in_secs`, or never (`None`).
@@ -154,20 +159,23 @@ pub async fn fail(
     retry_in_secs: Option<f64>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        r#"UPDATE github_events
-           SET status = 'errored', failure_reason = $3, error = $4,
-               next_attempt_at = now() + make_interval(secs => $5),
-               claim_token = NULL, locked_until = NULL
-           WHERE id = $1 AND claim_token = $2"#,
+        r#"WITH done AS (
+               UPDATE github_events
+               SET status = 'errored', failure_reason = $3, error = $4,
+                   next_attempt_at = now() + make_interval(secs => $5),
+                   claim_token = NULL, locked_until = NULL
+               WHERE id = $1 AND claim_token = $2
+               RETURNING id)
+           SELECT pg_notify('github_event_status', id::text) FROM done"#,
         event.id,
         event.claim_token,
         reason,
         error,
         retry_in_secs,
     )
-    .execute(pool)
+    .fetch_optional(pool)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.is_some())
 }
 
 /// An operator's retry of an errored or ignored event: back to the queue, with

@@ -1,0 +1,64 @@
+// An operator watches webhook events arrive on the event log without reloading,
+// opens one to see its payload, and nobody else can see the log.
+import { test, expect, type Page } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import { sign } from '@octokit/webhooks-methods';
+import { gotoHydrated, signUp, unique } from './support';
+
+async function signInAsOperator(page: Page) {
+  const email = process.env.E2E_ADMIN_EMAIL!;
+  await gotoHydrated(page, '/signup');
+  await page.getByLabel('Name').fill('Operator');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  // The e2e database outlives a run: the operator may exist already.
+  const taken = page.getByRole('alert').filter({ hasText: 'already exists' });
+  await Promise.race([expect(page).toHaveURL(/\/projects$/), taken.waitFor()]);
+  if (await taken.isVisible()) {
+    await gotoHydrated(page, '/signin');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/projects$/);
+  }
+}
+
+test('the event log shows new deliveries live and their payload', async ({ page, request }) => {
+  await signInAsOperator(page);
+  await page.getByRole('link', { name: 'Events' }).click();
+  await expect(page.getByRole('heading', { name: 'Webhook events' })).toBeVisible();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+
+  // GitHub delivers a ping while the page is open.
+  const zen = unique('zen');
+  const body = JSON.stringify({ zen, hook_id: 1 });
+  const secret = process.env.GITHUB_WEBHOOK_SECRET!.split(',')[0].trim();
+  const response = await request.post('/webhooks/github', {
+    data: body,
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'ping',
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': await sign(secret, body),
+    },
+  });
+  expect(response.status()).toBe(202);
+
+  // It appears, and turns processed, without a reload.
+  const row = page.getByRole('row').filter({ hasText: 'ping' }).first();
+  await expect(row).toContainText('processed');
+  await page.getByLabel('Status').selectOption('processed');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/status=processed/);
+  await page.getByRole('row').filter({ hasText: 'ping' }).first().getByRole('link').click();
+  await expect(page.getByRole('heading', { name: 'ping' })).toBeVisible();
+  await expect(page.locator('pre.payload')).toContainText(zen);
+});
+
+test('only operators see the event log', async ({ page }) => {
+  await signUp(page);
+  await expect(page.getByRole('link', { name: 'Events' })).toHaveCount(0);
+  const response = await page.goto('/admin/events');
+  expect(response?.status()).toBe(404);
+});

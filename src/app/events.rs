@@ -1,0 +1,184 @@
+//! The event log, for operators: every webhook event, filterable, with its
+//! payload, error and attempts; retry; recovery of missed deliveries. The list
+//! follows new events and status changes live (server-sent events).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+};
+
+use super::{ErrorNote, NotFound};
+use crate::api::{
+    error::AppError,
+    events::{get_event, list_events, EventFilter, EventRow, RecoverMissedDeliveries, RetryEvent},
+};
+
+/// Counts changes announced on `/live/events`; reading it makes a resource refetch.
+fn live_changes() -> ReadSignal<u64> {
+    let (changes, set_changes) = signal(0u64);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let Ok(source) = web_sys::EventSource::new("/live/events") else { return };
+        let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| set_changes.update(|n| *n += 1));
+        let _ = source.add_event_listener_with_callback("changed", on_change.as_ref().unchecked_ref());
+        on_change.forget();
+        let source = send_wrapper::SendWrapper::new(source);
+        on_cleanup(move || source.close());
+    });
+    let _ = set_changes;
+    changes
+}
+
+fn status_badge(status: &str) -> impl IntoView {
+    view! { <span class=format!("badge status-{status}")>{status.to_owned()}</span> }
+}
+
+#[component]
+pub fn EventsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        let q = query.read();
+        let text = |key: &str| q.get(key).filter(|v| !v.trim().is_empty());
+        EventFilter {
+            status: text("status"),
+            event: text("event"),
+            action: text("action"),
+            installation: text("installation").and_then(|v| v.trim().parse().ok()),
+        }
+    });
+    let changes = live_changes();
+    let recover = ServerAction::<RecoverMissedDeliveries>::new();
+    let events = Resource::new(move || (filter.get(), changes.get(), recover.version().get()), |(f, _, _)| list_events(f));
+    let field = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
+
+    view! {
+        <Title text="Webhook events"/>
+        <div class="page-heading">
+            <h1>"Webhook events"</h1>
+            <ActionForm action=recover>
+                <button type="submit" class="button subtle" disabled=move || recover.pending().get()>
+                    "Check GitHub for missed deliveries"
+                </button>
+            </ActionForm>
+        </div>
+        <p role="status" aria-live="polite" class="muted">
+            {move || match recover.value().get() {
+                Some(Ok(found)) => format!(
+                    "GitHub listed {} deliveries of the last 3 days; {} missing ones were redelivered.",
+                    found.checked, found.redelivered
+                ),
+                Some(Err(error)) => error.to_string(),
+                None => String::new(),
+            }}
+        </p>
+        <form method="get" action="/admin/events" class="filters" aria-label="Filter events">
+            <label>"Status "
+                <select name="status" prop:value=field("status")>
+                    <option value="">"any"</option>
+                    {["unprocessed", "processing", "processed", "errored", "ignored", "unhandled"]
+                        .into_iter()
+                        .map(|s| view! { <option value=s selected=move || field("status")() == s>{s}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>"Event " <input type="text" name="event" value=field("event") size="18"/></label>
+            <label>"Action " <input type="text" name="action" value=field("action") size="12"/></label>
+            <label>"Installation " <input type="text" name="installation" value=field("installation") size="10" inputmode="numeric"/></label>
+            <button type="submit" class="button subtle">"Filter"</button>
+        </form>
+        <Transition fallback=|| view! { <p>"Loading events…"</p> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok((rows, counts)) => view! {
+                        <p class="muted" aria-live="polite">
+                            {counts.into_iter().map(|(status, n)| format!("{n} {status}")).collect::<Vec<_>>().join(" · ")}
+                        </p>
+                        <EventTable rows/>
+                    }.into_any(),
+                    Err(AppError::NotFound) | Err(AppError::Unauthorized) => view! { <NotFound/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EventTable(rows: Vec<EventRow>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="empty">"No events match."</p> }.into_any();
+    }
+    view! {
+        <div class="table-scroll">
+            <table class="events">
+                <thead><tr>
+                    <th scope="col">"Received (UTC)"</th><th scope="col">"Event"</th><th scope="col">"Installation"</th>
+                    <th scope="col">"Status"</th><th scope="col">"Attempts"</th><th scope="col">"Reason"</th>
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|row| view! {
+                        <tr>
+                            <td><A href=format!("/admin/events/{}", row.id)>{row.received_at}</A></td>
+                            <td>{row.event}{row.action.map(|a| format!(".{a}"))}</td>
+                            <td>{row.installation_github_id.map(|i| i.to_string())}</td>
+                            <td>{status_badge(&row.status)}</td>
+                            <td>{row.attempts}</td>
+                            <td>{row.failure_reason}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn EventPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0));
+    let retry = ServerAction::<RetryEvent>::new();
+    let changes = live_changes();
+    let event = Resource::new(move || (id.get(), retry.version().get(), changes.get()), |(id, _, _)| get_event(id));
+    view! {
+        <Title text="Webhook event"/>
+        <p><A href="/admin/events">"← All events"</A></p>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match event.await {
+                    Ok(detail) => {
+                        let retryable = matches!(detail.row.status.as_str(), "errored" | "ignored" | "unhandled");
+                        view! {
+                            <h1>{detail.row.event.clone()}{detail.row.action.clone().map(|a| format!(".{a}"))}</h1>
+                            <dl class="facts">
+                                <dt>"Status"</dt><dd>{status_badge(&detail.row.status)}</dd>
+                                <dt>"Delivery"</dt><dd><code>{detail.row.delivery_id.clone()}</code></dd>
+                                <dt>"Installation"</dt><dd>{detail.row.installation_github_id.map(|i| i.to_string()).unwrap_or_else(|| "—".into())}</dd>
+                                <dt>"Received (UTC)"</dt><dd>{detail.row.received_at.clone()}</dd>
+                                <dt>"Processed (UTC)"</dt><dd>{detail.processed_at.clone().unwrap_or_else(|| "—".into())}</dd>
+                                <dt>"Attempts"</dt><dd>{detail.row.attempts}</dd>
+                                <dt>"Next attempt (UTC)"</dt><dd>{detail.next_attempt_at.clone().unwrap_or_else(|| "—".into())}</dd>
+                                <dt>"Reason"</dt><dd>{detail.row.failure_reason.clone().unwrap_or_else(|| "—".into())}</dd>
+                                <dt>"Error"</dt><dd>{detail.error.clone().unwrap_or_else(|| "—".into())}</dd>
+                            </dl>
+                            {retryable.then(|| view! {
+                                <ActionForm action=retry>
+                                    <input type="hidden" name="id" value=detail.row.id/>
+                                    <button type="submit" class="button">"Retry"</button>
+                                </ActionForm>
+                            })}
+                            {move || retry.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error/> })}
+                            <h2>"Payload"</h2>
+                            <pre class="payload">{detail.payload.clone()}</pre>
+                        }.into_any()
+                    }
+                    Err(AppError::NotFound) | Err(AppError::Unauthorized) => view! { <NotFound/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,80 @@
+//! Live updates for open pages: PostgreSQL `LISTEN/NOTIFY` (so a change made on
+//! any instance is heard on every one) fanned out to server-sent events.
+
+use std::{convert::Infallible, time::Duration};
+
+use axum::{
+    extract::State,
+    response::{
+        sse::{Event, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
+    routing::get,
+    Router,
+};
+use sqlx::{postgres::PgListener, PgPool};
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::{wrappers::ReceiverStream, StreamExt};
+use tower_sessions::Session;
+
+use super::{accounts, state::AppState, webhooks};
+
+/// Changes heard, by channel name.
+#[derive(Clone, Debug)]
+pub struct Live {
+    changes: broadcast::Sender<String>,
+}
+
+impl Live {
+    pub fn spawn(pool: PgPool) -> Self {
+        let (changes, _) = broadcast::channel(1024);
+        let sender = changes.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(mut listener) = PgListener::connect_with(&pool).await {
+                    let channels = [webhooks::CHANNEL, webhooks::STATUS_CHANNEL];
+                    if listener.listen_all(channels).await.is_ok() {
+                        while let Ok(notification) = listener.recv().await {
+                            let _ = sender.send(notification.channel().to_owned());
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        });
+        Self { changes }
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/live/events", get(event_changes))
+}
+
+/// `GET /live/events`: a `changed` message whenever webhook events arrive or
+/// change status, at most four a second however busy the queue (admins only).
+async fn event_changes(State(state): State<AppState>, session: Session) -> Response {
+    let admin = match accounts::session::user_id(&session).await {
+        Ok(Some(id)) => accounts::service::user_by_id(&state.pool, id).await.ok().flatten().is_some_and(|u| u.is_admin),
+        _ => false,
+    };
+    if !admin {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
+    // Coalesce: one message for whatever arrived in a quarter of a second.
+    let (tx, rx) = mpsc::channel::<()>(1);
+    let mut changes = state.live.changes.subscribe();
+    tokio::spawn(async move {
+        loop {
+            if let Err(broadcast::error::RecvError::Closed) = changes.recv().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            while !matches!(changes.try_recv(), Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)) {}
+            if tx.send(()).await.is_err() {
+                return; // the page was closed
+            }
+        }
+    });
+    let messages = ReceiverStream::new(rx).map(|()| Ok::<_, Infallible>(Event::default().event("changed").data("events")));
+    Sse::new(messages).keep_alive(KeepAlive::default()).into_response()
+}

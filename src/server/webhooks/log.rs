@@ -1,0 +1,65 @@
+//! The event log's queries, for operators.
+
+use sqlx::PgPool;
+
+use crate::api::events::{EventDetail, EventFilter, EventRow};
+
+pub async fn list(pool: &PgPool, filter: &EventFilter) -> Result<Vec<EventRow>, sqlx::Error> {
+    let blank = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    sqlx::query_as!(
+        EventRow,
+        r#"SELECT id, delivery_id, event, action, installation_github_id, status, attempts, failure_reason,
+                  to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS "received_at!"
+           FROM github_events
+           WHERE ($1::text IS NULL OR status = $1)
+             AND ($2::text IS NULL OR event = $2)
+             AND ($3::text IS NULL OR action = $3)
+             AND ($4::int8 IS NULL OR installation_github_id = $4)
+           ORDER BY id DESC
+           LIMIT 100"#,
+        blank(&filter.status),
+        blank(&filter.event),
+        blank(&filter.action),
+        filter.installation,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn counts(pool: &PgPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(r#"SELECT status, count(*) AS "n!" FROM github_events GROUP BY status ORDER BY status"#)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
+}
+
+pub async fn detail(pool: &PgPool, id: i64) -> Result<Option<EventDetail>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT id, delivery_id, event, action, installation_github_id, status, attempts, failure_reason, error,
+                  jsonb_pretty(payload) AS "payload!",
+                  to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS "received_at!",
+                  to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS next_attempt_at,
+                  to_char(processed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS processed_at
+           FROM github_events WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| EventDetail {
+        row: EventRow {
+            id: r.id,
+            delivery_id: r.delivery_id,
+            event: r.event,
+            action: r.action,
+            installation_github_id: r.installation_github_id,
+            status: r.status,
+            attempts: r.attempts,
+            failure_reason: r.failure_reason,
+            received_at: r.received_at,
+        },
+        payload: r.payload,
+        error: r.error,
+        next_attempt_at: r.next_attempt_at,
+        processed_at: r.processed_at,
+    }))
+}
