@@ -60,7 +60,7 @@ pub struct EventDetail {
 
 /// The newest events matching the filter (at most 100), and how many events
 /// there are in each status.
-#[server(endpoint = "list_events")]
+#[server(endpoint = "list_events", input = leptos::server_fn::codec::Json)]
 pub async fn list_events(filter: EventFilter) -> Result<(Vec<EventRow>, Vec<(String, i64)>), AppError> {
     use crate::server::{context, webhooks::log};
     let state = context::state()?;

@@ -1,0 +1,105 @@
+//! The operators' event log: listing, filtering, details, retry, live stream;
+//! nobody else gets any of it.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use std::time::Duration;
+
+use forgelink::server::github_sim::signature_256;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use support::{github::WEBHOOK_SECRET, spawn_app, TestApp};
+
+async fn sign_up(app: &TestApp, email: &str) {
+    app.post_form("/api/sign_up", &[("email", email), ("display_name", "Ops"), ("password", "correct horse battery"), ("next", "")])
+        .await;
+}
+
+async fn deliver(app: &TestApp, event: &str, payload: Value) {
+    let body = serde_json::to_vec(&payload).unwrap();
+    let response = app
+        .client
+        .post(app.url("/webhooks/github"))
+        .header("x-github-event", event)
+        .header("x-github-delivery", uuid::Uuid::new_v4().to_string())
+        .header("x-hub-signature-256", signature_256(WEBHOOK_SECRET, &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+}
+
+async fn list(app: &TestApp, filter: Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/list_events"))
+        .header("origin", format!("http://{}", app.addr))
+        .header("cookie", app.cookie_header())
+        .json(&json!({ "filter": filter }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn settled(pool: &PgPool) {
+    for _ in 0..200 {
+        let pending: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events WHERE status IN ('unprocessed', 'processing')"#)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if pending == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("events still pending");
+}
+
+#[sqlx::test]
+async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    sign_up(&app, "ops@example.com").await; // the first account: an operator
+    deliver(&app, "ping", json!({"zen": "Half measures are as bad as nothing at all."})).await;
+    deliver(&app, "star", json!({"action": "created"})).await;
+    settled(&pool).await;
+
+    let (rows, counts): (Vec<Value>, Vec<(String, i64)>) = list(&app, json!({})).await.json().await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["event"], "star", "newest first");
+    assert_eq!(counts, [("ignored".to_owned(), 1), ("processed".to_owned(), 1)]);
+    let (ignored, _): (Vec<Value>, Value) = list(&app, json!({"status": "ignored"})).await.json().await.unwrap();
+    assert_eq!(ignored.len(), 1);
+    assert_eq!(ignored[0]["failure_reason"], "forgelink does not subscribe to star events");
+
+    let id = ignored[0]["id"].as_i64().unwrap();
+    let page = app.get(&format!("/admin/events/{id}")).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("does not subscribe to star events"));
+
+    let retried = app.post_form("/api/retry_event", &[("id", &id.to_string())]).await;
+    assert!(retried.status().is_success(), "{}", retried.status());
+    settled(&pool).await;
+    let attempts: i32 = sqlx::query_scalar!("SELECT attempts FROM github_events WHERE id = $1", id).fetch_one(&pool).await.unwrap();
+    assert_eq!(attempts, 1, "processed again with a fresh budget");
+    let processed_id: i64 = sqlx::query_scalar!("SELECT id FROM github_events WHERE status = 'processed'").fetch_one(&pool).await.unwrap();
+    let refused = app.post_form("/api/retry_event", &[("id", &processed_id.to_string())]).await;
+    assert_eq!(refused.status(), 409, "a processed event is not retried");
+
+    let stream = app.client.get(app.url("/live/events")).header("cookie", app.cookie_header()).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+}
+
+#[sqlx::test]
+async fn nobody_else_sees_the_event_log(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    sign_up(&app, "ops@example.com").await;
+    let someone = app.another_browser();
+    sign_up(&someone, "dev@example.com").await;
+    assert_eq!(list(&someone, json!({})).await.status(), 404);
+    assert_eq!(someone.get("/admin/events").await.status(), 404);
+    assert_eq!(someone.client.get(someone.url("/live/events")).header("cookie", someone.cookie_header()).send().await.unwrap().status(), 404);
+    let anonymous = app.another_browser();
+    assert_eq!(anonymous.get("/admin/events").await.status(), 404);
+}
