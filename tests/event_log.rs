@@ -4,12 +4,10 @@
 
 mod support;
 
-use std::time::Duration;
-
 use forgelink::server::github_sim::signature_256;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{github::WEBHOOK_SECRET, spawn_app, TestApp};
+use support::{github::WEBHOOK_SECRET, spawn_app, wait_until_settled, TestApp};
 
 async fn sign_up(app: &TestApp, email: &str) {
     app.post_form("/api/sign_up", &[("email", email), ("display_name", "Ops"), ("password", "correct horse battery"), ("next", "")])
@@ -42,27 +40,13 @@ async fn list(app: &TestApp, filter: Value) -> reqwest::Response {
         .unwrap()
 }
 
-async fn settled(pool: &PgPool) {
-    for _ in 0..200 {
-        let pending: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events WHERE status IN ('unprocessed', 'processing')"#)
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        if pending == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("events still pending");
-}
-
 #[sqlx::test]
 async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     sign_up(&app, "ops@example.com").await; // the first account: an operator
     deliver(&app, "ping", json!({"zen": "Half measures are as bad as nothing at all."})).await;
     deliver(&app, "star", json!({"action": "created"})).await;
-    settled(&pool).await;
+    wait_until_settled(&pool).await;
 
     let (rows, counts): (Vec<Value>, Vec<(String, i64)>) = list(&app, json!({})).await.json().await.unwrap();
     assert_eq!(rows.len(), 2);
@@ -79,7 +63,7 @@ async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
 
     let retried = app.post_form("/api/retry_event", &[("id", &id.to_string())]).await;
     assert!(retried.status().is_success(), "{}", retried.status());
-    settled(&pool).await;
+    wait_until_settled(&pool).await;
     let attempts: i32 = sqlx::query_scalar!("SELECT attempts FROM github_events WHERE id = $1", id).fetch_one(&pool).await.unwrap();
     assert_eq!(attempts, 1, "processed again with a fresh budget");
     let processed_id: i64 = sqlx::query_scalar!("SELECT id FROM github_events WHERE status = 'processed'").fetch_one(&pool).await.unwrap();

@@ -16,7 +16,7 @@ use forgelink::server::{
 };
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{github::WEBHOOK_SECRET, spawn_app_with, TestApp};
+use support::{github::WEBHOOK_SECRET, spawn_app_with, wait_until_settled, TestApp};
 
 fn no_workers(config: &mut forgelink::server::config::Config) {
     config.workers.workers = 0;
@@ -200,22 +200,6 @@ fn recording() -> (Dispatcher, Arc<Mutex<Vec<String>>>) {
         }
     });
     (dispatcher, seen)
-}
-
-async fn wait_until_settled(pool: &PgPool) {
-    for _ in 0..200 {
-        let pending: i64 = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM github_events WHERE status IN ('unprocessed', 'processing')"#
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        if pending == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("events still pending after 10 s");
 }
 
 async fn statuses(pool: &PgPool) -> Vec<(String, String, Option<String>)> {

@@ -199,3 +199,20 @@ pub async fn spawn_stack(pool: PgPool) -> Stack {
     .await;
     Stack { app, gh }
 }
+
+/// Waits until no webhook event is unprocessed or in progress (at most 10 s).
+pub async fn wait_until_settled(pool: &PgPool) {
+    for _ in 0..200 {
+        let pending: i64 = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM github_events WHERE status IN ('unprocessed', 'processing')"#
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if pending == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("events still pending after 10 s");
+}

@@ -28,6 +28,15 @@ impl Simulator {
         payloads::installation(self.urls(), world, &self.config().app, installation)
     }
 
+    /// The `repositories` list installation webhooks carry.
+    fn installation_repositories(world: &World, installation: &Installation) -> Vec<Value> {
+        world
+            .installation_repos(installation)
+            .into_iter()
+            .map(|r| payloads::repository_short(world, r))
+            .collect()
+    }
+
     /// May this user install on (or manage the installation of) this account?
     pub fn can_administer(&self, world: &World, user_id: Id, account_id: Id) -> bool {
         match world.accounts.get(&account_id) {
@@ -64,11 +73,7 @@ impl Simulator {
             created_at: now,
             updated_at: now,
         };
-        let repositories: Vec<Value> = world
-            .installation_repos(&installation)
-            .into_iter()
-            .map(|r| payloads::repository_short(&world, r))
-            .collect();
+        let repositories = Self::installation_repositories(&world, &installation);
         let payload = json!({
             "action": "created",
             "installation": self.installation_payload(&world, &installation),
@@ -187,11 +192,7 @@ impl Simulator {
             }
         }
         installation.updated_at = now;
-        let repositories: Vec<Value> = world
-            .installation_repos(&installation)
-            .into_iter()
-            .map(|r| payloads::repository_short(&world, r))
-            .collect();
+        let repositories = Self::installation_repositories(&world, &installation);
         let payload = json!({
             "action": action.as_str(),
             "installation": self.installation_payload(&world, &installation),

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::{
     auth::ApiError,
     faults, payloads,
-    world::{Grant, Id, Repo},
+    world::{Grant, Id, Installation, Repo, World},
     Simulator,
 };
 
@@ -244,14 +244,19 @@ async fn list_installation_repos(
     let installation_id = sim.installation_of(&headers)?;
     let world = sim.world();
     let installation = world.installations.get(&installation_id).ok_or_else(ApiError::bad_credentials)?;
+    Ok(repositories_page(&sim, &world, installation, &query, &uri))
+}
+
+/// One page of an installation's repositories, in the shape both listing endpoints share.
+fn repositories_page(sim: &Simulator, world: &World, installation: &Installation, query: &PageQuery, uri: &OriginalUri) -> Response {
     let repos = world.installation_repos(installation);
-    let (page, link) = paginate(&repos, &query, &uri, &sim.urls().web);
+    let (page, link) = paginate(&repos, query, uri, &sim.urls().web);
     let body = json!({
         "total_count": repos.len(),
         "repository_selection": installation.selection.as_str(),
-        "repositories": page.iter().map(|r| payloads::repository(sim.urls(), &world, r)).collect::<Vec<_>>(),
+        "repositories": page.iter().map(|r| payloads::repository(sim.urls(), world, r)).collect::<Vec<_>>(),
     });
-    Ok(with_link(body, link))
+    with_link(body, link)
 }
 
 // --- the signed-in user (user token) ---------------------------------------------------
@@ -294,14 +299,7 @@ async fn list_user_installation_repos(
         .into_iter()
         .find(|i| i.id == id)
         .ok_or_else(ApiError::not_found)?;
-    let repos = world.installation_repos(installation);
-    let (page, link) = paginate(&repos, &query, &uri, &sim.urls().web);
-    let body = json!({
-        "total_count": repos.len(),
-        "repository_selection": installation.selection.as_str(),
-        "repositories": page.iter().map(|r| payloads::repository(sim.urls(), &world, r)).collect::<Vec<_>>(),
-    });
-    Ok(with_link(body, link))
+    Ok(repositories_page(&sim, &world, installation, &query, &uri))
 }
 
 // --- repositories and issues (installation or user token) -----------------------------
