@@ -74,8 +74,15 @@ async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>) {
     }
 }
 
+/// The pause between claims while the intake is busy: processing slows down,
+/// never stops, and acknowledgements (which GitHub waits for) come first.
+const YIELD_TO_INTAKE: Duration = Duration::from_millis(5);
+
 async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig, wake: Arc<Notify>) {
     loop {
+        if state.deliveries.busy() {
+            tokio::time::sleep(YIELD_TO_INTAKE).await;
+        }
         // Register interest before claiming, so a notification in between is not lost.
         let notified = wake.notified();
         let claimed = match queries::claim(&state.pool, config.batch, config.lease.as_secs_f64()).await {

@@ -3,7 +3,13 @@
 //! answer each request. Under load many deliveries share one fsync; alone, a
 //! delivery is written at once. Nothing is acknowledged before its commit.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{
+    collections::HashSet,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+};
 
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -33,7 +39,12 @@ struct Job {
 #[derive(Clone, Debug)]
 pub struct DeliveryWriter {
     jobs: mpsc::Sender<Job>,
+    /// Deliveries waiting for their commit right now.
+    in_flight: Arc<AtomicUsize>,
 }
+
+/// Deliveries in flight above which the intake counts as busy.
+const BUSY: usize = 8;
 
 impl DeliveryWriter {
     /// Starts `writers` writer tasks; while one waits for its commit, another gathers the next batch.
@@ -43,16 +54,29 @@ impl DeliveryWriter {
         for _ in 0..writers.max(1) {
             tokio::spawn(write_batches(pool.clone(), queue.clone()));
         }
-        Self { jobs }
+        Self { jobs, in_flight: Arc::default() }
     }
 
     pub async fn store(&self, delivery: NewDelivery) -> Result<Stored, StoreError> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        let result = self.send(delivery).await;
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        result
+    }
+
+    async fn send(&self, delivery: NewDelivery) -> Result<Stored, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { delivery, reply })
             .await
             .map_err(|_| StoreError("the writer has stopped".into()))?;
         answer.await.map_err(|_| StoreError("the writer has stopped".into()))?
+    }
+
+    /// Whether many deliveries are waiting to be stored: workers then leave the
+    /// CPU to the intake, whose answers GitHub waits for.
+    pub fn busy(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) >= BUSY
     }
 }
 
