@@ -229,5 +229,6 @@ run_browser_tests() {
   (cd "$ROOT/end2end" && FORGELINK_URL="http://127.0.0.1:$port" GITHUB_SIM_URL="$GITHUB_WEB_URL" \
     E2E_ADMIN_EMAIL="$E2E_ADMIN_EMAIL" \
     FORGELINK_BIN="$TARGET_DIR/release/forgelink" \
-    CHROMIUM_PATH="$(command -v chromium || command -v chromium-browser)" timeout 900 npx playwright test "$@")
+    CHROMIUM_PATH="$(command -v chromium || command -v chromium-browser)" timeout 900 npx playwright test "$@") \
+    | tee "$DATA_DIR/browser-tests.log"
 }
