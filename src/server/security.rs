@@ -1,7 +1,7 @@
 //! Refuses state-changing requests from other sites: a POST, PUT, PATCH or
 //! DELETE must carry an `Origin` (or, failing that, a `Referer`) naming the host
-//! it was sent to. GitHub's webhook deliveries are exempt; their signature is
-//! their proof.
+//! it was sent to. It guards the pages and server functions; GitHub's webhook
+//! deliveries never pass through it (their signature is their proof).
 
 use axum::{
     extract::Request,
@@ -11,8 +11,7 @@ use axum::{
 };
 
 pub async fn same_origin_only(request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || request.uri().path().starts_with("/webhooks/") {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
     let headers = request.headers();

@@ -103,17 +103,21 @@ impl Application {
 pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    let app = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
-        .merge(webhooks::intake::router())
+    // What people use: sessions, and the same-origin check on changes.
+    let pages = Router::new()
         .merge(live::router())
         .merge(accounts::routes::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(accounts::session::layer(state.pool.clone(), secure_cookies))
         .layer(axum::middleware::from_fn(security::same_origin_only));
+    // What machines use (GitHub, probes, Prometheus): no session to load.
+    let app = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
+        .merge(webhooks::intake::router())
+        .merge(pages);
     telemetry::layer(app).with_state(state)
 }
 
