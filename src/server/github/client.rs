@@ -1,7 +1,7 @@
 //! The one HTTP client for GitHub: its web origin (OAuth) and its REST API,
 //! each a base URL, so the simulator stands in for github.com unchanged.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use serde::{de::DeserializeOwned, Deserialize};
 
@@ -58,10 +58,11 @@ pub struct HookDelivery {
     pub action: Option<String>,
 }
 
+/// Cheap to clone (every request's state holds one): the configuration is shared.
 #[derive(Clone, Debug)]
 pub struct GitHubClient {
     http: reqwest::Client,
-    config: GitHubConfig,
+    config: Arc<GitHubConfig>,
 }
 
 const USER_AGENT: &str = concat!("forgelink/", env!("CARGO_PKG_VERSION"));
@@ -74,7 +75,7 @@ impl GitHubClient {
             .timeout(Duration::from_secs(20))
             .build()
             .expect("a TLS-capable HTTP client builds");
-        Self { http, config }
+        Self { http, config: Arc::new(config) }
     }
 
     pub fn config(&self) -> &GitHubConfig {
