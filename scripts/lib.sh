@@ -202,24 +202,32 @@ stop_sim() {
 
 # --- the browser tests -------------------------------------------------------------
 
-# The browser tests' operator (the e2e database outlives a run: they sign in if it exists).
+# The browser tests' operator.
 E2E_ADMIN_EMAIL="operator@forgelink.test"
 SERVER_PID=""
 stop_server() {
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; fi
 }
 
-# Serves the release build and a simulator of its own on free ports, then runs
-# Playwright (arguments go to `playwright test`). Needs start_db, use_local_secrets
-# and use_github_app first.
+# A fresh database beside DATABASE_URL's, so no run depends on what an earlier one left.
+fresh_database() {
+  local name="$1" admin="${DATABASE_URL%/*}/postgres"
+  psql "$admin" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\"" >/dev/null
+  echo "${DATABASE_URL%/*}/$name"
+}
+
+# Serves the release build on a fresh database, with a simulator of its own, on
+# free ports, then runs Playwright (arguments go to `playwright test`). Needs
+# start_db, use_local_secrets and use_github_app first.
 run_browser_tests() {
-  local port
+  local port database
+  database="$(fresh_database forgelink_e2e)"
   port="$(free_port)"
   GITHUB_SIM_PORT="$(free_port)"
   export GITHUB_API_URL="http://127.0.0.1:$GITHUB_SIM_PORT/api/v3" GITHUB_WEB_URL="http://127.0.0.1:$GITHUB_SIM_PORT"
   mkdir -p "$DATA_DIR"
   GITHUB_SIM_STATE_FILE="" start_sim "http://127.0.0.1:$port"
-  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_ENV=PROD \
+  DATABASE_URL="$database" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_ENV=PROD \
     FORGELINK_ADMIN_EMAILS="$E2E_ADMIN_EMAIL" \
     RUST_LOG="${RUST_LOG:-forgelink=info,tower_http=warn}" \
     "$TARGET_DIR/release/forgelink" >"$DATA_DIR/e2e-server.log" 2>&1 &
