@@ -192,8 +192,12 @@ pub fn random_token(prefix: &str) -> String {
 impl World {
     /// The people, organization and repositories a newcomer finds on first start.
     pub fn seeded(app_slug: &str) -> Self {
+        // GitHub never reuses an id: a simulator started afresh (no state file)
+        // counts on from the clock, so its accounts never collide with the ids
+        // an earlier run left in forgelink's database.
+        let first_id = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(1000);
         let mut world = Self {
-            next_id: 1000,
+            next_id: first_id,
             ..Self::default()
         };
         world.bot_id = world.add_account(&format!("{app_slug}[bot]"), AccountKind::Bot, None);
