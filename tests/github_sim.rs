@@ -524,3 +524,35 @@ async fn the_pages_render_for_a_person() {
     assert!(page.contains("Install on forge-demo"));
     assert!(page.contains("Install on octocat"));
 }
+
+#[tokio::test]
+async fn the_repository_page_opens_closes_and_comments_on_issues() {
+    let gh = SimHarness::start().await;
+    gh.install("forge-demo", "octocat", None).await;
+    gh.receiver.wait_for(1).await;
+    let cookie = gh.sign_in("octocat").await;
+
+    let opened = gh.post_form(&cookie, "/forge-demo/web/issues", &[("title", "Logo is blurry"), ("body", "")]).await;
+    assert_eq!(opened.status(), 303);
+    assert_eq!(opened.headers()["location"], "/forge-demo/web");
+    let commented = gh.post_form(&cookie, "/forge-demo/web/issues/1/comments", &[("body", "Agreed")]).await;
+    assert_eq!(commented.status(), 303);
+    let closed = gh.post_form(&cookie, "/forge-demo/web/issues/1/state", &[("state", "closed")]).await;
+    assert_eq!(closed.status(), 303);
+
+    let hooks = gh.receiver.wait_for(4).await;
+    let mut seen: Vec<String> = hooks[1..]
+        .iter()
+        .map(|h| format!("{}.{}", h.header("x-github-event"), h.json()["action"].as_str().unwrap()))
+        .collect();
+    seen.sort();
+    assert_eq!(seen, ["issue_comment.created", "issues.closed", "issues.opened"]);
+
+    // What cannot be done is said, with GitHub's kind of status.
+    let untitled = gh.post_form(&cookie, "/forge-demo/web/issues", &[("title", " ")]).await;
+    assert_eq!(untitled.status(), 422);
+    let missing = gh.post_form(&cookie, "/forge-demo/web/issues/99/state", &[("state", "closed")]).await;
+    assert_eq!(missing.status(), 404);
+    let no_repo = gh.post_form(&cookie, "/forge-demo/nothing/issues", &[("title", "x")]).await;
+    assert_eq!(no_repo.status(), 404);
+}

@@ -159,11 +159,7 @@ impl SimHarness {
         let receiver_addr = receiver.spawn().await;
         let mut config = sim_config(format!("http://{receiver_addr}/webhooks/github"), "http://127.0.0.1:3000");
         adjust(&mut config);
-        let addr = listener.local_addr().unwrap();
-        let simulator = github_sim::Simulator::new(config, &format!("http://{addr}")).expect("the simulator starts");
-        let router = simulator.router();
-        let task = tokio::spawn(async move { axum::serve(listener, router).await });
-        let sim = RunningSimulator { addr, sim: simulator, task };
+        let sim = github_sim::serve(listener, config).expect("the simulator starts");
         let web = format!("http://{}", sim.addr);
         Self {
             api: format!("{web}/api/v3"),

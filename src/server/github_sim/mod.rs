@@ -121,21 +121,20 @@ pub struct RunningSimulator {
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// Binds `config.addr` (port 0 picks a free one) and builds the simulator for that origin.
-pub async fn bind(config: SimConfig) -> std::io::Result<(TcpListener, Simulator)> {
-    let listener = TcpListener::bind(config.addr).await?;
+/// The simulator for a bound listener: its origin is `config.public_url`, or the listener's address.
+fn for_listener(listener: &TcpListener, config: SimConfig) -> std::io::Result<Simulator> {
     let origin = match &config.public_url {
         Some(url) => url.clone(),
         None => format!("http://{}", listener.local_addr()?),
     };
-    let sim = Simulator::new(config, &origin)?;
-    Ok((listener, sim))
+    Simulator::new(config, &origin)
 }
 
-/// Binds and serves in a background task (tests, benchmarks).
-pub async fn spawn(config: SimConfig) -> std::io::Result<RunningSimulator> {
-    let (listener, sim) = bind(config).await?;
+/// Serves on a listener bound beforehand, in a background task (tests bind first
+/// so that forgelink can be told the simulator's address before it starts).
+pub fn serve(listener: TcpListener, config: SimConfig) -> std::io::Result<RunningSimulator> {
     let addr = listener.local_addr()?;
+    let sim = for_listener(&listener, config)?;
     let router = sim.router();
     let task = tokio::spawn(async move { axum::serve(listener, router).await });
     Ok(RunningSimulator { addr, sim, task })
@@ -143,7 +142,9 @@ pub async fn spawn(config: SimConfig) -> std::io::Result<RunningSimulator> {
 
 /// `forgelink github-sim`: serves the simulator until SIGINT/SIGTERM.
 pub async fn run_from_env() -> Result<(), Box<dyn std::error::Error>> {
-    let (listener, sim) = bind(SimConfig::from_env()?).await?;
+    let config = SimConfig::from_env()?;
+    let listener = TcpListener::bind(config.addr).await?;
+    let sim = for_listener(&listener, config)?;
     tracing::info!(origin = %sim.urls().web, "GitHub simulator listening");
     axum::serve(listener, sim.router())
         .with_graceful_shutdown(crate::server::startup::shutdown_signal())

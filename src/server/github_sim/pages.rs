@@ -816,27 +816,34 @@ async fn repo_page(State(sim): State<Simulator>, headers: HeaderMap, Path((owner
     render(&sim, &full_name, user.as_ref(), &body)
 }
 
-/// The repository and the signed-in user for an issue form, or the page to show instead.
-fn issue_context(sim: &Simulator, headers: &HeaderMap, owner: &str, name: &str) -> Result<(Id, Account, String), Response> {
+/// Runs an issue form's action for the signed-in user on the repository, then
+/// returns to the repository page, or shows why it could not be done (with `refusal`).
+fn issue_form(
+    sim: &Simulator,
+    headers: &HeaderMap,
+    (owner, name): (&str, &str),
+    refusal: StatusCode,
+    action: impl FnOnce(Id, &Account) -> Result<(), String>,
+) -> Response {
     let here = format!("/{owner}/{name}");
-    let user = require_user(sim, headers, &here)?;
-    let repo_id = sim.world().repo_by_name(owner, name).map(|r| r.id);
-    match repo_id {
-        Some(id) => Ok((id, user, here)),
-        None => Err(refused(sim, Some(&user), StatusCode::NOT_FOUND, "No such repository.")),
+    let user = match require_user(sim, headers, &here) {
+        Ok(user) => user,
+        Err(redirect) => return redirect,
+    };
+    let Some(repo_id) = sim.world().repo_by_name(owner, name).map(|r| r.id) else {
+        return refused(sim, Some(&user), StatusCode::NOT_FOUND, "No such repository.");
+    };
+    match action(repo_id, &user) {
+        Ok(()) => Redirect::to(&here).into_response(),
+        Err(message) => refused(sim, Some(&user), refusal, &message),
     }
 }
 
 async fn new_issue(State(sim): State<Simulator>, headers: HeaderMap, Path((owner, name)): Path<(String, String)>, body: Bytes) -> Response {
-    let (repo_id, user, here) = match issue_context(&sim, &headers, &owner, &name) {
-        Ok(context) => context,
-        Err(response) => return response,
-    };
     let form = FormPairs::parse(&body);
-    match sim.open_issue(repo_id, user.id, form.get("title").unwrap_or_default(), form.get("body")) {
-        Ok(_) => Redirect::to(&here).into_response(),
-        Err(message) => refused(&sim, Some(&user), StatusCode::UNPROCESSABLE_ENTITY, &message),
-    }
+    issue_form(&sim, &headers, (&owner, &name), StatusCode::UNPROCESSABLE_ENTITY, |repo_id, user| {
+        sim.open_issue(repo_id, user.id, form.get("title").unwrap_or_default(), form.get("body")).map(|_| ())
+    })
 }
 
 async fn issue_state(
@@ -845,15 +852,10 @@ async fn issue_state(
     Path((owner, name, number)): Path<(String, String, u64)>,
     body: Bytes,
 ) -> Response {
-    let (repo_id, user, here) = match issue_context(&sim, &headers, &owner, &name) {
-        Ok(context) => context,
-        Err(response) => return response,
-    };
     let open = FormPairs::parse(&body).get("state") == Some("open");
-    match sim.set_issue_state(repo_id, number, user.id, open) {
-        Ok(_) => Redirect::to(&here).into_response(),
-        Err(message) => refused(&sim, Some(&user), StatusCode::NOT_FOUND, &message),
-    }
+    issue_form(&sim, &headers, (&owner, &name), StatusCode::NOT_FOUND, |repo_id, user| {
+        sim.set_issue_state(repo_id, number, user.id, open).map(|_| ())
+    })
 }
 
 async fn new_comment(
@@ -862,13 +864,8 @@ async fn new_comment(
     Path((owner, name, number)): Path<(String, String, u64)>,
     body: Bytes,
 ) -> Response {
-    let (repo_id, user, here) = match issue_context(&sim, &headers, &owner, &name) {
-        Ok(context) => context,
-        Err(response) => return response,
-    };
     let form = FormPairs::parse(&body);
-    match sim.add_comment(repo_id, number, user.id, form.get("body").unwrap_or_default()) {
-        Ok(_) => Redirect::to(&here).into_response(),
-        Err(message) => refused(&sim, Some(&user), StatusCode::UNPROCESSABLE_ENTITY, &message),
-    }
+    issue_form(&sim, &headers, (&owner, &name), StatusCode::UNPROCESSABLE_ENTITY, |repo_id, user| {
+        sim.add_comment(repo_id, number, user.id, form.get("body").unwrap_or_default()).map(|_| ())
+    })
 }
