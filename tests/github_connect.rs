@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 
 use forgelink::server::{
     accounts::github_link::{self, LinkError},
@@ -12,62 +11,10 @@ use forgelink::server::{
 };
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{spawn_stack, test_config, Stack, TestApp};
-
-async fn sign_up(app: &TestApp, email: &str) {
-    let response = app
-        .post_form(
-            "/api/sign_up",
-            &[("email", email), ("display_name", "Ada"), ("password", "correct horse battery"), ("next", "")],
-        )
-        .await;
-    assert!(!response.status().is_client_error(), "{}", response.status());
-}
-
-fn location(response: &reqwest::Response) -> String {
-    assert!(response.status().is_redirection(), "expected a redirect, got {}", response.status());
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
-
-fn query(url: &str) -> HashMap<String, String> {
-    let url = url::Url::parse(url).or_else(|_| url::Url::parse(&format!("http://x{url}"))).unwrap();
-    url.query_pairs().into_owned().collect()
-}
-
-/// Starts the flow in forgelink, decides on the simulator as `login`, and
-/// returns the URL GitHub sends the browser back to.
-async fn round_trip(stack: &Stack, app: &TestApp, login: &str, decision: &str) -> String {
-    let authorize = location(&app.get("/auth/github/connect?return_to=/account").await);
-    assert!(authorize.starts_with(&format!("{}/login/oauth/authorize?", stack.gh.web)), "{authorize}");
-    let params = query(&authorize);
-    let cookie = stack.gh.sign_in(login).await;
-    let page = stack.gh.http.get(&authorize).header("cookie", &cookie).send().await.unwrap();
-    if page.status().is_redirection() {
-        // Authorized before: GitHub sends the browser straight back.
-        return location(&page);
-    }
-    assert_eq!(page.status(), 200, "the authorize page");
-    let back = stack
-        .gh
-        .post_form(
-            &cookie,
-            "/login/oauth/authorize",
-            &[
-                ("client_id", &params["client_id"]),
-                ("redirect_uri", &params["redirect_uri"]),
-                ("state", &params["state"]),
-                ("decision", decision),
-            ],
-        )
-        .await;
-    location(&back)
-}
-
-/// The path and query of a URL on forgelink.
-fn local(url: &str) -> String {
-    let url = url::Url::parse(url).unwrap();
-    format!("{}?{}", url.path(), url.query().unwrap_or_default())
-}
+use support::{
+    flows::{local, location, oauth_round_trip, sign_up},
+    spawn_stack, test_config, TestApp,
+};
 
 async fn current_user(app: &TestApp) -> Value {
     app.post_form("/api/current_user", &[]).await.json().await.unwrap()
@@ -78,7 +25,7 @@ async fn connecting_links_the_account_and_stores_tokens_encrypted(pool: PgPool) 
     let stack = spawn_stack(pool.clone()).await;
     let app = &stack.app;
     sign_up(app, "ada@example.com").await;
-    let callback = round_trip(&stack, app, "octocat", "approve").await;
+    let callback = oauth_round_trip(&stack, app, "octocat", "approve").await;
     let landed = app.get(&local(&callback)).await;
     assert_eq!(location(&landed), "/account");
 
@@ -114,7 +61,7 @@ async fn connecting_links_the_account_and_stores_tokens_encrypted(pool: PgPool) 
 async fn cancelling_on_github_connects_nothing(pool: PgPool) {
     let stack = spawn_stack(pool).await;
     sign_up(&stack.app, "ada@example.com").await;
-    let callback = round_trip(&stack, &stack.app, "octocat", "cancel").await;
+    let callback = oauth_round_trip(&stack, &stack.app, "octocat", "cancel").await;
     let landed = stack.app.get(&local(&callback)).await;
     assert_eq!(location(&landed), "/auth/github/problem?reason=cancelled&return_to=%2Faccount");
     assert_eq!(current_user(&stack.app).await["github"], Value::Null);
@@ -129,7 +76,7 @@ async fn cancelling_on_github_connects_nothing(pool: PgPool) {
 async fn a_forged_state_is_refused(pool: PgPool) {
     let stack = spawn_stack(pool).await;
     sign_up(&stack.app, "ada@example.com").await;
-    let callback = round_trip(&stack, &stack.app, "octocat", "approve").await;
+    let callback = oauth_round_trip(&stack, &stack.app, "octocat", "approve").await;
     let forged = local(&callback).replace("state=", "state=forged");
     let landed = stack.app.get(&forged).await;
     assert!(location(&landed).starts_with("/auth/github/problem?reason=state"));
@@ -140,12 +87,12 @@ async fn a_forged_state_is_refused(pool: PgPool) {
 async fn one_github_account_links_to_one_forgelink_user(pool: PgPool) {
     let stack = spawn_stack(pool).await;
     sign_up(&stack.app, "ada@example.com").await;
-    let first = round_trip(&stack, &stack.app, "octocat", "approve").await;
+    let first = oauth_round_trip(&stack, &stack.app, "octocat", "approve").await;
     stack.app.get(&local(&first)).await;
 
     let other = stack.app.another_browser();
     sign_up(&other, "grace@example.com").await;
-    let second = round_trip(&stack, &other, "octocat", "approve").await;
+    let second = oauth_round_trip(&stack, &other, "octocat", "approve").await;
     let landed = other.get(&local(&second)).await;
     assert!(location(&landed).starts_with("/auth/github/problem?reason=already_linked"));
     assert_eq!(current_user(&other).await["github"], Value::Null);
@@ -155,7 +102,7 @@ async fn one_github_account_links_to_one_forgelink_user(pool: PgPool) {
 async fn github_down_during_the_exchange_leaves_nothing_half_written(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
     sign_up(&stack.app, "ada@example.com").await;
-    let callback = round_trip(&stack, &stack.app, "octocat", "approve").await;
+    let callback = oauth_round_trip(&stack, &stack.app, "octocat", "approve").await;
     // The code exchange works; GET /user then fails.
     stack.gh.http.put(format!("{}/_sim/faults", stack.gh.web)).json(&json!({"fail_next": 1})).send().await.unwrap();
     let landed = stack.app.get(&local(&callback)).await;
@@ -168,7 +115,7 @@ async fn github_down_during_the_exchange_leaves_nothing_half_written(pool: PgPoo
 async fn expired_user_tokens_are_refreshed_and_a_refused_refresh_asks_to_reconnect(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
     sign_up(&stack.app, "ada@example.com").await;
-    let callback = round_trip(&stack, &stack.app, "octocat", "approve").await;
+    let callback = oauth_round_trip(&stack, &stack.app, "octocat", "approve").await;
     stack.app.get(&local(&callback)).await;
     let user_id: i64 = sqlx::query_scalar!("SELECT id FROM users").fetch_one(&pool).await.unwrap();
 

@@ -4,5 +4,6 @@
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod integrations;
 pub mod projects;
 pub mod system;

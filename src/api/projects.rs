@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{auth::GitHubIdentity, error::AppError};
+use super::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Project {
@@ -14,13 +14,6 @@ pub struct Project {
     pub owner_name: String,
     /// Whether the signed-in person owns it (and so sees Integrations).
     pub is_owner: bool,
-}
-
-/// What the integrations tab shows about GitHub.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Integrations {
-    pub project: Project,
-    pub github: Option<GitHubIdentity>,
 }
 
 #[server(endpoint = "list_projects")]
@@ -50,18 +43,4 @@ pub async fn get_project(slug: String) -> Result<Project, AppError> {
     let viewer = context::current_user().await?.map(|u| u.id);
     let project = projects::by_slug(&state.pool, &slug, viewer).await.map_err(context::internal)?;
     project.ok_or_else(|| context::fail(AppError::NotFound))
-}
-
-/// Owner only: anyone else gets the same 404 as for a missing project.
-#[server(endpoint = "get_integrations")]
-pub async fn get_integrations(slug: String) -> Result<Integrations, AppError> {
-    use crate::server::{context, projects};
-    let state = context::state()?;
-    let user = context::current_user().await?;
-    let viewer = user.as_ref().map(|u| u.id);
-    let project = projects::by_slug(&state.pool, &slug, viewer).await.map_err(context::internal)?;
-    match (project, user) {
-        (Some(project), Some(user)) if project.is_owner => Ok(Integrations { project, github: user.github }),
-        _ => Err(context::fail(AppError::NotFound)),
-    }
 }

@@ -9,28 +9,11 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
-use super::{ErrorNote, NotFound};
+use super::{live_changes, ErrorNote, NotFound};
 use crate::api::{
     error::AppError,
     events::{get_event, list_events, EventFilter, EventRow, RecoverMissedDeliveries, RetryEvent},
 };
-
-/// Counts changes announced on `/live/events`; reading it makes a resource refetch.
-fn live_changes() -> ReadSignal<u64> {
-    let (changes, set_changes) = signal(0u64);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        use wasm_bindgen::{closure::Closure, JsCast};
-        let Ok(source) = web_sys::EventSource::new("/live/events") else { return };
-        let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| set_changes.update(|n| *n += 1));
-        let _ = source.add_event_listener_with_callback("changed", on_change.as_ref().unchecked_ref());
-        on_change.forget();
-        let source = send_wrapper::SendWrapper::new(source);
-        on_cleanup(move || source.close());
-    });
-    let _ = set_changes;
-    changes
-}
 
 fn status_badge(status: &str) -> impl IntoView {
     view! { <span class=format!("badge status-{status}")>{status.to_owned()}</span> }
@@ -49,7 +32,7 @@ pub fn EventsPage() -> impl IntoView {
             installation: text("installation").and_then(|v| v.trim().parse().ok()),
         }
     });
-    let changes = live_changes();
+    let changes = live_changes("/live/events");
     let recover = ServerAction::<RecoverMissedDeliveries>::new();
     let events = Resource::new(move || (filter.get(), changes.get(), recover.version().get()), |(f, _, _)| list_events(f));
     let field = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
@@ -141,7 +124,7 @@ pub fn EventPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0));
     let retry = ServerAction::<RetryEvent>::new();
-    let changes = live_changes();
+    let changes = live_changes("/live/events");
     let event = Resource::new(move || (id.get(), retry.version().get(), changes.get()), |(id, _, _)| get_event(id));
     view! {
         <Title text="Webhook event"/>

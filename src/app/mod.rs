@@ -5,6 +5,7 @@ mod auth;
 mod events;
 mod github;
 mod home;
+mod integrations;
 mod projects;
 
 use leptos::prelude::*;
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signin") view=auth::SignInPage/>
                     <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/auth/github/problem") view=github::ProblemPage/>
+                    <Route path=path!("/integrations/github/problem") view=integrations::InstallProblemPage/>
                     <Route path=path!("/admin/events") view=events::EventsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/events/:id") view=events::EventPage ssr=SsrMode::Async/>
                     <Route path=path!("/projects") view=projects::ProjectListPage/>
@@ -91,7 +93,7 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("/projects/:slug") view=projects::ProjectLayout ssr=SsrMode::Async>
                         <Route path=path!("") view=projects::OverviewTab/>
                         <Route path=path!("tasks") view=projects::TasksTab/>
-                        <Route path=path!("integrations") view=projects::IntegrationsTab/>
+                        <Route path=path!("integrations") view=integrations::IntegrationsTab/>
                     </ParentRoute>
                 </Routes>
             </main>
@@ -157,6 +159,24 @@ pub fn NotFound() -> impl IntoView {
 #[component]
 pub fn ErrorNote(error: AppError) -> impl IntoView {
     view! { <p class="note error" role="alert">{error.to_string()}</p> }
+}
+
+/// Counts the `changed` messages of a server-sent event stream (`/live/…`);
+/// a resource that reads it fetches again on each.
+pub fn live_changes(path: &'static str) -> ReadSignal<u64> {
+    let (changes, set_changes) = signal(0u64);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let Ok(source) = web_sys::EventSource::new(path) else { return };
+        let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| set_changes.update(|n| *n += 1));
+        let _ = source.add_event_listener_with_callback("changed", on_change.as_ref().unchecked_ref());
+        on_change.forget();
+        let source = send_wrapper::SendWrapper::new(source);
+        on_cleanup(move || source.close());
+    });
+    let _ = (set_changes, path);
+    changes
 }
 
 /// Percent-encodes a query-string value (both sides: no `url` crate in the bundle).

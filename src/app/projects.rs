@@ -8,10 +8,10 @@ use leptos_router::{
     hooks::use_params_map,
 };
 
-use super::{github::GitHubConnection, use_session, ErrorNote, NotFound};
+use super::{use_session, ErrorNote, NotFound};
 use crate::api::{
     error::AppError,
-    projects::{get_integrations, get_project, list_projects, CreateProject, Project},
+    projects::{get_project, list_projects, CreateProject, Project},
 };
 
 #[component]
@@ -84,7 +84,7 @@ pub fn NewProjectPage() -> impl IntoView {
     }
 }
 
-fn slug_param() -> Memo<String> {
+pub(super) fn slug_param() -> Memo<String> {
     let params = use_params_map();
     Memo::new(move |_| params.read().get("slug").unwrap_or_default())
 }
@@ -150,31 +150,5 @@ pub fn TasksTab() -> impl IntoView {
             <h2>"Tasks"</h2>
             <p class="muted">"Issues and pull requests of the repositories this project follows will appear here."</p>
         </section>
-    }
-}
-
-/// Owner only: everyone else gets the 404 a missing project gets.
-#[component]
-pub fn IntegrationsTab() -> impl IntoView {
-    let slug = slug_param();
-    let integrations = Resource::new(move || slug.get(), get_integrations);
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading integrations…"</p> }>
-            {move || Suspend::new(async move {
-                match integrations.await {
-                    Ok(view) => {
-                        let return_to = format!("/projects/{}/integrations", view.project.slug);
-                        view! {
-                            <section class="card" aria-labelledby="github-heading">
-                                <h2 id="github-heading">"GitHub"</h2>
-                                <GitHubConnection github=view.github return_to/>
-                            </section>
-                        }.into_any()
-                    }
-                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
-                    Err(error) => view! { <ErrorNote error/> }.into_any(),
-                }
-            })}
-        </Suspense>
     }
 }

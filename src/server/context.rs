@@ -8,7 +8,7 @@ use axum::extract::ConnectInfo;
 use leptos::prelude::*;
 use tower_sessions::Session;
 
-use super::{accounts, projects, state::AppState};
+use super::{accounts, integrations, projects, state::AppState};
 use crate::api::{auth::User, error::AppError};
 
 pub fn state() -> Result<AppState, AppError> {
@@ -99,6 +99,16 @@ pub fn project_error(error: projects::ProjectError) -> AppError {
     match error {
         E::Invalid(message) => fail(AppError::Invalid(message)),
         E::SlugTaken(_) => fail(AppError::Conflict(error.to_string())),
+        E::Database(_) => internal(error),
+    }
+}
+
+pub fn integration_error(error: integrations::IntegrationError) -> AppError {
+    use integrations::IntegrationError as E;
+    match error {
+        E::NotFound => fail(AppError::NotFound),
+        E::NotConnected => fail(AppError::Invalid(error.to_string())),
+        E::Invalid(message) => fail(AppError::Invalid(message)),
         E::Database(_) => internal(error),
     }
 }

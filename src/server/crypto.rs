@@ -25,7 +25,12 @@ pub enum CryptoError {
 #[derive(Clone)]
 pub struct TokenCipher {
     cipher: XChaCha20Poly1305,
+    /// For signing values handed to browsers (install `state`); derived from
+    /// the same key so there is one secret to manage, but never used to encrypt.
+    signing_key: [u8; 32],
 }
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 impl std::fmt::Debug for TokenCipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -45,12 +50,38 @@ impl TokenCipher {
                 reason: format!("must decode to 32 bytes, got {}", bytes.len()),
             });
         }
+        let mut derive = <HmacSha256 as hmac::Mac>::new_from_slice(&bytes).map_err(|_| ConfigError::Invalid {
+            var,
+            reason: "not a valid key".into(),
+        })?;
+        hmac::Mac::update(&mut derive, b"forgelink signed values v1");
         Ok(Self {
             cipher: XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| ConfigError::Invalid {
                 var,
                 reason: "not a valid key".into(),
             })?,
+            signing_key: hmac::Mac::finalize(derive).into_bytes().into(),
         })
+    }
+
+    fn mac(&self, message: &str) -> HmacSha256 {
+        let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(&self.signing_key).expect("HMAC takes any key length");
+        hmac::Mac::update(&mut mac, message.as_bytes());
+        mac
+    }
+
+    /// `message.signature`, URL-safe when `message` is.
+    pub fn sign(&self, message: &str) -> String {
+        let signature = hmac::Mac::finalize(self.mac(message)).into_bytes();
+        format!("{message}.{}", hex::encode(signature))
+    }
+
+    /// The message of a value `sign` produced, if its signature holds (compared in constant time).
+    pub fn verify<'a>(&self, signed: &'a str) -> Option<&'a str> {
+        let (message, signature) = signed.rsplit_once('.')?;
+        let signature = hex::decode(signature).ok()?;
+        hmac::Mac::verify_slice(self.mac(message), &signature).ok()?;
+        Some(message)
     }
 
     /// Encrypts `plaintext`; `context` (e.g. "users.github_access_token:42") must be
@@ -110,6 +141,17 @@ mod tests {
         sealed[last] ^= 1;
         assert_eq!(c.decrypt(&sealed, "users.token:1"), Err(CryptoError::Undecryptable));
         assert_eq!(c.decrypt(b"short", "x"), Err(CryptoError::Malformed));
+    }
+
+    #[test]
+    fn signed_values_verify_only_unchanged_and_under_the_same_key() {
+        let c = cipher(7);
+        let signed = c.sign("u1-p2-i3");
+        assert_eq!(c.verify(&signed), Some("u1-p2-i3"));
+        assert_eq!(c.verify(&signed.replace("u1", "u9")), None);
+        assert_eq!(cipher(8).verify(&signed), None);
+        assert_eq!(c.verify("u1-p2-i3"), None);
+        assert_eq!(c.verify("u1-p2-i3.zz"), None);
     }
 
     #[test]

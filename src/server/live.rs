@@ -19,6 +19,9 @@ use tower_sessions::Session;
 
 use super::{accounts, state::AppState, webhooks};
 
+/// Notified (by triggers) whenever installations, repositories or follows change.
+pub const INTEGRATIONS_CHANNEL: &str = "github_integrations";
+
 /// Changes heard, by channel name.
 #[derive(Clone, Debug)]
 pub struct Live {
@@ -32,7 +35,7 @@ impl Live {
         tokio::spawn(async move {
             loop {
                 if let Ok(mut listener) = PgListener::connect_with(&pool).await {
-                    let channels = [webhooks::CHANNEL, webhooks::STATUS_CHANNEL];
+                    let channels = [webhooks::CHANNEL, webhooks::STATUS_CHANNEL, INTEGRATIONS_CHANNEL];
                     if listener.listen_all(channels).await.is_ok() {
                         while let Ok(notification) = listener.recv().await {
                             let _ = sender.send(notification.channel().to_owned());
@@ -47,11 +50,13 @@ impl Live {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/live/events", get(event_changes))
+    Router::new()
+        .route("/live/events", get(event_changes))
+        .route("/live/integrations", get(integration_changes))
 }
 
 /// `GET /live/events`: a `changed` message whenever webhook events arrive or
-/// change status, at most four a second however busy the queue (admins only).
+/// change status (admins only).
 async fn event_changes(State(state): State<AppState>, session: Session) -> Response {
     let admin = match accounts::session::user_id(&session).await {
         Ok(Some(id)) => accounts::service::user_by_id(&state.pool, id).await.ok().flatten().is_some_and(|u| u.is_admin),
@@ -60,21 +65,39 @@ async fn event_changes(State(state): State<AppState>, session: Session) -> Respo
     if !admin {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     }
-    // Coalesce: one message for whatever arrived in a quarter of a second.
+    changes(&state, &[webhooks::CHANNEL, webhooks::STATUS_CHANNEL])
+}
+
+/// `GET /live/integrations`: a `changed` message whenever an installation, a
+/// repository or a follow changes, for signed-in people (each page then
+/// reloads only what it shows, through its own authorization).
+async fn integration_changes(State(state): State<AppState>, session: Session) -> Response {
+    if !matches!(accounts::session::user_id(&session).await, Ok(Some(_))) {
+        return axum::http::StatusCode::UNAUTHORIZED.into_response();
+    }
+    changes(&state, &[INTEGRATIONS_CHANNEL])
+}
+
+/// Server-sent `changed` messages for notifications on `channels`, at most
+/// four a second however busy the database.
+fn changes(state: &AppState, channels: &'static [&'static str]) -> Response {
     let (tx, rx) = mpsc::channel::<()>(1);
-    let mut changes = state.live.changes.subscribe();
+    let mut heard = state.live.changes.subscribe();
     tokio::spawn(async move {
         loop {
-            if let Err(broadcast::error::RecvError::Closed) = changes.recv().await {
-                return;
+            match heard.recv().await {
+                Ok(channel) if !channels.contains(&channel.as_str()) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
+                _ => {}
             }
+            // Coalesce: one message for whatever arrived in a quarter of a second.
             tokio::time::sleep(Duration::from_millis(250)).await;
-            while !matches!(changes.try_recv(), Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)) {}
+            while !matches!(heard.try_recv(), Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)) {}
             if tx.send(()).await.is_err() {
                 return; // the page was closed
             }
         }
     });
-    let messages = ReceiverStream::new(rx).map(|()| Ok::<_, Infallible>(Event::default().event("changed").data("events")));
+    let messages = ReceiverStream::new(rx).map(|()| Ok::<_, Infallible>(Event::default().event("changed").data("changed")));
     Sse::new(messages).keep_alive(KeepAlive::default()).into_response()
 }

@@ -11,8 +11,8 @@ use super::{
     accounts,
     config::Config,
     db,
-    github::client::GitHubClient,
-    health, live, metrics, security,
+    github::{client::GitHubClient, installation_tokens::InstallationTokens},
+    health, integrations, live, metrics, rest, security,
     state::AppState,
     telemetry,
     webhooks::{self, Dispatcher},
@@ -47,7 +47,7 @@ impl Application {
 
     /// As `build`, with a pool the caller made (tests pass a fresh database).
     pub async fn build_with_pool(config: Config, pool: PgPool) -> Result<Self, StartupError> {
-        Self::build_with(config, pool, Dispatcher::standard()).await
+        Self::build_with(config, pool, handlers()).await
     }
 
     /// As `build_with_pool`, with the event handlers given (tests use their own).
@@ -62,10 +62,12 @@ impl Application {
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
         let secure_cookies = public_url.starts_with("https://");
         accounts::session::spawn_expired_cleanup(pool.clone());
+        let github = GitHubClient::new(config.github);
         let state = AppState {
             leptos_options: config.leptos,
             pool: pool.clone(),
-            github: GitHubClient::new(config.github),
+            installation_tokens: InstallationTokens::new(pool.clone(), github.clone(), config.cipher.clone()),
+            github,
             cipher: config.cipher,
             public_url,
             metrics: Default::default(),
@@ -100,6 +102,11 @@ impl Application {
     }
 }
 
+/// Every webhook handler forgelink ships.
+pub fn handlers() -> Dispatcher {
+    integrations::handlers::register(Dispatcher::standard())
+}
+
 pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
@@ -107,6 +114,8 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let pages = Router::new()
         .merge(live::router())
         .merge(accounts::routes::router())
+        .merge(integrations::routes::router())
+        .merge(rest::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(accounts::session::layer(state.pool.clone(), secure_cookies))

@@ -6,7 +6,13 @@ use sqlx::PgPool;
 
 use std::sync::Arc;
 
-use super::{crypto::TokenCipher, github::client::GitHubClient, live::Live, metrics::Metrics, webhooks::writer::DeliveryWriter};
+use super::{
+    crypto::TokenCipher,
+    github::{client::GitHubClient, installation_tokens::InstallationTokens},
+    live::Live,
+    metrics::Metrics,
+    webhooks::writer::DeliveryWriter,
+};
 
 /// Handlers take the parts they need through `State<T>` (via `FromRef`);
 /// server functions get the whole state from Leptos' context.
@@ -15,6 +21,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub github: GitHubClient,
+    /// Installation access tokens, cached and minted one at a time.
+    pub installation_tokens: InstallationTokens,
     pub cipher: TokenCipher,
     /// The origin people reach forgelink at, e.g. `http://127.0.0.1:3000`.
     pub public_url: String,

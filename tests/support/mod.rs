@@ -2,6 +2,7 @@
 //! and speaks HTTP to it, as a client would.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod flows;
 pub mod github;
 
 use std::net::SocketAddr;
@@ -63,7 +64,7 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
 
 /// As `spawn_app`, with the configuration adjusted first (e.g. pointed at a simulator).
 pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    spawn_app_with_dispatcher(pool, forgelink::server::webhooks::Dispatcher::standard(), adjust).await
+    spawn_app_with_dispatcher(pool, forgelink::server::startup::handlers(), adjust).await
 }
 
 /// As `spawn_app_with`, with the webhook handlers given.

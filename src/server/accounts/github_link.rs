@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use super::queries::{self, NewTokens};
 use crate::server::{
     crypto::TokenCipher,
-    github::client::{GitHubClient, GitHubError, UserTokens},
+    github::client::{GitHubClient, GitHubError, GitHubUser, UserTokens},
 };
 
 /// Refresh this long (seconds) before expiry, so a request never carries a
@@ -64,12 +64,12 @@ pub async fn complete_link(
     user_id: i64,
     code: &str,
     redirect_uri: &str,
-) -> Result<String, LinkError> {
+) -> Result<GitHubUser, LinkError> {
     let tokens = github.exchange_code(code, redirect_uri).await?;
     let identity = github.current_user(&tokens.access_token).await?;
     let sealed = seal(cipher, user_id, &tokens);
     match queries::link_github(pool, user_id, identity.id, &identity.login, &identity.avatar_url, &sealed).await {
-        Ok(()) => Ok(identity.login),
+        Ok(()) => Ok(identity),
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(LinkError::AlreadyLinked),
         Err(error) => Err(error.into()),
     }
@@ -134,4 +134,10 @@ fn seal(cipher: &TokenCipher, user_id: i64, tokens: &UserTokens) -> NewTokens {
 /// Forgets the link and its tokens (the person's choice).
 pub async fn disconnect(pool: &PgPool, user_id: i64) -> Result<(), sqlx::Error> {
     queries::unlink_github(pool, user_id).await
+}
+
+/// `github_app_authorization.revoked`: forget the tokens of whoever has this
+/// GitHub account (they must connect again). Whether someone had it.
+pub async fn authorization_revoked(pool: &PgPool, github_id: i64) -> Result<bool, sqlx::Error> {
+    queries::forget_tokens_of_github_user(pool, github_id).await
 }

@@ -198,6 +198,21 @@ pub async fn forget_tokens(conn: impl PgExecutor<'_>, user_id: i64, reconnect_ne
     Ok(())
 }
 
+/// The person revoked the App's authorization on GitHub: their tokens are
+/// dead. Returns whether a user has this GitHub account.
+pub async fn forget_tokens_of_github_user(pool: &PgPool, github_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"UPDATE users SET github_access_token = NULL, github_access_token_expires_at = NULL,
+                  github_refresh_token = NULL, github_refresh_token_expires_at = NULL,
+                  github_reconnect_needed = true
+           WHERE github_id = $1"#,
+        github_id,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Unlinks the GitHub account entirely.
 pub async fn unlink_github(pool: &PgPool, user_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query!(

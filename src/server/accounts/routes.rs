@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
 use super::{github_link, session};
-use crate::server::state::AppState;
+use crate::server::{integrations, state::AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -115,8 +115,14 @@ async fn callback(State(state): State<AppState>, session: Session, Query(query):
         return problem("refused", &pending.return_to);
     };
     match github_link::complete_link(&state.pool, &state.github, &state.cipher, user_id, code, &state.oauth_callback_url()).await {
-        Ok(login) => {
-            tracing::info!(user_id, github_login = %login, "GitHub account connected");
+        Ok(identity) => {
+            tracing::info!(user_id, github_login = %identity.login, "GitHub account connected");
+            // Installs this person made on GitHub before connecting are theirs now.
+            match integrations::claim_unmatched(&state.pool, user_id, identity.id).await {
+                Ok(0) => {}
+                Ok(claimed) => tracing::info!(user_id, claimed, "installations claimed"),
+                Err(error) => tracing::error!(%error, "claiming installations failed"),
+            }
             Redirect::to(&pending.return_to).into_response()
         }
         Err(error) => {

@@ -5,7 +5,10 @@ use std::{sync::Arc, time::Duration};
 
 use serde::{de::DeserializeOwned, Deserialize};
 
-use super::config::GitHubConfig;
+use super::{
+    config::GitHubConfig,
+    events::{Installation, Repository},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitHubError {
@@ -17,6 +20,8 @@ pub enum GitHubError {
     OAuth { error: String, description: String },
     #[error("GitHub's answer was not understood: {0}")]
     Decode(String),
+    #[error("GitHub's rate limit is reached; it allows requests again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
 }
 
 impl GitHubError {
@@ -25,6 +30,7 @@ impl GitHubError {
         match self {
             Self::Unreachable(_) => true,
             Self::Status { status, .. } => *status >= 500 || *status == 429,
+            Self::RateLimited { .. } => true,
             _ => false,
         }
     }
@@ -57,6 +63,35 @@ pub struct HookDelivery {
     pub event: String,
     pub action: Option<String>,
 }
+
+/// An installation access token and when it stops working.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InstallationToken {
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One page of `GET /installation/repositories`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RepositoryPage {
+    pub total_count: i64,
+    pub repositories: Vec<Repository>,
+    /// The next page's URL, from the `Link` header.
+    #[serde(skip)]
+    pub next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UserInstallations {
+    installations: Vec<Installation>,
+}
+
+/// Retries of one request: 5xx answers and unreachable GitHub back off
+/// (0.5 s, 1 s, 2 s); rate limits wait as GitHub says when that is short.
+const ATTEMPTS: u32 = 4;
+/// Longer waits than this are not spent holding a request: the caller is told
+/// when to come back (a webhook handler's event is retried then).
+const MAX_RATE_LIMIT_WAIT_SECS: u64 = 20;
 
 /// Cheap to clone (every request's state holds one): the configuration is shared.
 #[derive(Clone, Debug)]
@@ -152,7 +187,7 @@ impl GitHubClient {
         let mut url = format!("{}/app/hook/deliveries?per_page=100", self.config.api_url);
         let mut all = Vec::new();
         loop {
-            let response = self.send(self.http.get(&url), &jwt).await?;
+            let response = self.send(|| self.http.get(&url), &jwt).await?;
             let next = next_link(response.headers());
             let page: Vec<HookDelivery> = response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))?;
             let done = page.is_empty() || stop(&page);
@@ -168,28 +203,47 @@ impl GitHubClient {
     pub async fn redeliver(&self, delivery_id: i64) -> Result<(), GitHubError> {
         let jwt = self.app_jwt()?;
         let url = format!("{}/app/hook/deliveries/{delivery_id}/attempts", self.config.api_url);
-        self.send(self.http.post(url), &jwt).await.map(|_| ())
+        self.send(|| self.http.post(&url), &jwt).await.map(|_| ())
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder, token: &str) -> Result<reqwest::Response, GitHubError> {
-        let response = request
-            .bearer_auth(token)
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28")
-            .send()
-            .await
-            .map_err(GitHubError::Unreachable)?;
-        let status = response.status().as_u16();
-        if status >= 400 {
-            let message = response
-                .json::<serde_json::Value>()
-                .await
-                .ok()
-                .and_then(|b| b["message"].as_str().map(str::to_owned))
-                .unwrap_or_default();
-            return Err(GitHubError::Status { status, message });
+    /// Sends a request (built afresh for each attempt) with GitHub's headers,
+    /// retrying what is worth retrying.
+    async fn send(&self, request: impl Fn() -> reqwest::RequestBuilder, token: &str) -> Result<reqwest::Response, GitHubError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent = request()
+                .bearer_auth(token)
+                .header("accept", "application/vnd.github+json")
+                .header("x-github-api-version", "2022-11-28")
+                .send()
+                .await;
+            let wait = match sent {
+                Err(error) if attempt < ATTEMPTS && (error.is_connect() || error.is_timeout()) => backoff(attempt),
+                Err(error) => return Err(GitHubError::Unreachable(error)),
+                Ok(response) if response.status().as_u16() < 400 => return Ok(response),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let limited = rate_limit_wait(status, response.headers());
+                    let message = response
+                        .json::<serde_json::Value>()
+                        .await
+                        .ok()
+                        .and_then(|b| b["message"].as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    match limited {
+                        Some(secs) if secs <= MAX_RATE_LIMIT_WAIT_SECS && attempt < ATTEMPTS => {
+                            tracing::info!(status, wait_secs = secs, "GitHub rate limit; waiting as asked");
+                            Duration::from_secs(secs)
+                        }
+                        Some(secs) => return Err(GitHubError::RateLimited { retry_after_secs: secs }),
+                        None if status >= 500 && attempt < ATTEMPTS => backoff(attempt),
+                        None => return Err(GitHubError::Status { status, message }),
+                    }
+                }
+            };
+            tokio::time::sleep(wait).await;
         }
-        Ok(response)
     }
 
     /// `GET /user` with a user access token.
@@ -198,9 +252,73 @@ impl GitHubClient {
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str, token: &str) -> Result<T, GitHubError> {
-        let response = self.send(self.http.get(format!("{}{path}", self.config.api_url)), token).await?;
+        let url = format!("{}{path}", self.config.api_url);
+        let response = self.send(|| self.http.get(&url), token).await?;
         response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))
     }
+
+    /// Mints an installation access token (valid an hour) with the App's JWT.
+    pub async fn create_installation_token(&self, installation_id: i64) -> Result<InstallationToken, GitHubError> {
+        let jwt = self.app_jwt()?;
+        let url = format!("{}/app/installations/{installation_id}/access_tokens", self.config.api_url);
+        let response = self.send(|| self.http.post(&url), &jwt).await?;
+        response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))
+    }
+
+    /// Every installation of this App the user can see (all pages): how a
+    /// setup redirect's `installation_id` is confirmed.
+    pub async fn user_installations(&self, user_token: &str) -> Result<Vec<Installation>, GitHubError> {
+        let mut url = format!("{}/user/installations?per_page=100", self.config.api_url);
+        let mut all = Vec::new();
+        loop {
+            let response = self.send(|| self.http.get(&url), user_token).await?;
+            let next = next_link(response.headers());
+            let page: UserInstallations = response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))?;
+            let empty = page.installations.is_empty();
+            all.extend(page.installations);
+            match next {
+                Some(next) if !empty => url = next,
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// One page of the installation's repositories (100 a page); `page_url`
+    /// is the previous page's `next`, or `None` for the first.
+    pub async fn installation_repositories(&self, token: &str, page_url: Option<&str>) -> Result<RepositoryPage, GitHubError> {
+        let url = page_url
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{}/installation/repositories?per_page=100", self.config.api_url));
+        let response = self.send(|| self.http.get(&url), token).await?;
+        let next = next_link(response.headers());
+        let mut page: RepositoryPage = response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))?;
+        page.next = next;
+        Ok(page)
+    }
+}
+
+/// 0.5 s, 1 s, 2 s… with up to a quarter added, so retries of many callers spread.
+fn backoff(attempt: u32) -> Duration {
+    let base = 250u64 << attempt.min(6);
+    Duration::from_millis(base + rand::random_range(0..=base / 4))
+}
+
+/// How long GitHub asks us to wait, if this answer is a rate limit: a 403 or
+/// 429 with `retry-after` (secondary limits), or with no requests remaining
+/// until `x-ratelimit-reset`; a 429 saying neither waits a minute.
+fn rate_limit_wait(status: u16, headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    if status != 403 && status != 429 {
+        return None;
+    }
+    let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok();
+    if let Some(secs) = number("retry-after") {
+        return Some(secs.max(0) as u64);
+    }
+    if number("x-ratelimit-remaining") == Some(0) {
+        let reset = number("x-ratelimit-reset")?;
+        return Some((reset - chrono::Utc::now().timestamp()).clamp(1, 3600) as u64);
+    }
+    (status == 429).then_some(60)
 }
 
 /// The `rel="next"` URL of a `Link` header.

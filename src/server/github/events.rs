@@ -58,6 +58,9 @@ pub struct InstallationEvent {
     pub action: String,
     pub installation: Installation,
     pub repositories: Option<Vec<RepositoryRef>>,
+    /// Who asked an organization owner to approve the install, when someone did.
+    #[serde(default)]
+    pub requester: Option<Account>,
     pub sender: Account,
 }
 

@@ -1,6 +1,7 @@
-//! Talking to GitHub: the shapes of its webhook events (and, with later
-//! features, the REST client, App JWTs and installation tokens).
+//! Talking to GitHub: the REST client (OAuth, App JWT, rate limits), cached
+//! installation tokens, and the shapes of its webhook events.
 
 pub mod client;
 pub mod config;
 pub mod events;
+pub mod installation_tokens;

@@ -146,6 +146,7 @@ async fn create_installation_token(State(sim): State<Simulator>, headers: Header
     }
     let (token, expires_at) = world.issue_installation_token(id);
     sim.persist(&world);
+    sim.inner.counters.installation_tokens.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let body = json!({
         "token": token,
         "expires_at": payloads::timestamp(expires_at),

@@ -60,6 +60,7 @@ fn take(counter: &mut u32) -> bool {
 
 /// Applies the configured faults before an API request reaches its handler.
 pub async fn inject(State(sim): State<Simulator>, request: Request, next: Next) -> Response {
+    sim.inner.counters.api_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (latency, failure) = {
         let mut faults = sim.faults();
         let failure = if take(&mut faults.rate_limit_next) {
@@ -115,6 +116,7 @@ pub fn router(sim: Simulator) -> Router {
         .route("/orgs", post(create_org))
         .route("/installations", post(create_installation))
         .route("/state", get(summary))
+        .route("/installation-tokens", axum::routing::delete(revoke_installation_tokens))
         .with_state(sim)
 }
 
@@ -216,5 +218,16 @@ async fn summary(State(sim): State<Simulator>) -> Json<serde_json::Value> {
         "repositories": world.repos.len(),
         "installations": world.installations.len(),
         "deliveries": world.deliveries.len(),
+        "api_requests": sim.inner.counters.api_requests.load(std::sync::atomic::Ordering::Relaxed),
+        "installation_tokens_issued": sim.inner.counters.installation_tokens.load(std::sync::atomic::Ordering::Relaxed),
     }))
+}
+
+/// Revokes every installation token, as GitHub does when an App's key is
+/// rotated: the next call with one is answered 401.
+async fn revoke_installation_tokens(State(sim): State<Simulator>) -> StatusCode {
+    let mut world = sim.world();
+    world.tokens.retain(|_, t| !matches!(t.grant, super::world::Grant::Installation { .. }));
+    sim.persist(&world);
+    StatusCode::NO_CONTENT
 }

@@ -42,6 +42,14 @@ struct Inner {
     faults: Mutex<Faults>,
     rate_limits: Mutex<auth::RateLimits>,
     http: reqwest::Client,
+    /// What forgelink asked of the API, so benchmarks and tests can count calls.
+    counters: Counters,
+}
+
+#[derive(Default)]
+struct Counters {
+    api_requests: std::sync::atomic::AtomicU64,
+    installation_tokens: std::sync::atomic::AtomicU64,
 }
 
 impl Simulator {
@@ -73,6 +81,7 @@ impl Simulator {
                 faults: Mutex::new(Faults::default()),
                 rate_limits: Mutex::new(auth::RateLimits::default()),
                 http,
+                counters: Counters::default(),
             }),
         };
         sim.persist(&sim.world());

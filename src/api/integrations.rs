@@ -1,0 +1,110 @@
+//! The integrations tab's GitHub section: installations, their repositories,
+//! follows; and the actions on them. Owner only: anyone else gets a 404.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{auth::GitHubIdentity, error::AppError, projects::Project};
+
+/// Repositories shown per page of an installation.
+pub const REPOS_PER_PAGE: i64 = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Installation {
+    pub id: i64,
+    pub github_id: Option<i64>,
+    pub account_login: Option<String>,
+    /// `User` or `Organization`.
+    pub account_type: Option<String>,
+    pub account_avatar_url: Option<String>,
+    /// `initiated_on_app`, `initiated_on_github`, `unmatched_user`, `processing`, `processed`.
+    pub state: String,
+    /// `installed`, `suspended`, `uninstalled`.
+    pub lifecycle: String,
+    pub repository_selection: Option<String>,
+    pub repos_listed: i32,
+    pub repos_total: Option<i32>,
+    pub sync_error: Option<String>,
+    pub repo_count: i64,
+    /// The installation's settings page on GitHub (repositories, suspend, uninstall).
+    pub configure_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repo {
+    pub id: i64,
+    pub github_id: i64,
+    pub full_name: String,
+    pub private: bool,
+    pub archived: bool,
+    pub following: bool,
+    /// `receiving`, `not_followed`, `paused` (installation suspended), `unavailable`.
+    pub sync_status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoPage {
+    pub repos: Vec<Repo>,
+    /// Repositories matching the filter.
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Everything the integrations tab shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Integrations {
+    pub project: Project,
+    pub github: Option<GitHubIdentity>,
+    /// An install started from this project that GitHub has not confirmed yet.
+    pub install_pending: bool,
+    pub installations: Vec<Installation>,
+    /// The owner's installations not attached to this project.
+    pub offered: Vec<Installation>,
+    /// Followed repositories no installation of this project reaches any more.
+    pub unavailable: Vec<Repo>,
+}
+
+/// Owner only: anyone else gets the same 404 as for a missing project.
+#[server(endpoint = "get_integrations")]
+pub async fn get_integrations(slug: String) -> Result<Integrations, AppError> {
+    use crate::server::{context, integrations};
+    let state = context::state()?;
+    let user = context::require_user().await.map_err(|_| context::fail(AppError::NotFound))?;
+    integrations::service::integrations(&state.pool, &state.github.config().web_url, &user, &slug)
+        .await
+        .map_err(context::integration_error)
+}
+
+/// One page of an installation's repositories, filtered by name.
+#[server(endpoint = "list_installation_repos")]
+pub async fn list_installation_repos(slug: String, installation_id: i64, filter: String, page: i64) -> Result<RepoPage, AppError> {
+    use crate::server::{context, integrations};
+    let state = context::state()?;
+    let user = context::require_user().await?;
+    integrations::service::repo_page(&state.pool, user.id, &slug, installation_id, &filter, page)
+        .await
+        .map_err(context::integration_error)
+}
+
+/// Follow (`follow = true`) or unfollow a repository in the project.
+#[server(endpoint = "set_following")]
+pub async fn set_following(slug: String, repo_id: i64, follow: bool) -> Result<(), AppError> {
+    use crate::server::{context, integrations};
+    let state = context::state()?;
+    let user = context::require_user().await?;
+    integrations::service::set_following(&state.pool, user.id, &slug, repo_id, follow)
+        .await
+        .map_err(context::integration_error)
+}
+
+/// Attaches one of the owner's installations to the project.
+#[server(endpoint = "attach_installation")]
+pub async fn attach_installation(slug: String, installation_id: i64) -> Result<(), AppError> {
+    use crate::server::{context, integrations};
+    let state = context::state()?;
+    let user = context::require_user().await?;
+    integrations::service::attach(&state.pool, &user, &slug, installation_id)
+        .await
+        .map_err(context::integration_error)
+}

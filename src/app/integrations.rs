@@ -1,0 +1,347 @@
+//! The integrations tab (owner only): the GitHub connection, installing the
+//! App, each installation with its repositories (filter, pages, follow and
+//! unfollow), installations to add, and followed repositories no longer
+//! reachable. It follows changes live (`/live/integrations`): whatever a
+//! worker on any instance changes appears without a reload.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::{Form, A},
+    hooks::use_query_map,
+};
+
+use super::{encode_query, github::GitHubConnection, live_changes, projects::slug_param, ErrorNote, NotFound};
+use crate::api::{
+    error::AppError,
+    integrations::{
+        get_integrations, list_installation_repos, AttachInstallation, Installation, Repo, SetFollowing,
+    },
+};
+
+/// What the tab's parts share: the project, and what makes them fetch again.
+#[derive(Clone, Copy)]
+struct TabContext {
+    slug: Memo<String>,
+    changes: ReadSignal<u64>,
+    follow: ServerAction<SetFollowing>,
+    attach: ServerAction<AttachInstallation>,
+}
+
+impl TabContext {
+    /// Read by every resource of the tab: a live change or an action refetches them.
+    fn version(&self) -> (u64, usize, usize) {
+        (self.changes.get(), self.follow.version().get(), self.attach.version().get())
+    }
+}
+
+#[component]
+pub fn IntegrationsTab() -> impl IntoView {
+    let tab = TabContext {
+        slug: slug_param(),
+        changes: live_changes("/live/integrations"),
+        follow: ServerAction::<SetFollowing>::new(),
+        attach: ServerAction::<AttachInstallation>::new(),
+    };
+    provide_context(tab);
+    let integrations = Resource::new(move || (tab.slug.get(), tab.version()), |(slug, _)| get_integrations(slug));
+    view! {
+        <Transition fallback=|| view! { <p>"Loading integrations…"</p> }>
+            {move || Suspend::new(async move {
+                match integrations.await {
+                    Ok(view) => {
+                        let slug = view.project.slug.clone();
+                        let return_to = format!("/projects/{slug}/integrations");
+                        let connected = view.github.as_ref().is_some_and(|g| !g.reconnect_needed);
+                        let has_installations = !view.installations.is_empty();
+                        view! {
+                            <Title text=format!("Integrations · {}", view.project.name)/>
+                            <section class="card" aria-labelledby="github-heading">
+                                <h2 id="github-heading">"GitHub"</h2>
+                                <GitHubConnection github=view.github.clone() return_to/>
+                                {connected.then(|| view! {
+                                    <InstallButton slug=slug.clone() pending=view.install_pending again=has_installations/>
+                                })}
+                            </section>
+                            {view.installations.into_iter().map(|installation| view! {
+                                <InstallationCard installation/>
+                            }).collect_view()}
+                            {(!view.offered.is_empty()).then(|| view! { <Offered installations=view.offered.clone()/> })}
+                            {(!view.unavailable.is_empty()).then(|| view! { <Unavailable repos=view.unavailable.clone()/> })}
+                            {move || tab.follow.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error/> })}
+                        }.into_any()
+                    }
+                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// A plain form: GitHub's install page is a full navigation anyway.
+#[component]
+fn InstallButton(slug: String, pending: bool, again: bool) -> impl IntoView {
+    let label = if again { "Add another account" } else { "Install on GitHub" };
+    view! {
+        <div class="install">
+            {pending.then(|| view! {
+                <p class="note" role="status">
+                    "Waiting for GitHub… Finish installing there; this page updates by itself once GitHub confirms."
+                </p>
+            })}
+            <form method="post" action="/integrations/github/install">
+                <input type="hidden" name="slug" value=slug/>
+                <button type="submit" class="button">{label}</button>
+            </form>
+            <p class="hint">"Installs the forgelink App on your GitHub account or an organization, and lets you choose repositories."</p>
+        </div>
+    }
+}
+
+/// The installation's state and lifecycle in words, with the next step.
+fn status_words(i: &Installation) -> String {
+    match (i.lifecycle.as_str(), i.state.as_str()) {
+        ("uninstalled", _) => "Uninstalled on GitHub. Its repositories are no longer available; the ones this project followed are kept below.".into(),
+        ("suspended", _) => "Suspended on GitHub. Nothing syncs until it is unsuspended there.".into(),
+        (_, "initiated_on_app") => "Waiting for GitHub…".into(),
+        (_, "processing") => match i.repos_total {
+            Some(total) => format!("Listing repositories ({} of {})", thousands(i.repos_listed.into()), thousands(total.into())),
+            None => "Listing repositories…".into(),
+        },
+        (_, "processed") => format!("Connected · {} repositories", thousands(i.repo_count)),
+        (_, "initiated_on_github") => "Installed on GitHub; add it to a project to follow its repositories.".into(),
+        (_, "unmatched_user") => "Installed on GitHub by someone who has not connected a forgelink account.".into(),
+        (_, other) => other.to_owned(),
+    }
+}
+
+/// 5000 → "5,000".
+fn thousands(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+#[component]
+fn AccountLabel(installation: Installation) -> impl IntoView {
+    let login = installation.account_login.clone().unwrap_or_else(|| "GitHub account".into());
+    let kind = match installation.account_type.as_deref() {
+        Some("Organization") => "Organization",
+        Some("User") => "Personal account",
+        _ => "",
+    };
+    view! {
+        {installation.account_avatar_url.clone().map(|src| view! { <img class="avatar" src=src alt="" width="40" height="40"/> })}
+        <div>
+            <h3 class="installation-name">{login}</h3>
+            <p class="muted">{kind}</p>
+        </div>
+    }
+}
+
+#[component]
+fn InstallationCard(installation: Installation) -> impl IntoView {
+    let status = status_words(&installation);
+    let listing = installation.state == "processing" && installation.lifecycle == "installed";
+    let heading_id = format!("installation-{}", installation.id);
+    let label = installation.account_login.clone().unwrap_or_default();
+    let show_repos = installation.lifecycle != "uninstalled" && installation.repo_count > 0;
+    view! {
+        <section class="card installation" aria-labelledby=heading_id.clone() data-installation=installation.account_login.clone()>
+            <div class="installation-head" id=heading_id.clone()>
+                <AccountLabel installation=installation.clone()/>
+                {installation.configure_url.clone().filter(|_| installation.lifecycle != "uninstalled").map(|href| view! {
+                    <a class="button subtle" href=href rel="external">"Configure on GitHub"</a>
+                })}
+            </div>
+            <p class="status" role="status" aria-live="polite" aria-label=format!("Status of {label}")>
+                {status}
+            </p>
+            {listing.then(|| view! {
+                <progress max=installation.repos_total.unwrap_or(0).max(1) value=installation.repos_listed></progress>
+            })}
+            {installation.sync_error.clone().map(|error| view! { <p class="note error">{error}</p> })}
+            {show_repos.then(|| view! { <RepoList installation_id=installation.id total=installation.repo_count/> })}
+        </section>
+    }
+}
+
+/// The installation's repositories: a filter (a GET form, so it works before
+/// the page is hydrated), pages of 50, and Follow/Unfollow on each.
+#[component]
+fn RepoList(installation_id: i64, total: i64) -> impl IntoView {
+    let tab = expect_context::<TabContext>();
+    let query = use_query_map();
+    // The filter and page in the address apply to the installation they name.
+    let mine = move || query.read().get("installation").and_then(|v| v.parse::<i64>().ok()) == Some(installation_id);
+    let filter = Memo::new(move |_| if mine() { query.read().get("q").unwrap_or_default() } else { String::new() });
+    let page = Memo::new(move |_| {
+        if mine() { query.read().get("page").and_then(|v| v.parse::<i64>().ok()).unwrap_or(1).max(1) } else { 1 }
+    });
+    let repos = Resource::new(
+        move || (tab.slug.get(), filter.get(), page.get(), tab.version()),
+        move |(slug, filter, page, _)| list_installation_repos(slug, installation_id, filter, page),
+    );
+    let page_href = move |n: i64| {
+        format!("?installation={installation_id}&q={}&page={n}", encode_query(&filter.get_untracked()))
+    };
+    view! {
+        {(total > 10).then(|| view! {
+            <Form method="GET" action="" attr:class="repo-filter">
+                <input type="hidden" name="installation" value=installation_id.to_string()/>
+                <label class="field inline">
+                    "Filter repositories"
+                    <input type="search" name="q" value=move || filter.get() placeholder="name"/>
+                </label>
+                <button type="submit" class="button subtle">"Filter"</button>
+            </Form>
+        })}
+        <Transition fallback=|| view! { <p>"Loading repositories…"</p> }>
+            {move || Suspend::new(async move {
+                match repos.await {
+                    Ok(page) => {
+                        let pages = (page.total + page.per_page - 1) / page.per_page;
+                        let current = page.page;
+                        view! {
+                            {page.repos.is_empty().then(|| view! { <p class="empty">"No repository matches."</p> })}
+                            <ul class="repo-list">
+                                {page.repos.into_iter().map(|repo| view! { <RepoRow repo/> }).collect_view()}
+                            </ul>
+                            {(pages > 1).then(|| view! {
+                                <nav class="pager" aria-label="Repository pages">
+                                    {(current > 1).then(|| view! { <A href=page_href(current - 1)>"Previous"</A> })}
+                                    <span>{format!("Page {current} of {pages} · {} repositories", thousands(page.total))}</span>
+                                    {(current < pages).then(|| view! { <A href=page_href(current + 1)>"Next"</A> })}
+                                </nav>
+                            })}
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn sync_words(status: &str) -> &'static str {
+    match status {
+        "receiving" => "Following · receiving updates",
+        "paused" => "Paused while the installation is suspended",
+        "unavailable" => "Unavailable: no longer reachable through an installation",
+        _ => "Not followed",
+    }
+}
+
+#[component]
+fn RepoRow(repo: Repo) -> impl IntoView {
+    let tab = expect_context::<TabContext>();
+    let verb = if repo.following { "Unfollow" } else { "Follow" };
+    let reachable = repo.sync_status != "unavailable";
+    let button_label = format!("{verb} {}", repo.full_name);
+    view! {
+        <li class="repo" data-repo=repo.full_name.clone()>
+            <div>
+                <span class="repo-name">{repo.full_name.clone()}</span>
+                {repo.private.then(|| view! { <span class="badge">"Private"</span> })}
+                {repo.archived.then(|| view! { <span class="badge">"Archived"</span> })}
+                <p class="muted small">{sync_words(&repo.sync_status)}</p>
+            </div>
+            {(reachable || repo.following).then(|| view! {
+                <ActionForm action=tab.follow>
+                    <input type="hidden" name="slug" value=move || tab.slug.get()/>
+                    <input type="hidden" name="repo_id" value=repo.id.to_string()/>
+                    <input type="hidden" name="follow" value=(!repo.following).to_string()/>
+                    <button type="submit" class=if repo.following { "button subtle" } else { "button" }
+                        aria-label=button_label.clone()>{verb}</button>
+                </ActionForm>
+            })}
+        </li>
+    }
+}
+
+#[component]
+fn Offered(installations: Vec<Installation>) -> impl IntoView {
+    let tab = expect_context::<TabContext>();
+    view! {
+        <section class="card" aria-labelledby="offered-heading">
+            <h2 id="offered-heading">"Your other installations"</h2>
+            <p class="muted">"Installed by you or on your GitHub account, not yet part of this project."</p>
+            <ul class="plain">
+                {installations.into_iter().map(|installation| {
+                    let login = installation.account_login.clone().unwrap_or_default();
+                    let status = status_words(&installation);
+                    view! {
+                        <li class="row offered">
+                            <AccountLabel installation=installation.clone()/>
+                            <p class="muted small">{status}</p>
+                            <ActionForm action=tab.attach>
+                                <input type="hidden" name="slug" value=move || tab.slug.get()/>
+                                <input type="hidden" name="installation_id" value=installation.id.to_string()/>
+                                <button type="submit" class="button" aria-label=format!("Add {login} to this project")>
+                                    "Add to this project"
+                                </button>
+                            </ActionForm>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            {move || tab.attach.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error/> })}
+        </section>
+    }
+}
+
+#[component]
+fn Unavailable(repos: Vec<Repo>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="unavailable-heading">
+            <h2 id="unavailable-heading">"Followed, no longer available"</h2>
+            <p class="muted">"Removed from the installation, deleted, or its installation was uninstalled. Kept so nothing is lost; install again or unfollow."</p>
+            <ul class="repo-list">
+                {repos.into_iter().map(|repo| view! { <RepoRow repo/> }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// Where a setup redirect that linked nothing lands: what happened, what next.
+#[component]
+pub fn InstallProblemPage() -> impl IntoView {
+    let query = use_query_map();
+    let reason = move || query.read().get("reason").unwrap_or_default();
+    let return_to = move || {
+        let path = query.read().get("return_to").unwrap_or_default();
+        if path.starts_with('/') && !path.starts_with("//") { path } else { "/projects".to_owned() }
+    };
+    let (title, message) = match reason().as_str() {
+        "request" => (
+            "Waiting for an organization owner",
+            "You asked an owner of the organization to approve the installation. Once they approve it on GitHub, it appears in your project's integrations tab by itself.",
+        ),
+        "missing_installation" => ("GitHub sent no installation", "GitHub came back without saying which installation was made. Nothing was changed; start the install again from your project's integrations tab."),
+        "state" => ("This install link is not valid", "It expired, was already used, or belongs to another person. Nothing was changed; start the install again from your project's integrations tab."),
+        "not_yours" => ("This installation is not yours", "GitHub does not show that installation to your GitHub account, so it was not linked. Nothing was changed."),
+        "not_connected" => ("Connect your GitHub account", "forgelink needs your GitHub account connected to confirm the installation is yours. Connect it, then come back."),
+        "github_down" => ("GitHub did not answer", "Nothing was changed. Try again in a moment."),
+        "not_found" => ("No such project", "That project does not exist or is not yours."),
+        _ => ("Something went wrong", "Something went wrong on our side. Nothing was changed; try again in a moment."),
+    };
+    let connect = move || format!("/auth/github/connect?return_to={}", encode_query(&return_to()));
+    view! {
+        <Title text=title/>
+        <section class="card narrow" role="alert">
+            <h1>{title}</h1>
+            <p>{message}</p>
+            <p class="actions">
+                {(reason() == "not_connected").then(|| view! { <a class="button" href=connect rel="external">"Connect GitHub account"</a> })}
+                <a href=move || if reason() == "not_connected" { "/projects".to_owned() } else { return_to() }>"Go back"</a>
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,126 @@
+//! Installation access tokens: minted with the App's JWT, cached encrypted in
+//! PostgreSQL with their expiry, replaced a few minutes before they expire.
+//! One mint at a time per installation, on this instance (a mutex) and across
+//! instances (an advisory lock), so a burst of work never stampedes GitHub.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex},
+};
+
+use sqlx::PgPool;
+
+use super::client::{GitHubClient, GitHubError};
+use crate::server::crypto::{CryptoError, TokenCipher};
+
+/// A token with less time left than this is replaced before use.
+const REFRESH_MARGIN_SECS: f64 = 300.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    #[error("a cached installation token could not be read: {0}")]
+    Crypto(#[from] CryptoError),
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Clone, Debug)]
+pub struct InstallationTokens {
+    pool: PgPool,
+    github: GitHubClient,
+    cipher: TokenCipher,
+    minting: Arc<Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+fn context(installation_github_id: i64) -> String {
+    format!("github_installation_tokens.token:{installation_github_id}")
+}
+
+impl InstallationTokens {
+    pub fn new(pool: PgPool, github: GitHubClient, cipher: TokenCipher) -> Self {
+        Self { pool, github, cipher, minting: Default::default() }
+    }
+
+    /// A token good for at least a few more minutes.
+    pub async fn token(&self, installation_github_id: i64) -> Result<String, TokenError> {
+        if let Some(token) = self.cached(installation_github_id).await? {
+            return Ok(token);
+        }
+        let gate = {
+            let mut minting = self.minting.lock().unwrap_or_else(|p| p.into_inner());
+            minting.entry(installation_github_id).or_default().clone()
+        };
+        let _held = gate.lock().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query!(
+            "SELECT pg_advisory_xact_lock(hashtextextended('installation_token:' || $1::text, 0))",
+            installation_github_id.to_string(),
+        )
+        .execute(&mut *tx)
+        .await?;
+        // Whoever held the lock before us may have minted one meanwhile.
+        if let Some(token) = self.cached(installation_github_id).await? {
+            return Ok(token);
+        }
+        let minted = self.github.create_installation_token(installation_github_id).await?;
+        sqlx::query!(
+            r#"INSERT INTO github_installation_tokens (installation_github_id, token, expires_at)
+               VALUES ($1, $2, to_timestamp($3))
+               ON CONFLICT (installation_github_id) DO UPDATE
+               SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, created_at = now()"#,
+            installation_github_id,
+            self.cipher.encrypt(&minted.token, &context(installation_github_id)),
+            minted.expires_at.timestamp() as f64,
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::debug!(installation_github_id, expires_at = %minted.expires_at, "installation token minted");
+        Ok(minted.token)
+    }
+
+    async fn cached(&self, installation_github_id: i64) -> Result<Option<String>, TokenError> {
+        let row = sqlx::query!(
+            r#"SELECT token FROM github_installation_tokens
+               WHERE installation_github_id = $1 AND expires_at > now() + make_interval(secs => $2)"#,
+            installation_github_id,
+            REFRESH_MARGIN_SECS,
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(row) => Some(self.cipher.decrypt(&row.token, &context(installation_github_id))?),
+            None => None,
+        })
+    }
+
+    /// Drops the cached token (GitHub refused it, or the installation went away).
+    pub async fn forget(&self, installation_github_id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query!("DELETE FROM github_installation_tokens WHERE installation_github_id = $1", installation_github_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Runs `call` with a token; when GitHub answers 401 (the token was revoked
+    /// early), mints a new one and tries once more.
+    pub async fn with_token<T, F, Fut>(&self, installation_github_id: i64, call: F) -> Result<T, TokenError>
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<T, GitHubError>>,
+    {
+        let token = self.token(installation_github_id).await?;
+        match call(token).await {
+            Err(GitHubError::Status { status: 401, .. }) => {
+                tracing::info!(installation_github_id, "GitHub refused the cached installation token; minting another");
+                self.forget(installation_github_id).await?;
+                let token = self.token(installation_github_id).await?;
+                Ok(call(token).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Webhook handlers that keep installations and repositories true: created,
+//! deleted, suspended, renamed, repositories added and removed, repositories
+//! renamed, transferred, archived, deleted; and a revoked authorization.
+//! Each is idempotent (a retried event changes nothing twice) and keyed on
+//! GitHub ids, never names.
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+
+use super::{queries, sync};
+use crate::server::{
+    accounts,
+    github::events::{
+        Account, AppAuthorizationEvent, Installation, InstallationEvent, InstallationRepositoriesEvent, InstallationTargetEvent,
+        RepositoryEvent, RepositoryRef,
+    },
+    state::AppState,
+    webhooks::{dispatcher::HandlerError, Dispatcher, EventRecord, Outcome},
+};
+
+type Handled = Result<Outcome, HandlerError>;
+
+/// Registers every handler of this domain.
+pub fn register(dispatcher: Dispatcher) -> Dispatcher {
+    let mut dispatcher = dispatcher
+        .on("installation", Some("created"), |s, e| async move { installation_created(&s, &e).await })
+        .on("installation", Some("deleted"), |s, e| async move { installation_deleted(&s, &e).await })
+        .on("installation", Some("suspend"), |s, e| async move { installation_suspended(&s, &e, true).await })
+        .on("installation", Some("unsuspend"), |s, e| async move { installation_suspended(&s, &e, false).await })
+        .on("installation", Some("new_permissions_accepted"), |s, e| async move { permissions_accepted(&s, &e).await })
+        .on("installation_repositories", Some("added"), |s, e| async move { repositories_changed(&s, &e).await })
+        .on("installation_repositories", Some("removed"), |s, e| async move { repositories_changed(&s, &e).await })
+        .on("installation_target", Some("renamed"), |s, e| async move { target_renamed(&s, &e).await })
+        .on("github_app_authorization", Some("revoked"), |s, e| async move { authorization_revoked(&s, &e).await });
+    for action in ["created", "deleted", "archived", "unarchived", "edited", "renamed", "transferred", "publicized", "privatized"] {
+        dispatcher = dispatcher.on("repository", Some(action), |s, e| async move { repository_changed(&s, &e).await });
+    }
+    dispatcher
+}
+
+fn parse<T: DeserializeOwned>(event: &EventRecord) -> Result<T, HandlerError> {
+    serde_json::from_value(event.payload.clone()).map_err(|e| HandlerError::new("bad_payload", e))
+}
+
+fn database(error: sqlx::Error) -> HandlerError {
+    HandlerError::new("database", error)
+}
+
+fn sync_failed(error: sync::SyncError) -> HandlerError {
+    match &error {
+        sync::SyncError::Token(crate::server::github::installation_tokens::TokenError::GitHub(e)) if e.is_transient() => {
+            HandlerError::new("github_unreachable", error)
+        }
+        sync::SyncError::Token(_) => HandlerError::new("github_refused", error),
+        sync::SyncError::Database(_) => HandlerError::new("database", error),
+    }
+}
+
+/// GitHub's timestamps come as RFC 3339 strings or (in some payloads) epoch seconds.
+fn timestamp(value: &serde_json::Value) -> Option<DateTime<Utc>> {
+    match value {
+        serde_json::Value::String(text) => DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc)),
+        serde_json::Value::Number(n) => n.as_i64().and_then(|s| DateTime::from_timestamp(s, 0)),
+        _ => None,
+    }
+}
+
+fn account_fields(installation: &Installation) -> queries::AccountFields {
+    let account = installation.account.as_ref();
+    queries::AccountFields {
+        github_id: account.map(|a| a.id),
+        login: account.map(|a| a.login.clone()),
+        kind: account.map(|a| a.kind.clone()),
+        avatar_url: account.map(|a| a.avatar_url.clone()).filter(|u| !u.is_empty()),
+        repository_selection: Some(installation.repository_selection.clone()),
+    }
+}
+
+/// Finds or creates the row for a GitHub installation: by its id; else the
+/// pending install of the person who installed it (or who asked an owner to);
+/// else that person's forgelink account (`initiated_on_github`); else nobody
+/// yet (`unmatched_user`, claimed when they connect GitHub). Attaches the
+/// originating project, and marks a linked installation `processing`.
+/// Returns the row id and whether it is linked to a project.
+async fn match_installation(
+    state: &AppState,
+    installation: &Installation,
+    sender: &Account,
+    requester: Option<&Account>,
+) -> Result<(i64, bool), sqlx::Error> {
+    let mut tx = state.pool.begin().await?;
+    queries::lock_github_installation(&mut tx, installation.id).await?;
+    let id = if let Some(row) = queries::by_github_id(&mut *tx, installation.id).await? {
+        row.id
+    } else {
+        let mut pending = queries::pending_of_github_user(&mut tx, sender.id).await?;
+        if let (None, Some(requester)) = (pending, requester) {
+            pending = queries::pending_of_github_user(&mut tx, requester.id).await?;
+        }
+        match pending {
+            Some(pending) => {
+                queries::assign_github_id(&mut tx, pending, installation.id).await?;
+                pending
+            }
+            None => {
+                let user = queries::user_id_by_github_id(&mut *tx, sender.id).await?;
+                let state = if user.is_some() { "initiated_on_github" } else { "unmatched_user" };
+                queries::upsert_by_github_id(&mut tx, installation.id, "github", state, user, None, Some(sender.id)).await?
+            }
+        }
+    };
+    queries::set_sender(&mut *tx, id, sender.id).await?;
+    queries::set_account(&mut *tx, id, &account_fields(installation)).await?;
+    let lifecycle = if installation.suspended_at.is_some() { "suspended" } else { "installed" };
+    queries::set_lifecycle(&mut *tx, id, lifecycle, timestamp(&installation.updated_at)).await?;
+    let row = queries::by_id(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    if let Some(project) = row.originating_project_id {
+        queries::attach(&mut *tx, project, id).await?;
+    }
+    let linked = row.attached || row.originating_project_id.is_some();
+    if linked && row.state != "processed" {
+        queries::set_state(&mut *tx, id, "processing").await?;
+    }
+    tx.commit().await?;
+    Ok((id, linked))
+}
+
+async fn installation_created(state: &AppState, event: &EventRecord) -> Handled {
+    let payload: InstallationEvent = parse(event)?;
+    let (id, _) = match_installation(state, &payload.installation, &payload.sender, payload.requester.as_ref())
+        .await
+        .map_err(database)?;
+    if payload.installation.suspended_at.is_none() {
+        sync::list_repositories(state, id, payload.installation.id).await.map_err(sync_failed)?;
+    }
+    // The repositories chosen on GitHub during an install started from a
+    // project are followed there (choosing "all" follows nothing by itself).
+    let row = queries::by_id(&state.pool, id).await.map_err(database)?;
+    if let (Some(project), "selected", Some(chosen)) =
+        (row.and_then(|r| r.originating_project_id), payload.installation.repository_selection.as_str(), &payload.repositories)
+    {
+        let ids: Vec<i64> = chosen.iter().map(|r| r.id).collect();
+        queries::follow_github_ids(&state.pool, project, &ids).await.map_err(database)?;
+    }
+    Ok(Outcome::Processed)
+}
+
+/// The installation's row, or `None` when forgelink never heard of it.
+async fn known(state: &AppState, github_id: i64) -> Result<Option<queries::InstallationRow>, HandlerError> {
+    queries::by_github_id(&state.pool, github_id).await.map_err(database)
+}
+
+fn unknown_installation(github_id: i64) -> Handled {
+    Ok(Outcome::Ignored(format!("installation {github_id} is unknown to forgelink")))
+}
+
+async fn installation_deleted(state: &AppState, event: &EventRecord) -> Handled {
+    let payload: InstallationEvent = parse(event)?;
+    let Some(row) = known(state, payload.installation.id).await? else {
+        return unknown_installation(payload.installation.id);
+    };
+    let mut tx = state.pool.begin().await.map_err(database)?;
+    // Follows stay (as history); the repositories are no longer reachable.
+    if queries::set_lifecycle(&mut *tx, row.id, "uninstalled", timestamp(&payload.installation.updated_at))
+        .await
+        .map_err(database)?
+    {
+        queries::detach_all_repos(&mut *tx, row.id).await.map_err(database)?;
+    }
+    tx.commit().await.map_err(database)?;
+    state.installation_tokens.forget(payload.installation.id).await.map_err(database)?;
+    Ok(Outcome::Processed)
+}
+
+async fn installation_suspended(state: &AppState, event: &EventRecord, suspended: bool) -> Handled {
+    let payload: InstallationEvent = parse(event)?;
+    let Some(row) = known(state, payload.installation.id).await? else {
+        return unknown_installation(payload.installation.id);
+    };
+    let lifecycle = if suspended { "suspended" } else { "installed" };
+    let applied = queries::set_lifecycle(&state.pool, row.id, lifecycle, timestamp(&payload.installation.updated_at))
+        .await
+        .map_err(database)?;
+    if !applied {
+        return Ok(Outcome::Ignored("a newer change of this installation was applied already".into()));
+    }
+    if suspended {
+        state.installation_tokens.forget(payload.installation.id).await.map_err(database)?;
+    } else {
+        // GitHub sends nothing for a suspended installation: catch up on what changed.
+        sync::list_repositories(state, row.id, payload.installation.id).await.map_err(sync_failed)?;
+    }
+    Ok(Outcome::Processed)
+}
+
+async fn permissions_accepted(state: &AppState, event: &EventRecord) -> Handled {
+    let payload: InstallationEvent = parse(event)?;
+    let Some(row) = known(state, payload.installation.id).await? else {
+        return unknown_installation(payload.installation.id);
+    };
+    queries::set_account(&state.pool, row.id, &account_fields(&payload.installation)).await.map_err(database)?;
+    // Tokens minted before carry the old permissions.
+    state.installation_tokens.forget(payload.installation.id).await.map_err(database)?;
+    Ok(Outcome::Processed)
+}
+
+fn ref_fields(repo: &RepositoryRef) -> queries::RepoFields {
+    let (owner, _) = repo.full_name.split_once('/').unwrap_or((&repo.full_name, ""));
+    queries::RepoFields {
+        github_id: repo.id,
+        owner_login: owner.to_owned(),
+        name: repo.name.clone(),
+        full_name: repo.full_name.clone(),
+        private: repo.private,
+        archived: None,
+    }
+}
+
+async fn repositories_changed(state: &AppState, event: &EventRecord) -> Handled {
+    let payload: InstallationRepositoriesEvent = parse(event)?;
+    let row = match known(state, payload.installation.id).await? {
+        Some(row) => row,
+        None => {
+            // The created event never reached us: start from here, with a full listing.
+            let (id, _) = match_installation(state, &payload.installation, &payload.sender, None).await.map_err(database)?;
+            sync::list_repositories(state, id, payload.installation.id).await.map_err(sync_failed)?;
+            return Ok(Outcome::Processed);
+        }
+    };
+    let mut tx = state.pool.begin().await.map_err(database)?;
+    queries::set_account(&mut *tx, row.id, &account_fields(&payload.installation)).await.map_err(database)?;
+    let added: Vec<_> = payload.repositories_added.iter().map(ref_fields).collect();
+    if !added.is_empty() {
+        queries::upsert_repos(&mut *tx, Some(row.id), &added).await.map_err(database)?;
+    }
+    let removed: Vec<i64> = payload.repositories_removed.iter().map(|r| r.id).collect();
+    queries::detach_repos(&mut *tx, row.id, &removed).await.map_err(database)?;
+    tx.commit().await.map_err(database)?;
+    Ok(Outcome::Processed)
+}
+
+async fn target_renamed(state: &AppState, event: &EventRecord) -> Handled {
+    let payload: InstallationTargetEvent = parse(event)?;
+    let Some(row) = known(state, payload.installation.id).await? else {
+        return unknown_installation(payload.installation.id);
+    };
+    let mut tx = state.pool.begin().await.map_err(database)?;
+    queries::rename_account(&mut tx, row.id, &payload.account.login, &payload.account.avatar_url)
+        .await
+        .map_err(database)?;
+    tx.commit().await.map_err(database)?;
+    Ok(Outcome::Processed)
+}
+
+async fn repository_changed(state: &AppState, event: &EventRecord) -> Handled {
+    let payload: RepositoryEvent = parse(event)?;
+    if payload.action == "deleted" {
+        let known = queries::mark_repo_deleted(&state.pool, payload.repository.id).await.map_err(database)?;
+        return Ok(if known { Outcome::Processed } else { Outcome::Ignored("repository unknown to forgelink".into()) });
+    }
+    // The installation that delivered it reaches it now (a transfer may move it between installations).
+    let installation = match payload.installation.as_ref() {
+        Some(i) => known(state, i.id).await?.filter(|row| row.lifecycle != "uninstalled").map(|row| row.id),
+        None => None,
+    };
+    if installation.is_none() {
+        return Ok(Outcome::Ignored("no installation of this App that forgelink knows reaches this repository".into()));
+    }
+    queries::upsert_repos(&state.pool, installation, &[sync::repo_fields(&payload.repository)])
+        .await
+        .map_err(database)?;
+    Ok(Outcome::Processed)
+}
+
+async fn authorization_revoked(state: &AppState, event: &EventRecord) -> Handled {
+    let payload: AppAuthorizationEvent = parse(event)?;
+    let forgot = accounts::github_link::authorization_revoked(&state.pool, payload.sender.id)
+        .await
+        .map_err(database)?;
+    Ok(if forgot { Outcome::Processed } else { Outcome::Ignored("no forgelink user has this GitHub account".into()) })
+}

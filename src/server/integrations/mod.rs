@@ -1,0 +1,33 @@
+//! Integrations: GitHub App installations, their repositories, and which
+//! projects follow them. The install flow (out to GitHub and back through the
+//! setup URL), the webhook handlers that keep the rows true, the repository
+//! listing, and what owners see and do on the integrations tab.
+
+pub mod handlers;
+pub mod install_flow;
+mod queries;
+pub mod routes;
+pub mod service;
+pub mod sync;
+
+use sqlx::PgPool;
+
+pub use queries::InstallationSummary;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntegrationError {
+    /// No such project, or not the person's: the same answer either way.
+    #[error("There is nothing here.")]
+    NotFound,
+    #[error("Connect your GitHub account first.")]
+    NotConnected,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Installations this GitHub user made before connecting their account: theirs now.
+pub async fn claim_unmatched(pool: &PgPool, user_id: i64, github_user_id: i64) -> Result<u64, sqlx::Error> {
+    queries::claim_unmatched(pool, user_id, github_user_id).await
+}

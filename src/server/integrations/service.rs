@@ -1,0 +1,174 @@
+//! What owners see and do on the integrations tab (and through the JSON API):
+//! the installations of a project, their repositories, follows, attaching.
+//! Only a project's owner gets anywhere; anyone else is told it does not exist.
+
+use sqlx::PgPool;
+
+use super::{queries, IntegrationError};
+use crate::{
+    api::{
+        auth::User,
+        integrations::{Installation, Integrations, Repo, RepoPage, REPOS_PER_PAGE},
+    },
+    server::projects::{self, Project},
+};
+
+/// The project, if `user_id` owns it.
+pub async fn owned_project(pool: &PgPool, user_id: i64, slug: &str) -> Result<Project, IntegrationError> {
+    match projects::by_slug(pool, slug, Some(user_id)).await? {
+        Some(project) if project.is_owner => Ok(project),
+        _ => Err(IntegrationError::NotFound),
+    }
+}
+
+/// GitHub's settings page for an installation: under the organization for an
+/// organization's, under the person's settings otherwise.
+fn configure_url(web_url: &str, row: &queries::InstallationSummary) -> Option<String> {
+    let id = row.github_id?;
+    Some(match (row.account_type.as_deref(), row.account_login.as_deref()) {
+        (Some("Organization"), Some(login)) => format!("{web_url}/organizations/{login}/settings/installations/{id}"),
+        _ => format!("{web_url}/settings/installations/{id}"),
+    })
+}
+
+pub fn installation_view(web_url: &str, row: queries::InstallationSummary) -> Installation {
+    Installation {
+        configure_url: configure_url(web_url, &row),
+        id: row.id,
+        github_id: row.github_id,
+        account_login: row.account_login,
+        account_type: row.account_type,
+        account_avatar_url: row.account_avatar_url,
+        state: row.state,
+        lifecycle: row.lifecycle,
+        repository_selection: row.repository_selection,
+        repos_listed: row.repos_listed,
+        repos_total: row.repos_total,
+        sync_error: row.sync_error,
+        repo_count: row.repo_count,
+    }
+}
+
+/// Where a repository stands for the project, in one word the UI words out.
+fn sync_status(repo: &queries::ProjectRepo) -> &'static str {
+    match (repo.installation_id, repo.installation_lifecycle.as_deref()) {
+        _ if repo.deleted => "unavailable",
+        (None, _) | (_, Some("uninstalled")) => "unavailable",
+        (_, Some("suspended")) => "paused",
+        _ if !repo.following => "not_followed",
+        _ => "receiving",
+    }
+}
+
+pub fn repo_view(row: queries::ProjectRepo) -> Repo {
+    Repo {
+        sync_status: sync_status(&row).to_owned(),
+        id: row.id,
+        github_id: row.github_id,
+        full_name: row.full_name,
+        private: row.private,
+        archived: row.archived,
+        following: row.following,
+    }
+}
+
+pub async fn integrations(pool: &PgPool, web_url: &str, user: &User, slug: &str) -> Result<Integrations, IntegrationError> {
+    let project = owned_project(pool, user.id, slug).await?;
+    let installations = queries::attached_to_project(pool, project.id).await?;
+    let github_id = user.github.as_ref().map(|g| g.id);
+    let offered = queries::visible_to_user(pool, user.id, github_id, Some(project.id)).await?;
+    let pending = queries::pending_of_user(pool, user.id).await?;
+    let unavailable = queries::project_follows(pool, project.id)
+        .await?
+        .into_iter()
+        .map(repo_view)
+        .filter(|r| r.following && r.sync_status == "unavailable")
+        .collect();
+    Ok(Integrations {
+        install_pending: pending.is_some_and(|(_, project_id, _)| project_id == Some(project.id)),
+        installations: installations.into_iter().map(|i| installation_view(web_url, i)).collect(),
+        offered: offered
+            .into_iter()
+            .filter(|i| i.lifecycle != "uninstalled")
+            .map(|i| installation_view(web_url, i))
+            .collect(),
+        unavailable,
+        github: user.github.clone(),
+        project,
+    })
+}
+
+/// A page (from 1) of an installation attached to the owner's project.
+pub async fn repo_page(
+    pool: &PgPool,
+    user_id: i64,
+    slug: &str,
+    installation_id: i64,
+    filter: &str,
+    page: i64,
+) -> Result<RepoPage, IntegrationError> {
+    let project = owned_project(pool, user_id, slug).await?;
+    let attached = queries::attached_to_project(pool, project.id).await?;
+    if !attached.iter().any(|i| i.id == installation_id) {
+        return Err(IntegrationError::NotFound);
+    }
+    let page = page.max(1);
+    let filter: String = filter.trim().chars().take(100).collect();
+    let (repos, total) =
+        queries::installation_repos(pool, project.id, installation_id, &filter, REPOS_PER_PAGE, (page - 1) * REPOS_PER_PAGE).await?;
+    Ok(RepoPage { repos: repos.into_iter().map(repo_view).collect(), total, page, per_page: REPOS_PER_PAGE })
+}
+
+/// Follows or unfollows; a repository the project cannot reach cannot be followed.
+pub async fn set_following(pool: &PgPool, user_id: i64, slug: &str, repo_id: i64, follow: bool) -> Result<(), IntegrationError> {
+    let project = owned_project(pool, user_id, slug).await?;
+    let changed = if follow {
+        queries::follow(pool, project.id, repo_id).await?
+    } else {
+        queries::unfollow(pool, project.id, repo_id).await?
+    };
+    if changed {
+        tracing::info!(project = %project.slug, repo_id, follow, "follow changed");
+        Ok(())
+    } else {
+        Err(IntegrationError::NotFound)
+    }
+}
+
+/// Attaches one of the owner's installations (started by them or on their
+/// GitHub account) to their project.
+pub async fn attach(pool: &PgPool, user: &User, slug: &str, installation_id: i64) -> Result<(), IntegrationError> {
+    let project = owned_project(pool, user.id, slug).await?;
+    let github_id = user.github.as_ref().map(|g| g.id);
+    let visible = queries::visible_to_user(pool, user.id, github_id, None).await?;
+    if !visible.iter().any(|i| i.id == installation_id && i.lifecycle != "uninstalled") {
+        return Err(IntegrationError::NotFound);
+    }
+    let mut tx = pool.begin().await?;
+    queries::attach(&mut *tx, project.id, installation_id).await?;
+    queries::mark_linked(&mut *tx, installation_id, user.id).await?;
+    tx.commit().await?;
+    tracing::info!(project = %project.slug, installation_id, "installation attached");
+    Ok(())
+}
+
+/// Repositories the project follows, for the JSON API.
+pub async fn followed(pool: &PgPool, user_id: i64, slug: &str) -> Result<Vec<Repo>, IntegrationError> {
+    let project = owned_project(pool, user_id, slug).await?;
+    Ok(queries::project_follows(pool, project.id)
+        .await?
+        .into_iter()
+        .filter(|r| r.following)
+        .map(repo_view)
+        .collect())
+}
+
+/// The installations a person started or was matched to, for the JSON API.
+pub async fn installations_of_user(pool: &PgPool, user_id: i64) -> Result<Vec<queries::InstallationSummary>, IntegrationError> {
+    Ok(queries::of_user(pool, user_id).await?)
+}
+
+/// The installations a person may attach to their projects, for the JSON API.
+pub async fn installations_visible_to(pool: &PgPool, user: &User) -> Result<Vec<queries::InstallationSummary>, IntegrationError> {
+    Ok(queries::visible_to_user(pool, user.id, user.github.as_ref().map(|g| g.id), None).await?)
+}

@@ -1,0 +1,101 @@
+//! The JSON API, for scripts and other clients: session-cookie auth (the same
+//! sessions as the pages; changes need the same-origin `Origin` header), the
+//! same authorization rules as the pages, and errors in one shape:
+//! `{"statusCode": 404, "statusMessage": "Not Found", "data": {"message": "…"}}`.
+
+mod installations;
+mod repos;
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use serde_json::json;
+use tower_sessions::Session;
+
+use super::{accounts, integrations::IntegrationError, state::AppState};
+use crate::api::auth::User;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/users/{user_id}/installations", get(installations::of_user))
+        .route("/api/github-app-installations", get(installations::list))
+        .route("/api/github-app-installations/{id}", get(installations::one))
+        .route("/api/projects/{slug}/github-repos", get(repos::list).post(repos::follow))
+        .route("/api/projects/{slug}/github-repos/{id}", axum::routing::delete(repos::unfollow))
+}
+
+/// An error in the API's shape.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "JSON API request failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again in a moment.")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "statusCode": self.status.as_u16(),
+            "statusMessage": self.status.canonical_reason().unwrap_or(""),
+            "data": { "message": self.message },
+        });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::internal(error)
+    }
+}
+
+impl From<IntegrationError> for ApiError {
+    fn from(error: IntegrationError) -> Self {
+        match error {
+            IntegrationError::NotFound => Self::not_found("Project"),
+            IntegrationError::NotConnected | IntegrationError::Invalid(_) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+            }
+            IntegrationError::Database(error) => Self::internal(error),
+        }
+    }
+}
+
+pub type ApiResult = Result<Response, ApiError>;
+
+/// The signed-in user, or 401.
+async fn require_user(state: &AppState, session: &Session) -> Result<User, ApiError> {
+    let unauthorized = || ApiError::new(StatusCode::UNAUTHORIZED, "Sign in to use the API: no valid session cookie was sent.");
+    let id = accounts::session::user_id(session).await.map_err(ApiError::internal)?.ok_or_else(unauthorized)?;
+    accounts::service::user_by_id(&state.pool, id).await?.ok_or_else(unauthorized)
+}
+
+/// A path segment that must be a positive id.
+fn parse_id(text: &str, what: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, format!("{what} must be a positive integer, not {text:?}")))
+}
+
+/// RFC 3339 with seconds, UTC.
+fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -1,0 +1,338 @@
+//! Installing the App from a project and everything after it, end to end over
+//! HTTP with the simulator: the setup URL's checks, the installation webhooks
+//! and their handlers, follows, and what the integrations tab is given.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::PgPool;
+use support::{
+    flows::{connect_github, create_project, local, location, query, sign_up},
+    spawn_stack, wait_until_settled, Stack,
+};
+
+/// Waits for at least `count` webhook events to be stored, then for all to settle.
+async fn settle(stack: &Stack, pool: &PgPool, count: i64) {
+    for _ in 0..200 {
+        let stored: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events"#)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if stored >= count {
+            return wait_until_settled(pool).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stack;
+    panic!("fewer than {count} webhook events arrived in 10 s");
+}
+
+async fn integrations(stack: &Stack, slug: &str) -> Value {
+    let response = stack.app.post_form("/api/get_integrations", &[("slug", slug)]).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn repos(stack: &Stack, slug: &str, installation: i64, filter: &str) -> Value {
+    let response = stack
+        .app
+        .post_form(
+            "/api/list_installation_repos",
+            &[("slug", slug), ("installation_id", &installation.to_string()), ("filter", filter), ("page", "1")],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn sim_id(stack: &Stack, login: &str) -> u64 {
+    stack.gh.sim.sim.world().account_by_login(login).unwrap().id
+}
+
+fn repo_id(stack: &Stack, owner: &str, name: &str) -> u64 {
+    stack.gh.sim.sim.world().repo_by_name(owner, name).unwrap().id
+}
+
+/// A person with a project and GitHub connected as `login`.
+async fn owner(stack: &Stack, email: &str, login: &str, slug: &str) {
+    sign_up(&stack.app, email).await;
+    create_project(&stack.app, slug).await;
+    connect_github(stack, &stack.app, login).await;
+}
+
+/// Clicks Install in forgelink; returns the `state` GitHub is given.
+async fn click_install(stack: &Stack, slug: &str) -> String {
+    let to_github = location(&stack.app.post_form("/integrations/github/install", &[("slug", slug)]).await);
+    assert!(
+        to_github.starts_with(&format!("{}/apps/forgelink-test/installations/new?state=", stack.gh.web)),
+        "{to_github}"
+    );
+    query(&to_github)["state"].clone()
+}
+
+/// Installs on the simulator's page as `login`, on `account`, with the chosen
+/// repositories (`None`: all); returns where GitHub sends the browser.
+async fn install_on_github(stack: &Stack, login: &str, account: &str, repos: Option<&[&str]>, state: &str) -> String {
+    let cookie = stack.gh.sign_in(login).await;
+    let target = sim_id(stack, account).to_string();
+    let ids: Vec<String> = repos.unwrap_or_default().iter().map(|r| repo_id(stack, account, r).to_string()).collect();
+    let mut form = vec![
+        ("target_id", target.as_str()),
+        ("state", state),
+        ("repository_selection", if repos.is_some() { "selected" } else { "all" }),
+    ];
+    form.extend(ids.iter().map(|id| ("repository_ids", id.as_str())));
+    location(&stack.gh.post_form(&cookie, "/apps/forgelink-test/installations", &form).await)
+}
+
+#[sqlx::test]
+async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositories(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    let state = click_install(&stack, "apollo").await;
+    let pending = integrations(&stack, "apollo").await;
+    assert_eq!(pending["install_pending"], true);
+
+    let setup = install_on_github(&stack, "octocat", "forge-demo", Some(&["api", "web"]), &state).await;
+    assert_eq!(query(&setup)["setup_action"], "install");
+    let back = stack.app.get(&local(&setup)).await;
+    assert_eq!(location(&back), "/projects/apollo/integrations");
+    settle(&stack, &pool, 1).await;
+
+    let tab = integrations(&stack, "apollo").await;
+    assert_eq!(tab["install_pending"], false);
+    let installations = tab["installations"].as_array().unwrap();
+    assert_eq!(installations.len(), 1, "{tab}");
+    let installation = &installations[0];
+    assert_eq!(installation["account_login"], "forge-demo");
+    assert_eq!(installation["account_type"], "Organization");
+    assert_eq!(installation["state"], "processed");
+    assert_eq!(installation["lifecycle"], "installed");
+    assert_eq!(installation["repo_count"], 2);
+    let listed = repos(&stack, "apollo", installation["id"].as_i64().unwrap(), "").await;
+    let names: Vec<(&str, bool)> = listed["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["full_name"].as_str().unwrap(), r["following"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(names, [("forge-demo/api", true), ("forge-demo/web", true)]);
+
+    // One row per installation, origin app, the pending row consumed.
+    let rows = sqlx::query!("SELECT origin, state, github_id, user_id FROM github_app_installations")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].origin, "app");
+    assert!(rows[0].github_id.is_some() && rows[0].user_id.is_some());
+
+    // The same setup URL again (a reload) changes nothing and lands on the tab.
+    let again = stack.app.get(&local(&setup)).await;
+    assert_eq!(location(&again), "/projects/apollo/integrations");
+    assert_eq!(sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_app_installations"#).fetch_one(&pool).await.unwrap(), 1);
+}
+
+#[sqlx::test]
+async fn the_setup_url_refuses_what_it_cannot_confirm_and_changes_nothing(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    // mona installs on her own account: octocat cannot see that installation.
+    let monas = stack.gh.install("mona", "mona", None).await;
+    settle(&stack, &pool, 1).await;
+    let state = click_install(&stack, "apollo").await;
+    let snapshot = || async {
+        sqlx::query!(r#"SELECT id, github_id, user_id, state FROM github_app_installations ORDER BY id"#)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id, r.github_id, r.user_id, r.state))
+            .collect::<Vec<_>>()
+    };
+    let before = snapshot().await;
+    let attached = || async {
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM project_github_installations"#).fetch_one(&pool).await.unwrap()
+    };
+
+    let cases = [
+        (format!("installation_id={monas}&setup_action=install&state={state}"), "not_yours"),
+        (format!("installation_id={monas}&setup_action=install&state={state}x"), "state"),
+        (format!("installation_id={monas}&setup_action=install&state=1.1.1.99999999999.00"), "state"),
+        (format!("setup_action=install&state={state}"), "missing_installation"),
+        (format!("installation_id=not-a-number&setup_action=install&state={state}"), "missing_installation"),
+        (format!("setup_action=request&state={state}"), "request"),
+    ];
+    for (params, reason) in cases {
+        let landed = stack.app.get(&format!("/integrations/github/setup?{params}")).await;
+        let to = location(&landed);
+        assert!(to.starts_with(&format!("/integrations/github/problem?reason={reason}")), "{params}: {to}");
+        assert_eq!(snapshot().await, before, "{params} changed installations");
+        assert_eq!(attached().await, 0, "{params} attached something");
+    }
+    let page = stack.app.get("/integrations/github/problem?reason=request&return_to=%2Fprojects").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Waiting for an organization owner"));
+
+    // Someone else's session cannot use this person's state.
+    let other = stack.app.another_browser();
+    sign_up(&other, "eve@example.com").await;
+    let landed = other.get(&format!("/integrations/github/setup?installation_id={monas}&setup_action=install&state={state}")).await;
+    assert!(location(&landed).starts_with("/integrations/github/problem?reason=state"));
+
+    // Signed out: sent to sign in first, and back here after.
+    let anonymous = stack.app.another_browser();
+    let landed = anonymous.get(&format!("/integrations/github/setup?installation_id={monas}&setup_action=install")).await;
+    assert!(location(&landed).starts_with("/signin?next=%2Fintegrations%2Fgithub%2Fsetup"));
+}
+
+#[sqlx::test]
+async fn an_install_started_on_github_is_offered_and_can_be_added(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    stack.gh.install("octocat", "octocat", None).await;
+    settle(&stack, &pool, 1).await;
+
+    let tab = integrations(&stack, "apollo").await;
+    assert_eq!(tab["installations"].as_array().unwrap().len(), 0);
+    let offered = tab["offered"].as_array().unwrap();
+    assert_eq!(offered.len(), 1, "{tab}");
+    assert_eq!(offered[0]["state"], "initiated_on_github");
+    assert_eq!(offered[0]["account_login"], "octocat");
+    let id = offered[0]["id"].as_i64().unwrap().to_string();
+
+    // Only the owner of a project can add it there.
+    let eve = stack.app.another_browser();
+    sign_up(&eve, "eve@example.com").await;
+    create_project(&eve, "eves").await;
+    let refused = eve.post_form("/api/attach_installation", &[("slug", "eves"), ("installation_id", &id)]).await;
+    assert_eq!(refused.status(), 404);
+
+    let added = stack.app.post_form("/api/attach_installation", &[("slug", "apollo"), ("installation_id", &id)]).await;
+    assert!(added.status().is_success(), "{}", added.status());
+    let tab = integrations(&stack, "apollo").await;
+    assert_eq!(tab["offered"].as_array().unwrap().len(), 0);
+    let installation = &tab["installations"][0];
+    assert_eq!(installation["state"], "processed");
+    assert_eq!(installation["repo_count"], 2, "hello-world and dotfiles");
+    // Nothing is followed until the owner says so.
+    let listed = repos(&stack, "apollo", installation["id"].as_i64().unwrap(), "").await;
+    assert!(listed["repos"].as_array().unwrap().iter().all(|r| r["following"] == false));
+}
+
+#[sqlx::test]
+async fn an_install_by_someone_not_yet_connected_is_theirs_once_they_connect(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    stack.gh.install("mona", "mona", None).await;
+    settle(&stack, &pool, 1).await;
+    let row = sqlx::query!("SELECT state, user_id FROM github_app_installations").fetch_one(&pool).await.unwrap();
+    assert_eq!((row.state.as_str(), row.user_id), ("unmatched_user", None));
+
+    owner(&stack, "mona@example.com", "mona", "sketchbook").await;
+    let tab = integrations(&stack, "sketchbook").await;
+    assert_eq!(tab["offered"][0]["account_login"], "mona", "{tab}");
+    let row = sqlx::query!("SELECT state, user_id FROM github_app_installations").fetch_one(&pool).await.unwrap();
+    assert_eq!(row.state, "initiated_on_github");
+    assert!(row.user_id.is_some());
+}
+
+#[sqlx::test]
+async fn follows_change_and_survive_the_installation_changing_on_github(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    let state = click_install(&stack, "apollo").await;
+    let setup = install_on_github(&stack, "octocat", "forge-demo", Some(&["api", "web"]), &state).await;
+    stack.app.get(&local(&setup)).await;
+    settle(&stack, &pool, 1).await;
+    let tab = integrations(&stack, "apollo").await;
+    let installation = tab["installations"][0]["id"].as_i64().unwrap();
+    let github_id = tab["installations"][0]["github_id"].as_i64().unwrap();
+    let listed = repos(&stack, "apollo", installation, "web").await;
+    assert_eq!(listed["total"], 1, "the filter matches by name");
+    let web = listed["repos"][0]["id"].as_i64().unwrap().to_string();
+
+    // Unfollow, and follow again.
+    for (follow, expected) in [("false", false), ("true", true), ("false", false)] {
+        let response = stack.app.post_form("/api/set_following", &[("slug", "apollo"), ("repo_id", &web), ("follow", follow)]).await;
+        assert!(response.status().is_success());
+        assert_eq!(repos(&stack, "apollo", installation, "web").await["repos"][0]["following"], expected);
+    }
+
+    // On GitHub: add docs to the selection → it appears, not followed.
+    let cookie = stack.gh.sign_in("octocat").await;
+    let ids: Vec<String> = ["api", "web", "docs"].iter().map(|r| repo_id(&stack, "forge-demo", r).to_string()).collect();
+    let mut form = vec![("repository_selection", "selected")];
+    form.extend(ids.iter().map(|id| ("repository_ids", id.as_str())));
+    stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}"), &form).await;
+    settle(&stack, &pool, 2).await;
+    let all = repos(&stack, "apollo", installation, "").await;
+    let docs = all["repos"].as_array().unwrap().iter().find(|r| r["full_name"] == "forge-demo/docs").expect("docs listed");
+    assert_eq!((docs["private"].as_bool(), docs["following"].as_bool()), (Some(true), Some(false)));
+
+    // Suspend: paused; unsuspend: receiving again.
+    stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}/suspend"), &[]).await;
+    settle(&stack, &pool, 3).await;
+    assert_eq!(integrations(&stack, "apollo").await["installations"][0]["lifecycle"], "suspended");
+    let api = repos(&stack, "apollo", installation, "api").await;
+    assert_eq!(api["repos"][0]["sync_status"], "paused");
+    stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}/unsuspend"), &[]).await;
+    settle(&stack, &pool, 4).await;
+    assert_eq!(repos(&stack, "apollo", installation, "api").await["repos"][0]["sync_status"], "receiving");
+
+    // Uninstall: the installation says so; the follow of api is kept, unavailable.
+    stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}/delete"), &[]).await;
+    settle(&stack, &pool, 5).await;
+    let tab = integrations(&stack, "apollo").await;
+    assert_eq!(tab["installations"][0]["lifecycle"], "uninstalled");
+    assert_eq!(tab["installations"][0]["repo_count"], 0);
+    let unavailable: Vec<&str> = tab["unavailable"].as_array().unwrap().iter().map(|r| r["full_name"].as_str().unwrap()).collect();
+    assert_eq!(unavailable, ["forge-demo/api"]);
+    let follows: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM project_github_repos WHERE following"#)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(follows, 1, "the follow is kept as history");
+    let statuses = sqlx::query_scalar!("SELECT DISTINCT status FROM github_events").fetch_all(&pool).await.unwrap();
+    assert_eq!(statuses, ["processed"]);
+}
+
+#[sqlx::test]
+async fn only_the_owner_sees_or_changes_a_projects_integrations(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    let eve = stack.app.another_browser();
+    sign_up(&eve, "eve@example.com").await;
+    for (path, form) in [
+        ("/api/get_integrations", vec![("slug", "apollo")]),
+        ("/api/list_installation_repos", vec![("slug", "apollo"), ("installation_id", "1"), ("filter", ""), ("page", "1")]),
+        ("/api/set_following", vec![("slug", "apollo"), ("repo_id", "1"), ("follow", "true")]),
+    ] {
+        assert_eq!(eve.post_form(path, &form).await.status(), 404, "{path}");
+    }
+    let refused = eve.post_form("/integrations/github/install", &[("slug", "apollo")]).await;
+    assert!(location(&refused).starts_with("/integrations/github/problem?reason=not_found"));
+    assert_eq!(
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_app_installations"#).fetch_one(&pool).await.unwrap(),
+        0
+    );
+}
+
+#[sqlx::test]
+async fn a_new_install_click_replaces_the_pending_one(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    create_project(&stack.app, "gemini").await;
+    let first = click_install(&stack, "apollo").await;
+    let second = click_install(&stack, "gemini").await;
+    assert_ne!(first, second);
+    let pending = sqlx::query_scalar!("SELECT originating_project_id FROM github_app_installations")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1, "at most one pending install per person");
+    assert_eq!(integrations(&stack, "gemini").await["install_pending"], true);
+    assert_eq!(integrations(&stack, "apollo").await["install_pending"], false);
+}

@@ -1,0 +1,94 @@
+//! What a person does in a browser, as HTTP: sign up, create a project,
+//! connect GitHub (through the simulator's pages), deliver a signed webhook.
+
+use std::collections::HashMap;
+
+use forgelink::server::github_sim::signature_256;
+use serde_json::Value;
+
+use super::{github::WEBHOOK_SECRET, Stack, TestApp};
+
+pub async fn sign_up(app: &TestApp, email: &str) {
+    let response = app
+        .post_form(
+            "/api/sign_up",
+            &[("email", email), ("display_name", "Ada"), ("password", "correct horse battery"), ("next", "")],
+        )
+        .await;
+    assert!(!response.status().is_client_error(), "{}", response.status());
+}
+
+pub async fn create_project(app: &TestApp, slug: &str) {
+    let response = app
+        .post_form("/api/create_project", &[("name", slug), ("slug", slug), ("description", "")])
+        .await;
+    assert!(!response.status().is_client_error(), "{}", response.status());
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    assert!(response.status().is_redirection(), "expected a redirect, got {}", response.status());
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+pub fn query(url: &str) -> HashMap<String, String> {
+    let url = url::Url::parse(url).or_else(|_| url::Url::parse(&format!("http://x{url}"))).unwrap();
+    url.query_pairs().into_owned().collect()
+}
+
+/// The path and query of a URL on forgelink.
+pub fn local(url: &str) -> String {
+    let url = url::Url::parse(url).unwrap();
+    format!("{}?{}", url.path(), url.query().unwrap_or_default())
+}
+
+/// Starts the OAuth flow in forgelink, decides on the simulator as `login`,
+/// and returns the URL GitHub sends the browser back to.
+pub async fn oauth_round_trip(stack: &Stack, app: &TestApp, login: &str, decision: &str) -> String {
+    let authorize = location(&app.get("/auth/github/connect?return_to=/account").await);
+    assert!(authorize.starts_with(&format!("{}/login/oauth/authorize?", stack.gh.web)), "{authorize}");
+    let params = query(&authorize);
+    let cookie = stack.gh.sign_in(login).await;
+    let page = stack.gh.http.get(&authorize).header("cookie", &cookie).send().await.unwrap();
+    if page.status().is_redirection() {
+        // Authorized before: GitHub sends the browser straight back.
+        return location(&page);
+    }
+    assert_eq!(page.status(), 200, "the authorize page");
+    let back = stack
+        .gh
+        .post_form(
+            &cookie,
+            "/login/oauth/authorize",
+            &[
+                ("client_id", &params["client_id"]),
+                ("redirect_uri", &params["redirect_uri"]),
+                ("state", &params["state"]),
+                ("decision", decision),
+            ],
+        )
+        .await;
+    location(&back)
+}
+
+/// Connects `login`'s GitHub account to the signed-in forgelink user.
+pub async fn connect_github(stack: &Stack, app: &TestApp, login: &str) {
+    let callback = oauth_round_trip(stack, app, login, "approve").await;
+    let landed = app.get(&local(&callback)).await;
+    assert_eq!(location(&landed), "/account");
+}
+
+/// Delivers a webhook signed with the test App's secret; a fresh delivery id each.
+pub async fn deliver(app: &TestApp, event: &str, payload: &Value) -> reqwest::Response {
+    let body = serde_json::to_vec(payload).unwrap();
+    app.client
+        .post(app.url("/webhooks/github"))
+        .header("x-github-event", event)
+        .header("x-github-delivery", uuid::Uuid::new_v4().to_string())
+        .header("x-github-hook-id", "4242")
+        .header("x-hub-signature-256", signature_256(WEBHOOK_SECRET, &body))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
