@@ -103,8 +103,8 @@ async fn github_down_during_the_exchange_leaves_nothing_half_written(pool: PgPoo
     let stack = spawn_stack(pool.clone()).await;
     sign_up(&stack.app, "ada@example.com").await;
     let callback = oauth_round_trip(&stack, &stack.app, "octocat", "approve").await;
-    // The code exchange works; GET /user then fails.
-    stack.gh.http.put(format!("{}/_sim/faults", stack.gh.web)).json(&json!({"fail_next": 1})).send().await.unwrap();
+    // The code exchange works; GET /user then keeps failing (past the client's retries).
+    stack.gh.http.put(format!("{}/_sim/faults", stack.gh.web)).json(&json!({"fail_next": 10})).send().await.unwrap();
     let landed = stack.app.get(&local(&callback)).await;
     assert!(location(&landed).starts_with("/auth/github/problem?reason=github_down"));
     let row = sqlx::query!("SELECT github_id, github_access_token FROM users").fetch_one(&pool).await.unwrap();

@@ -1,0 +1,284 @@
+//! Each installation and repository handler, fed GitHub's published example
+//! payloads (`@octokit/webhooks-examples`, MIT) through the real intake and
+//! workers, with the rows it must leave.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use support::{
+    flows::{create_project, deliver, sign_up},
+    spawn_app, spawn_stack, wait_until_settled, TestApp,
+};
+
+const EXAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/end2end/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
+);
+
+/// The first published example of `event.action`.
+fn example(event: &str, action: &str) -> Value {
+    let text = std::fs::read_to_string(EXAMPLES).unwrap_or_else(|e| panic!("{EXAMPLES}: {e}"));
+    let all: Vec<Value> = serde_json::from_str(&text).unwrap();
+    all.into_iter()
+        .filter(|e| e["name"] == event)
+        .flat_map(|e| e["examples"].as_array().unwrap().clone())
+        .find(|e| e["action"] == action)
+        .unwrap_or_else(|| panic!("no published example of {event}.{action}"))
+}
+
+/// Delivers and waits for processing; returns the event's status and reason.
+async fn process(app: &TestApp, pool: &PgPool, event: &str, payload: &Value) -> (String, Option<String>) {
+    assert_eq!(deliver(app, event, payload).await.status(), 202);
+    wait_until_settled(pool).await;
+    let row = sqlx::query!("SELECT status, failure_reason FROM github_events ORDER BY id DESC LIMIT 1")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    (row.status, row.failure_reason)
+}
+
+/// An installation forgelink already knows, with repositories `(github id, full name)`; returns its row id.
+async fn known_installation(pool: &PgPool, github_id: i64, repos: &[(i64, &str)]) -> i64 {
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO github_app_installations (github_id, origin, state, account_login, repository_selection)
+           VALUES ($1, 'github', 'processed', 'octocat', 'selected') RETURNING id"#,
+        github_id
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    for (repo, full_name) in repos {
+        let (owner, name) = full_name.split_once('/').unwrap();
+        sqlx::query!(
+            "INSERT INTO github_repos (github_id, owner_login, name, full_name, installation_id) VALUES ($1, $2, $3, $4, $5)",
+            repo,
+            owner,
+            name,
+            full_name,
+            id
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    id
+}
+
+async fn installation(pool: &PgPool, github_id: i64) -> (String, String, Option<String>) {
+    let row = sqlx::query!(
+        "SELECT state, lifecycle, account_login FROM github_app_installations WHERE github_id = $1",
+        github_id
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    (row.state, row.lifecycle, row.account_login)
+}
+
+async fn repo(pool: &PgPool, github_id: i64) -> (String, Option<i64>, bool) {
+    let row = sqlx::query!("SELECT full_name, installation_id, archived FROM github_repos WHERE github_id = $1", github_id)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    (row.full_name, row.installation_id, row.archived)
+}
+
+#[sqlx::test]
+async fn installation_created_matches_the_pending_install_lists_and_follows(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    let sim_installation = stack.gh.install("octocat", "octocat", Some(&["hello-world"])).await;
+    // Wait for the simulator's own delivery, then start from GitHub's published example.
+    wait_until_settled(&pool).await;
+    sqlx::query!("DELETE FROM github_app_installations").execute(&pool).await.unwrap();
+    sign_up(&stack.app, "ada@example.com").await;
+    create_project(&stack.app, "apollo").await;
+    // Ada is Codertocat (the example's sender) and clicked Install on apollo.
+    sqlx::query!("UPDATE users SET github_id = 21031067, github_login = 'Codertocat'").execute(&pool).await.unwrap();
+    sqlx::query!(
+        r#"INSERT INTO github_app_installations (user_id, originating_project_id, origin, state)
+           SELECT u.id, p.id, 'app', 'initiated_on_app' FROM users u, projects p"#
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let mut payload = example("installation", "created");
+    payload["installation"]["id"] = json!(sim_installation);
+    let hello_world = stack.gh.sim.sim.world().repo_by_name("octocat", "hello-world").unwrap().id;
+    payload["repositories"] = json!([{ "id": hello_world, "name": "hello-world", "full_name": "octocat/hello-world", "private": false }]);
+    assert_eq!(process(&stack.app, &pool, "installation", &payload).await, ("processed".into(), None));
+
+    let row = sqlx::query!(
+        r#"SELECT origin, state, account_login, account_type, sender_github_id, repos_listed, repos_total,
+                  (SELECT count(*) FROM project_github_installations) AS "attached!",
+                  (SELECT count(*) FROM project_github_repos WHERE following) AS "followed!"
+           FROM github_app_installations"#
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((row.origin.as_str(), row.state.as_str()), ("app", "processed"));
+    assert_eq!(row.account_login.as_deref(), Some("Codertocat"), "the account as the payload names it");
+    assert_eq!(row.account_type.as_deref(), Some("User"));
+    assert_eq!(row.sender_github_id, Some(21031067));
+    assert_eq!((row.repos_listed, row.repos_total), (1, Some(1)));
+    assert_eq!((row.attached, row.followed), (1, 1));
+
+    // Delivered again (GitHub's redelivery has the same id; a retry re-runs): nothing doubles.
+    assert_eq!(process(&stack.app, &pool, "installation", &payload).await.0, "processed");
+    let counts = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM github_app_installations) AS "i!", (SELECT count(*) FROM github_repos) AS "r!",
+                  (SELECT count(*) FROM project_github_repos) AS "f!""#
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((counts.i, counts.r, counts.f), (1, 1, 1));
+}
+
+#[sqlx::test]
+async fn installation_deleted_uninstalls_detaches_and_keeps_follows(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let id = known_installation(&pool, 2, &[(1296269, "octocat/Hello-World")]).await;
+    sign_up(&app, "ada@example.com").await;
+    create_project(&app, "apollo").await;
+    sqlx::query!("INSERT INTO project_github_installations (project_id, installation_id) SELECT id, $1 FROM projects", id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query!("INSERT INTO project_github_repos (project_id, github_repo_id) SELECT p.id, r.id FROM projects p, github_repos r")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query!("INSERT INTO github_installation_tokens (installation_github_id, token, expires_at) VALUES (2, '\\x00', now() + interval '1 hour')")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    assert_eq!(process(&app, &pool, "installation", &example("installation", "deleted")).await.0, "processed");
+    assert_eq!(installation(&pool, 2).await.1, "uninstalled");
+    assert_eq!(repo(&pool, 1296269).await.1, None, "the repository is detached");
+    let kept: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM project_github_repos WHERE following"#)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1, "the follow is kept as history");
+    let tokens: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_installation_tokens"#).fetch_one(&pool).await.unwrap();
+    assert_eq!(tokens, 0, "the cached token is dropped");
+}
+
+#[sqlx::test]
+async fn suspend_is_applied_unless_a_newer_change_was(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let id = known_installation(&pool, 16598467, &[]).await;
+    let suspend = example("installation", "suspend");
+    assert_eq!(process(&app, &pool, "installation", &suspend).await.0, "processed");
+    assert_eq!(installation(&pool, 16598467).await.1, "suspended");
+
+    // A later unsuspend was applied already; this older suspend arrives late.
+    sqlx::query!("UPDATE github_app_installations SET lifecycle = 'installed', lifecycle_at = '2030-01-01' WHERE id = $1", id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (status, reason) = process(&app, &pool, "installation", &suspend).await;
+    assert_eq!(status, "ignored");
+    assert!(reason.unwrap().contains("newer change"));
+    assert_eq!(installation(&pool, 16598467).await.1, "installed");
+}
+
+#[sqlx::test]
+async fn new_permissions_accepted_drops_the_token_minted_with_the_old_ones(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    known_installation(&pool, 957387, &[]).await;
+    sqlx::query!("INSERT INTO github_installation_tokens (installation_github_id, token, expires_at) VALUES (957387, '\\x00', now() + interval '1 hour')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let payload = example("installation", "new_permissions_accepted");
+    assert_eq!(process(&app, &pool, "installation", &payload).await.0, "processed");
+    let tokens: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_installation_tokens"#).fetch_one(&pool).await.unwrap();
+    assert_eq!(tokens, 0);
+    assert_eq!(installation(&pool, 957387).await.2.as_deref(), Some("Codertocat"));
+}
+
+#[sqlx::test]
+async fn repositories_added_and_removed_keep_the_installation_true(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let codertocat = known_installation(&pool, 957387, &[]).await;
+    assert_eq!(process(&app, &pool, "installation_repositories", &example("installation_repositories", "added")).await.0, "processed");
+    assert_eq!(repo(&pool, 186853007).await, ("Codertocat/Space".to_owned(), Some(codertocat), false));
+
+    let octocat = known_installation(&pool, 2, &[(1296269, "octocat/Hello-World")]).await;
+    assert_eq!(process(&app, &pool, "installation_repositories", &example("installation_repositories", "removed")).await.0, "processed");
+    assert_eq!(repo(&pool, 1296269).await.1, None);
+    assert_ne!(octocat, codertocat);
+}
+
+#[sqlx::test]
+async fn repositories_are_keyed_by_id_through_renames_and_transfers(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let id = known_installation(&pool, 1, &[(186853261, "Octocoders/Old-Name")]).await;
+    assert_eq!(process(&app, &pool, "repository", &example("repository", "renamed")).await.0, "processed");
+    assert_eq!(repo(&pool, 186853261).await, ("Octocoders/Hello-World".to_owned(), Some(id), false));
+
+    sqlx::query!("UPDATE github_repos SET owner_login = 'octocat', full_name = 'octocat/Hello-World'").execute(&pool).await.unwrap();
+    let mut payload = example("repository", "transferred");
+    payload["installation"] = json!({ "id": 1 });
+    assert_eq!(process(&app, &pool, "repository", &payload).await.0, "processed");
+    assert_eq!(repo(&pool, 186853261).await.0, "Octocoders/Hello-World");
+
+    // Archived and deleted (GitHub publishes no example of these: the renamed one, re-actioned).
+    let mut archived = example("repository", "renamed");
+    archived["action"] = json!("archived");
+    archived["repository"]["archived"] = json!(true);
+    assert_eq!(process(&app, &pool, "repository", &archived).await.0, "processed");
+    assert!(repo(&pool, 186853261).await.2);
+    archived["action"] = json!("deleted");
+    assert_eq!(process(&app, &pool, "repository", &archived).await.0, "processed");
+    assert_eq!(repo(&pool, 186853261).await.1, None, "a deleted repository is detached");
+
+    // Without an installation forgelink knows, nothing is recorded.
+    let (status, _) = process(&app, &pool, "repository", &example("repository", "publicized")).await;
+    assert_eq!(status, "ignored");
+}
+
+#[sqlx::test]
+async fn installation_target_renamed_renames_the_account_and_its_repositories(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    known_installation(&pool, 77, &[(501, "octocat/api"), (502, "octocat/web")]).await;
+    // GitHub publishes no example of this event; its documented shape:
+    let payload = json!({
+        "action": "renamed",
+        "account": { "id": 583231, "login": "octocat-renamed", "type": "User", "avatar_url": "https://avatars.githubusercontent.com/u/583231" },
+        "changes": { "login": { "from": "octocat" } },
+        "installation": { "id": 77 },
+        "target_type": "User",
+        "sender": { "id": 583231, "login": "octocat-renamed", "type": "User" },
+    });
+    assert_eq!(process(&app, &pool, "installation_target", &payload).await.0, "processed");
+    assert_eq!(installation(&pool, 77).await.2.as_deref(), Some("octocat-renamed"));
+    assert_eq!(repo(&pool, 502).await.0, "octocat-renamed/web");
+}
+
+#[sqlx::test]
+async fn a_revoked_authorization_forgets_the_users_tokens(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    sign_up(&app, "ada@example.com").await;
+    sqlx::query!(
+        r#"UPDATE users SET github_id = 1, github_login = 'octocat', github_access_token = '\x01',
+                  github_refresh_token = '\x02'"#
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let payload = example("github_app_authorization", "revoked");
+    assert_eq!(process(&app, &pool, "github_app_authorization", &payload).await.0, "processed");
+    let row = sqlx::query!("SELECT github_access_token, github_refresh_token, github_reconnect_needed FROM users")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(row.github_access_token.is_none() && row.github_refresh_token.is_none());
+    assert!(row.github_reconnect_needed);
+}
