@@ -5,30 +5,12 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::Value;
 use sqlx::PgPool;
 use support::{
     flows::{connect_github, create_project, local, location, query, sign_up},
-    spawn_stack, wait_until_settled, Stack,
+    spawn_stack, wait_for_events, Stack,
 };
-
-/// Waits for at least `count` webhook events to be stored, then for all to settle.
-async fn settle(stack: &Stack, pool: &PgPool, count: i64) {
-    for _ in 0..200 {
-        let stored: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events"#)
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        if stored >= count {
-            return wait_until_settled(pool).await;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = stack;
-    panic!("fewer than {count} webhook events arrived in 10 s");
-}
 
 async fn integrations(stack: &Stack, slug: &str) -> Value {
     let response = stack.app.post_form("/api/get_integrations", &[("slug", slug)]).await;
@@ -100,7 +82,7 @@ async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositori
     assert_eq!(query(&setup)["setup_action"], "install");
     let back = stack.app.get(&local(&setup)).await;
     assert_eq!(location(&back), "/projects/apollo/integrations");
-    settle(&stack, &pool, 1).await;
+    wait_for_events(&pool, 1).await;
 
     let tab = integrations(&stack, "apollo").await;
     assert_eq!(tab["install_pending"], false);
@@ -142,7 +124,7 @@ async fn the_setup_url_refuses_what_it_cannot_confirm_and_changes_nothing(pool: 
     owner(&stack, "ada@example.com", "octocat", "apollo").await;
     // mona installs on her own account: octocat cannot see that installation.
     let monas = stack.gh.install("mona", "mona", None).await;
-    settle(&stack, &pool, 1).await;
+    wait_for_events(&pool, 1).await;
     let state = click_install(&stack, "apollo").await;
     let snapshot = || async {
         sqlx::query!(r#"SELECT id, github_id, user_id, state FROM github_app_installations ORDER BY id"#)
@@ -194,7 +176,7 @@ async fn an_install_started_on_github_is_offered_and_can_be_added(pool: PgPool) 
     let stack = spawn_stack(pool.clone()).await;
     owner(&stack, "ada@example.com", "octocat", "apollo").await;
     stack.gh.install("octocat", "octocat", None).await;
-    settle(&stack, &pool, 1).await;
+    wait_for_events(&pool, 1).await;
 
     let tab = integrations(&stack, "apollo").await;
     assert_eq!(tab["installations"].as_array().unwrap().len(), 0);
@@ -227,7 +209,7 @@ async fn an_install_started_on_github_is_offered_and_can_be_added(pool: PgPool) 
 async fn an_install_by_someone_not_yet_connected_is_theirs_once_they_connect(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
     stack.gh.install("mona", "mona", None).await;
-    settle(&stack, &pool, 1).await;
+    wait_for_events(&pool, 1).await;
     let row = sqlx::query!("SELECT state, user_id FROM github_app_installations").fetch_one(&pool).await.unwrap();
     assert_eq!((row.state.as_str(), row.user_id), ("unmatched_user", None));
 
@@ -246,7 +228,7 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
     let state = click_install(&stack, "apollo").await;
     let setup = install_on_github(&stack, "octocat", "forge-demo", Some(&["api", "web"]), &state).await;
     stack.app.get(&local(&setup)).await;
-    settle(&stack, &pool, 1).await;
+    wait_for_events(&pool, 1).await;
     let tab = integrations(&stack, "apollo").await;
     let installation = tab["installations"][0]["id"].as_i64().unwrap();
     let github_id = tab["installations"][0]["github_id"].as_i64().unwrap();
@@ -267,24 +249,24 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
     let mut form = vec![("repository_selection", "selected")];
     form.extend(ids.iter().map(|id| ("repository_ids", id.as_str())));
     stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}"), &form).await;
-    settle(&stack, &pool, 2).await;
+    wait_for_events(&pool, 2).await;
     let all = repos(&stack, "apollo", installation, "").await;
     let docs = all["repos"].as_array().unwrap().iter().find(|r| r["full_name"] == "forge-demo/docs").expect("docs listed");
     assert_eq!((docs["private"].as_bool(), docs["following"].as_bool()), (Some(true), Some(false)));
 
     // Suspend: paused; unsuspend: receiving again.
     stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}/suspend"), &[]).await;
-    settle(&stack, &pool, 3).await;
+    wait_for_events(&pool, 3).await;
     assert_eq!(integrations(&stack, "apollo").await["installations"][0]["lifecycle"], "suspended");
     let api = repos(&stack, "apollo", installation, "api").await;
     assert_eq!(api["repos"][0]["sync_status"], "paused");
     stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}/unsuspend"), &[]).await;
-    settle(&stack, &pool, 4).await;
+    wait_for_events(&pool, 4).await;
     assert_eq!(repos(&stack, "apollo", installation, "api").await["repos"][0]["sync_status"], "receiving");
 
     // Uninstall: the installation says so; the follow of api is kept, unavailable.
     stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}/delete"), &[]).await;
-    settle(&stack, &pool, 5).await;
+    wait_for_events(&pool, 5).await;
     let tab = integrations(&stack, "apollo").await;
     assert_eq!(tab["installations"][0]["lifecycle"], "uninstalled");
     assert_eq!(tab["installations"][0]["repo_count"], 0);

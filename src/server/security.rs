@@ -36,6 +36,13 @@ pub async fn same_origin_only(request: Request, next: Next) -> Response {
         next.run(request).await
     } else {
         tracing::warn!(path = %request.uri().path(), "cross-site or origin-less state-changing request refused");
-        (StatusCode::FORBIDDEN, "This request did not come from a forgelink page, so it was refused.").into_response()
+        let message = "This request did not come from a forgelink page (no matching Origin header), so it was refused.";
+        if request.uri().path().starts_with("/api/") {
+            // The JSON API's error shape.
+            let body = serde_json::json!({ "statusCode": 403, "statusMessage": "Forbidden", "data": { "message": message } });
+            (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
+        } else {
+            (StatusCode::FORBIDDEN, message).into_response()
+        }
     }
 }

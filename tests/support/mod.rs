@@ -217,3 +217,18 @@ pub async fn wait_until_settled(pool: &PgPool) {
     }
     panic!("events still pending after 10 s");
 }
+
+/// Waits for at least `count` webhook events to be stored (at most 10 s), then for all to settle.
+pub async fn wait_for_events(pool: &PgPool, count: i64) {
+    for _ in 0..200 {
+        let stored: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events"#)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if stored >= count {
+            return wait_until_settled(pool).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {count} webhook events arrived in 10 s");
+}
