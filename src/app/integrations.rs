@@ -54,7 +54,10 @@ pub fn IntegrationsTab() -> impl IntoView {
                         let return_to = format!("/projects/{slug}/integrations");
                         let connected = view.github.as_ref().is_some_and(|g| !g.reconnect_needed);
                         let has_installations = !view.installations.is_empty();
+                        // One root element per Suspend: fragments with empty first
+                        // children were seen to be mounted twice when refetched.
                         view! {
+                            <div class="integrations">
                             <Title text=format!("Integrations · {}", view.project.name)/>
                             <section class="card" aria-labelledby="github-heading">
                                 <h2 id="github-heading">"GitHub"</h2>
@@ -69,6 +72,7 @@ pub fn IntegrationsTab() -> impl IntoView {
                             {(!view.offered.is_empty()).then(|| view! { <Offered installations=view.offered.clone()/> })}
                             {(!view.unavailable.is_empty()).then(|| view! { <Unavailable repos=view.unavailable.clone()/> })}
                             {move || tab.follow.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error/> })}
+                            </div>
                         }.into_any()
                     }
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
@@ -150,12 +154,11 @@ fn AccountLabel(installation: Installation) -> impl IntoView {
 fn InstallationCard(installation: Installation) -> impl IntoView {
     let status = status_words(&installation);
     let listing = installation.state == "processing" && installation.lifecycle == "installed";
-    let heading_id = format!("installation-{}", installation.id);
     let label = installation.account_login.clone().unwrap_or_default();
     let show_repos = installation.lifecycle != "uninstalled" && installation.repo_count > 0;
     view! {
-        <section class="card installation" aria-labelledby=heading_id.clone() data-installation=installation.account_login.clone()>
-            <div class="installation-head" id=heading_id.clone()>
+        <section class="card installation" aria-label=label.clone()>
+            <div class="installation-head">
                 <AccountLabel installation=installation.clone()/>
                 {installation.configure_url.clone().filter(|_| installation.lifecycle != "uninstalled").map(|href| view! {
                     <a class="button subtle" href=href rel="external">"Configure on GitHub"</a>
@@ -193,6 +196,7 @@ fn RepoList(installation_id: i64, total: i64) -> impl IntoView {
         format!("?installation={installation_id}&q={}&page={n}", encode_query(&filter.get_untracked()))
     };
     view! {
+        <div class="repo-browser">
         {(total > 10).then(|| view! {
             <Form method="GET" action="" attr:class="repo-filter">
                 <input type="hidden" name="installation" value=installation_id.to_string()/>
@@ -210,6 +214,7 @@ fn RepoList(installation_id: i64, total: i64) -> impl IntoView {
                         let pages = (page.total + page.per_page - 1) / page.per_page;
                         let current = page.page;
                         view! {
+                            <div class="repos">
                             {page.repos.is_empty().then(|| view! { <p class="empty">"No repository matches."</p> })}
                             <ul class="repo-list">
                                 {page.repos.into_iter().map(|repo| view! { <RepoRow repo/> }).collect_view()}
@@ -221,12 +226,14 @@ fn RepoList(installation_id: i64, total: i64) -> impl IntoView {
                                     {(current < pages).then(|| view! { <A href=page_href(current + 1)>"Next"</A> })}
                                 </nav>
                             })}
+                            </div>
                         }.into_any()
                     }
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }
             })}
         </Transition>
+        </div>
     }
 }
 

@@ -1,0 +1,116 @@
+// The integrations tab's journeys against the simulated GitHub: install from a
+// project and watch it link live, follow and unfollow, change the installation
+// on GitHub and see the tab follow; attach an install started on GitHub; refuse
+// a forged installation id.
+import { test, expect, type Page, type BrowserContext } from '@playwright/test';
+import { createProject, gotoHydrated, signUp, unique } from './support';
+
+const sim = process.env.GITHUB_SIM_URL ?? 'http://127.0.0.1:3100';
+
+/** Signs up, creates a project, connects a new simulated GitHub user; returns both. */
+async function ownerWithGitHub(page: Page): Promise<{ projectPath: string; login: string }> {
+  await signUp(page);
+  const projectPath = await createProject(page, unique('Apollo'));
+  await gotoHydrated(page, `${projectPath}/integrations`);
+  await page.getByRole('link', { name: 'Connect GitHub account' }).click();
+  const login = unique('octo').slice(0, 39);
+  await page.getByLabel('Username').fill(login);
+  await page.getByRole('button', { name: 'Create and sign in' }).click();
+  await page.getByRole('button', { name: /^Authorize / }).click();
+  await expect(page).toHaveURL(`${projectPath}/integrations`);
+  await expect(page.getByTestId('github-login')).toHaveText(login);
+  return { projectPath, login };
+}
+
+/** A new organization on the simulator, `login` its owner, with repositories repo-00001…. */
+async function newOrg(page: Page, owner: string, repositories: number): Promise<string> {
+  const org = unique('acme').slice(0, 39);
+  const response = await page.request.post(`${sim}/_sim/orgs`, { data: { login: org, repositories, members: [owner] } });
+  expect(response.status()).toBe(201);
+  return org;
+}
+
+async function appSlug(page: Page): Promise<string> {
+  const state = await (await page.request.get(`${sim}/_sim/state`)).json();
+  return state.app.slug;
+}
+
+/** Opens the installation's settings on the simulator in a second tab of the same browser. */
+async function gitHubTab(context: BrowserContext, page: Page, org: string): Promise<Page> {
+  const href = await page.getByRole('link', { name: 'Configure on GitHub' }).getAttribute('href');
+  expect(href).toContain('/settings/installations/');
+  const github = await context.newPage();
+  await github.goto(href!);
+  await expect(github.getByText(`Installed on`)).toBeVisible();
+  await expect(github.getByText(org).first()).toBeVisible();
+  return github;
+}
+
+test('an owner installs the App, follows repositories and watches GitHub changes arrive live', async ({ page, context }) => {
+  const { projectPath, login } = await ownerWithGitHub(page);
+  const org = await newOrg(page, login, 3);
+
+  await page.getByRole('button', { name: 'Install on GitHub' }).click();
+  // On GitHub: pick the organization, then two of its repositories.
+  await page.getByRole('link', { name: `Install on ${org}` }).click();
+  await page.getByLabel('Only select repositories').check();
+  await page.getByLabel(`${org}/repo-00001`).check();
+  await page.getByLabel(`${org}/repo-00002`).check();
+  await page.getByRole('button', { name: 'Install', exact: true }).click();
+
+  // Back on the tab; from here on nothing is reloaded by the test.
+  await expect(page).toHaveURL(`${projectPath}/integrations`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const card = page.getByRole('region', { name: org });
+  await expect(card.getByRole('status', { name: `Status of ${org}` })).toHaveText('Connected · 2 repositories');
+  await expect(card.getByRole('button', { name: `Unfollow ${org}/repo-00001` })).toBeVisible();
+  await expect(card.getByRole('button', { name: `Unfollow ${org}/repo-00002` })).toBeVisible();
+
+  // Unfollow one.
+  await card.getByRole('button', { name: `Unfollow ${org}/repo-00002` }).click();
+  await expect(card.getByRole('button', { name: `Follow ${org}/repo-00002` })).toBeVisible();
+  await expect(card.getByRole('button', { name: `Unfollow ${org}/repo-00001` })).toBeVisible();
+
+  // On GitHub, in another tab: add repo-00003 to the installation.
+  const github = await gitHubTab(context, page, org);
+  await github.getByLabel(`${org}/repo-00003`).check();
+  await github.getByRole('button', { name: 'Save' }).click();
+  await expect(card.getByRole('button', { name: `Follow ${org}/repo-00003` })).toBeVisible();
+  await expect(card.getByRole('status', { name: `Status of ${org}` })).toHaveText('Connected · 3 repositories');
+
+  // Uninstall on GitHub: the tab says so, and keeps the follow as unavailable.
+  await github.goto(await page.getByRole('link', { name: 'Configure on GitHub' }).getAttribute('href') as string);
+  await github.getByRole('button', { name: 'Uninstall' }).click();
+  await expect(card.getByRole('status', { name: `Status of ${org}` })).toContainText('Uninstalled on GitHub');
+  const unavailable = page.getByRole('region', { name: 'Followed, no longer available' });
+  await expect(unavailable.getByText(`${org}/repo-00001`)).toBeVisible();
+  await expect(unavailable.getByRole('button', { name: `Unfollow ${org}/repo-00001` })).toBeVisible();
+});
+
+test('an install started on GitHub is offered to the owner and added to the project', async ({ page }) => {
+  const { projectPath, login } = await ownerWithGitHub(page);
+  const org = await newOrg(page, login, 2);
+
+  // Straight to the App's page on GitHub, not through forgelink.
+  await page.goto(`${sim}/apps/${await appSlug(page)}/installations/new`);
+  await page.getByRole('link', { name: `Install on ${org}` }).click();
+  await page.getByRole('button', { name: 'Install', exact: true }).click();
+  await expect(page).toHaveURL(/\/projects$/);
+
+  await gotoHydrated(page, `${projectPath}/integrations`);
+  const offered = page.getByRole('region', { name: 'Your other installations' });
+  await offered.getByRole('button', { name: `Add ${org} to this project` }).click();
+  const card = page.getByRole('region', { name: org });
+  await expect(card.getByRole('status', { name: `Status of ${org}` })).toHaveText('Connected · 2 repositories');
+  await expect(card.getByRole('button', { name: `Follow ${org}/repo-00001` })).toBeVisible();
+  await expect(offered).toHaveCount(0);
+});
+
+test('a forged installation id on the setup URL is refused and links nothing', async ({ page }) => {
+  const { projectPath } = await ownerWithGitHub(page);
+  await gotoHydrated(page, '/integrations/github/setup?installation_id=1&setup_action=install');
+  await expect(page.getByRole('alert')).toContainText('This installation is not yours');
+  await gotoHydrated(page, `${projectPath}/integrations`);
+  await expect(page.getByRole('region', { name: 'Your other installations' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Install on GitHub' })).toBeVisible();
+});
