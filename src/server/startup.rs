@@ -96,7 +96,14 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "forgelink listening");
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        // Streamed pages go out in several writes: without TCP_NODELAY, Nagle's
+        // algorithm and delayed ACKs hold some of them back ~40 ms.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await
     }

@@ -32,6 +32,7 @@ pub fn router(sim: Simulator) -> Router {
         .route("/user", get(get_user))
         .route("/user/installations", get(list_user_installations))
         .route("/user/installations/{id}/repositories", get(list_user_installation_repos))
+        .route("/users/{login}", get(get_user_by_login))
         .route("/repos/{owner}/{repo}", get(get_repo))
         .route("/repos/{owner}/{repo}/issues", get(list_issues).post(create_issue))
         .route("/repos/{owner}/{repo}/issues/{number}", get(get_issue).patch(update_issue))
@@ -330,6 +331,13 @@ fn authorized_repo(sim: &Simulator, headers: &HeaderMap, owner: &str, name: &str
         }
     };
     Ok((repo.clone(), actor))
+}
+
+/// `GET /users/{username}`: public, as on GitHub.
+async fn get_user_by_login(State(sim): State<Simulator>, Path(login): Path<String>) -> ApiResult {
+    let world = sim.world();
+    let account = world.account_by_login(&login).ok_or_else(ApiError::not_found)?;
+    Ok(Json(payloads::account(sim.urls(), account)).into_response())
 }
 
 async fn get_repo(State(sim): State<Simulator>, headers: HeaderMap, Path((owner, name)): Path<(String, String)>) -> ApiResult {

@@ -556,8 +556,9 @@ pub async fn installation_repos(
     Ok((repos, total))
 }
 
-/// Every repository the project follows or followed, with where it stands now.
-pub async fn project_follows(pool: &PgPool, project_id: i64) -> Result<Vec<ProjectRepo>, sqlx::Error> {
+/// The repositories the project follows (`only_unavailable`: only those no
+/// installation of the project reaches any more), with where each stands now.
+pub async fn project_follows(pool: &PgPool, project_id: i64, only_unavailable: bool) -> Result<Vec<ProjectRepo>, sqlx::Error> {
     sqlx::query_as!(
         ProjectRepo,
         r#"SELECT r.id, r.github_id, r.full_name, r.private, r.archived, f.following,
@@ -567,9 +568,11 @@ pub async fn project_follows(pool: &PgPool, project_id: i64) -> Result<Vec<Proje
            JOIN github_repos r ON r.id = f.github_repo_id
            LEFT JOIN project_github_installations a ON a.installation_id = r.installation_id AND a.project_id = f.project_id
            LEFT JOIN github_app_installations i ON i.id = a.installation_id
-           WHERE f.project_id = $1
+           WHERE f.project_id = $1 AND f.following
+             AND (NOT $2 OR r.deleted_at IS NOT NULL OR a.installation_id IS NULL OR i.lifecycle = 'uninstalled')
            ORDER BY lower(r.full_name), r.id"#,
-        project_id
+        project_id,
+        only_unavailable
     )
     .fetch_all(pool)
     .await

@@ -78,12 +78,7 @@ pub async fn integrations(pool: &PgPool, web_url: &str, user: &User, slug: &str)
     let github_id = user.github.as_ref().map(|g| g.id);
     let offered = queries::visible_to_user(pool, user.id, github_id, Some(project.id)).await?;
     let pending = queries::pending_of_user(pool, user.id).await?;
-    let unavailable = queries::project_follows(pool, project.id)
-        .await?
-        .into_iter()
-        .map(repo_view)
-        .filter(|r| r.following && r.sync_status == "unavailable")
-        .collect();
+    let unavailable = queries::project_follows(pool, project.id, true).await?.into_iter().map(repo_view).collect();
     Ok(Integrations {
         install_pending: pending.is_some_and(|(_, project_id, _)| project_id == Some(project.id)),
         installations: installations.into_iter().map(|i| installation_view(web_url, i)).collect(),
@@ -155,12 +150,7 @@ pub async fn attach(pool: &PgPool, user: &User, slug: &str, installation_id: i64
 /// Repositories the project follows, for the JSON API.
 pub async fn followed(pool: &PgPool, user_id: i64, slug: &str) -> Result<Vec<Repo>, IntegrationError> {
     let project = owned_project(pool, user_id, slug).await?;
-    Ok(queries::project_follows(pool, project.id)
-        .await?
-        .into_iter()
-        .filter(|r| r.following)
-        .map(repo_view)
-        .collect())
+    Ok(queries::project_follows(pool, project.id, false).await?.into_iter().map(repo_view).collect())
 }
 
 /// The installations a person started or was matched to, for the JSON API.
