@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use support::{
     flows::{create_project, deliver, sign_up},
-    spawn_app, spawn_stack, wait_until_settled, TestApp,
+    spawn_app, spawn_stack, wait_for_events, wait_until_settled, TestApp,
 };
 
 const EXAMPLES: &str = concat!(
@@ -90,7 +90,7 @@ async fn installation_created_matches_the_pending_install_lists_and_follows(pool
     let stack = spawn_stack(pool.clone()).await;
     let sim_installation = stack.gh.install("octocat", "octocat", Some(&["hello-world"])).await;
     // Wait for the simulator's own delivery, then start from GitHub's published example.
-    wait_until_settled(&pool).await;
+    wait_for_events(&pool, 1).await;
     sqlx::query!("DELETE FROM github_app_installations").execute(&pool).await.unwrap();
     sign_up(&stack.app, "ada@example.com").await;
     create_project(&stack.app, "apollo").await;

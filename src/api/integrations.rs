@@ -9,6 +9,68 @@ use super::{auth::GitHubIdentity, error::AppError, projects::Project};
 /// Repositories shown per page of an installation.
 pub const REPOS_PER_PAGE: i64 = 50;
 
+/// How far linking an installation to a person and a project got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstallationState {
+    /// The owner clicked Install here; GitHub has not confirmed yet.
+    InitiatedOnApp,
+    /// Installed on GitHub by a forgelink user, not yet added to a project.
+    InitiatedOnGithub,
+    /// Installed on GitHub by someone who has not connected a forgelink account.
+    UnmatchedUser,
+    /// Linked; repositories being listed.
+    Processing,
+    /// Linked, repositories listed.
+    Processed,
+}
+
+/// Where the installation stands on GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifecycle {
+    Installed,
+    Suspended,
+    Uninstalled,
+}
+
+/// Where a repository stands for a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStatus {
+    /// Followed and reachable: its updates arrive.
+    Receiving,
+    NotFollowed,
+    /// Its installation is suspended on GitHub.
+    Paused,
+    /// No installation of the project reaches it any more (removed, deleted, uninstalled).
+    Unavailable,
+}
+
+/// The database's spelling of each state (the same as on the wire).
+macro_rules! spelled {
+    ($type:ty { $($variant:ident = $text:literal),+ $(,)? }) => {
+        impl $type {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+spelled!(InstallationState {
+    InitiatedOnApp = "initiated_on_app",
+    InitiatedOnGithub = "initiated_on_github",
+    UnmatchedUser = "unmatched_user",
+    Processing = "processing",
+    Processed = "processed",
+});
+spelled!(Lifecycle { Installed = "installed", Suspended = "suspended", Uninstalled = "uninstalled" });
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Installation {
     pub id: i64,
@@ -17,10 +79,8 @@ pub struct Installation {
     /// `User` or `Organization`.
     pub account_type: Option<String>,
     pub account_avatar_url: Option<String>,
-    /// `initiated_on_app`, `initiated_on_github`, `unmatched_user`, `processing`, `processed`.
-    pub state: String,
-    /// `installed`, `suspended`, `uninstalled`.
-    pub lifecycle: String,
+    pub state: InstallationState,
+    pub lifecycle: Lifecycle,
     pub repository_selection: Option<String>,
     pub repos_listed: i32,
     pub repos_total: Option<i32>,
@@ -38,8 +98,7 @@ pub struct Repo {
     pub private: bool,
     pub archived: bool,
     pub following: bool,
-    /// `receiving`, `not_followed`, `paused` (installation suspended), `unavailable`.
-    pub sync_status: String,
+    pub sync_status: SyncStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

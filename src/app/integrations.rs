@@ -15,7 +15,8 @@ use super::{encode_query, github::GitHubConnection, live_changes, projects::slug
 use crate::api::{
     error::AppError,
     integrations::{
-        get_integrations, list_installation_repos, AttachInstallation, Installation, Repo, SetFollowing,
+        get_integrations, list_installation_repos, AttachInstallation, Installation, InstallationState, Lifecycle, Repo,
+        SetFollowing, SyncStatus,
     },
 };
 
@@ -105,18 +106,17 @@ fn InstallButton(slug: String, pending: bool, again: bool) -> impl IntoView {
 
 /// The installation's state and lifecycle in words, with the next step.
 fn status_words(i: &Installation) -> String {
-    match (i.lifecycle.as_str(), i.state.as_str()) {
-        ("uninstalled", _) => "Uninstalled on GitHub. Its repositories are no longer available; the ones this project followed are kept below.".into(),
-        ("suspended", _) => "Suspended on GitHub. Nothing syncs until it is unsuspended there.".into(),
-        (_, "initiated_on_app") => "Waiting for GitHub…".into(),
-        (_, "processing") => match i.repos_total {
+    match (i.lifecycle, i.state) {
+        (Lifecycle::Uninstalled, _) => "Uninstalled on GitHub. Its repositories are no longer available; the ones this project followed are kept below.".into(),
+        (Lifecycle::Suspended, _) => "Suspended on GitHub. Nothing syncs until it is unsuspended there.".into(),
+        (_, InstallationState::InitiatedOnApp) => "Waiting for GitHub…".into(),
+        (_, InstallationState::Processing) => match i.repos_total {
             Some(total) => format!("Listing repositories ({} of {})", thousands(i.repos_listed.into()), thousands(total.into())),
             None => "Listing repositories…".into(),
         },
-        (_, "processed") => format!("Connected · {} repositories", thousands(i.repo_count)),
-        (_, "initiated_on_github") => "Installed on GitHub; add it to a project to follow its repositories.".into(),
-        (_, "unmatched_user") => "Installed on GitHub by someone who has not connected a forgelink account.".into(),
-        (_, other) => other.to_owned(),
+        (_, InstallationState::Processed) => format!("Connected · {} repositories", thousands(i.repo_count)),
+        (_, InstallationState::InitiatedOnGithub) => "Installed on GitHub; add it to a project to follow its repositories.".into(),
+        (_, InstallationState::UnmatchedUser) => "Installed on GitHub by someone who has not connected a forgelink account.".into(),
     }
 }
 
@@ -153,14 +153,14 @@ fn AccountLabel(installation: Installation) -> impl IntoView {
 #[component]
 fn InstallationCard(installation: Installation) -> impl IntoView {
     let status = status_words(&installation);
-    let listing = installation.state == "processing" && installation.lifecycle == "installed";
+    let listing = installation.state == InstallationState::Processing && installation.lifecycle == Lifecycle::Installed;
     let label = installation.account_login.clone().unwrap_or_default();
-    let show_repos = installation.lifecycle != "uninstalled" && installation.repo_count > 0;
+    let show_repos = installation.lifecycle != Lifecycle::Uninstalled && installation.repo_count > 0;
     view! {
         <section class="card installation" aria-label=label.clone()>
             <div class="installation-head">
                 <AccountLabel installation=installation.clone()/>
-                {installation.configure_url.clone().filter(|_| installation.lifecycle != "uninstalled").map(|href| view! {
+                {installation.configure_url.clone().filter(|_| installation.lifecycle != Lifecycle::Uninstalled).map(|href| view! {
                     <a class="button subtle" href=href rel="external">"Configure on GitHub"</a>
                 })}
             </div>
@@ -237,12 +237,12 @@ fn RepoList(installation_id: i64, total: i64) -> impl IntoView {
     }
 }
 
-fn sync_words(status: &str) -> &'static str {
+fn sync_words(status: SyncStatus) -> &'static str {
     match status {
-        "receiving" => "Following · receiving updates",
-        "paused" => "Paused while the installation is suspended",
-        "unavailable" => "Unavailable: no longer reachable through an installation",
-        _ => "Not followed",
+        SyncStatus::Receiving => "Following · receiving updates",
+        SyncStatus::Paused => "Paused while the installation is suspended",
+        SyncStatus::Unavailable => "Unavailable: no longer reachable through an installation",
+        SyncStatus::NotFollowed => "Not followed",
     }
 }
 
@@ -250,7 +250,7 @@ fn sync_words(status: &str) -> &'static str {
 fn RepoRow(repo: Repo) -> impl IntoView {
     let tab = expect_context::<TabContext>();
     let verb = if repo.following { "Unfollow" } else { "Follow" };
-    let reachable = repo.sync_status != "unavailable";
+    let reachable = repo.sync_status != SyncStatus::Unavailable;
     let button_label = format!("{verb} {}", repo.full_name);
     view! {
         <li class="repo" data-repo=repo.full_name.clone()>
@@ -258,7 +258,7 @@ fn RepoRow(repo: Repo) -> impl IntoView {
                 <span class="repo-name">{repo.full_name.clone()}</span>
                 {repo.private.then(|| view! { <span class="badge">"Private"</span> })}
                 {repo.archived.then(|| view! { <span class="badge">"Archived"</span> })}
-                <p class="muted small">{sync_words(&repo.sync_status)}</p>
+                <p class="muted small">{sync_words(repo.sync_status)}</p>
             </div>
             {(reachable || repo.following).then(|| view! {
                 <ActionForm action=tab.follow>

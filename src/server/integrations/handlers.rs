@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
 use super::{queries, sync};
+use crate::api::integrations::{InstallationState, Lifecycle};
 use crate::server::{
     accounts,
     github::events::{
@@ -104,22 +105,22 @@ async fn match_installation(
             }
             None => {
                 let user = queries::user_id_by_github_id(&mut *tx, sender.id).await?;
-                let state = if user.is_some() { "initiated_on_github" } else { "unmatched_user" };
+                let state = if user.is_some() { InstallationState::InitiatedOnGithub } else { InstallationState::UnmatchedUser };
                 queries::upsert_by_github_id(&mut tx, installation.id, "github", state, user, None, Some(sender.id)).await?
             }
         }
     };
     queries::set_sender(&mut *tx, id, sender.id).await?;
     queries::set_account(&mut *tx, id, &account_fields(installation)).await?;
-    let lifecycle = if installation.suspended_at.is_some() { "suspended" } else { "installed" };
+    let lifecycle = if installation.suspended_at.is_some() { Lifecycle::Suspended } else { Lifecycle::Installed };
     queries::set_lifecycle(&mut *tx, id, lifecycle, timestamp(&installation.updated_at)).await?;
     let row = queries::by_id(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
     if let Some(project) = row.originating_project_id {
         queries::attach(&mut *tx, project, id).await?;
     }
     let linked = row.attached || row.originating_project_id.is_some();
-    if linked && row.state != "processed" {
-        queries::set_state(&mut *tx, id, "processing").await?;
+    if linked && row.state != InstallationState::Processed.as_str() {
+        queries::set_state(&mut *tx, id, InstallationState::Processing).await?;
     }
     tx.commit().await?;
     Ok((id, linked))
@@ -161,7 +162,7 @@ async fn installation_deleted(state: &AppState, event: &EventRecord) -> Handled 
     };
     let mut tx = state.pool.begin().await.map_err(database)?;
     // Follows stay (as history); the repositories are no longer reachable.
-    if queries::set_lifecycle(&mut *tx, row.id, "uninstalled", timestamp(&payload.installation.updated_at))
+    if queries::set_lifecycle(&mut *tx, row.id, Lifecycle::Uninstalled, timestamp(&payload.installation.updated_at))
         .await
         .map_err(database)?
     {
@@ -177,7 +178,7 @@ async fn installation_suspended(state: &AppState, event: &EventRecord, suspended
     let Some(row) = known(state, payload.installation.id).await? else {
         return unknown_installation(payload.installation.id);
     };
-    let lifecycle = if suspended { "suspended" } else { "installed" };
+    let lifecycle = if suspended { Lifecycle::Suspended } else { Lifecycle::Installed };
     let applied = queries::set_lifecycle(&state.pool, row.id, lifecycle, timestamp(&payload.installation.updated_at))
         .await
         .map_err(database)?;
@@ -260,7 +261,7 @@ async fn repository_changed(state: &AppState, event: &EventRecord) -> Handled {
     }
     // The installation that delivered it reaches it now (a transfer may move it between installations).
     let installation = match payload.installation.as_ref() {
-        Some(i) => known(state, i.id).await?.filter(|row| row.lifecycle != "uninstalled").map(|row| row.id),
+        Some(i) => known(state, i.id).await?.filter(|row| row.lifecycle != Lifecycle::Uninstalled.as_str()).map(|row| row.id),
         None => None,
     };
     if installation.is_none() {

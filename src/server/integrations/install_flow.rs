@@ -5,7 +5,7 @@
 
 use super::{queries, service, IntegrationError};
 use crate::{
-    api::auth::User,
+    api::{auth::User, integrations::InstallationState},
     server::{
         accounts::github_link::{self, LinkError},
         github::events::Installation,
@@ -143,7 +143,11 @@ pub async fn complete(state: &AppState, user: &User, query: &SetupQuery) -> Resu
         }
         None => None,
     };
-    let (origin, initial) = if signed.is_some() { ("app", "initiated_on_app") } else { ("github", "initiated_on_github") };
+    let (origin, initial) = if signed.is_some() {
+        ("app", InstallationState::InitiatedOnApp)
+    } else {
+        ("github", InstallationState::InitiatedOnGithub)
+    };
     let id = queries::upsert_by_github_id(&mut tx, github_id, origin, initial, Some(user.id), project_id, None).await?;
     let account = installation.account.as_ref();
     let fields = queries::AccountFields {

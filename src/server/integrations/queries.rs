@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
+use crate::api::integrations::{InstallationState, Lifecycle};
+
 /// An installation as the handlers and the setup flow need it.
 #[derive(Debug, Clone)]
 pub struct InstallationRow {
@@ -130,7 +132,7 @@ pub async fn upsert_by_github_id(
     conn: &mut PgConnection,
     github_id: i64,
     origin: &str,
-    state: &str,
+    state: InstallationState,
     user_id: Option<i64>,
     project_id: Option<i64>,
     sender_github_id: Option<i64>,
@@ -148,7 +150,7 @@ pub async fn upsert_by_github_id(
            RETURNING id"#,
         github_id,
         origin,
-        state,
+        state.as_str(),
         user_id,
         project_id,
         sender_github_id
@@ -185,20 +187,20 @@ pub async fn set_sender(conn: impl PgExecutor<'_>, id: i64, sender_github_id: i6
     Ok(())
 }
 
-pub async fn set_state(conn: impl PgExecutor<'_>, id: i64, state: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE github_app_installations SET state = $2 WHERE id = $1", id, state)
+pub async fn set_state(conn: impl PgExecutor<'_>, id: i64, state: InstallationState) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE github_app_installations SET state = $2 WHERE id = $1", id, state.as_str())
         .execute(conn)
         .await?;
     Ok(())
 }
 
 /// Applies a lifecycle change unless a newer one (by GitHub's timestamp) was applied already.
-pub async fn set_lifecycle(conn: impl PgExecutor<'_>, id: i64, lifecycle: &str, at: Option<DateTime<Utc>>) -> Result<bool, sqlx::Error> {
+pub async fn set_lifecycle(conn: impl PgExecutor<'_>, id: i64, lifecycle: Lifecycle, at: Option<DateTime<Utc>>) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"UPDATE github_app_installations SET lifecycle = $2, lifecycle_at = COALESCE(to_timestamp($3), lifecycle_at)
            WHERE id = $1 AND ($3::float8 IS NULL OR lifecycle_at IS NULL OR lifecycle_at <= to_timestamp($3))"#,
         id,
-        lifecycle,
+        lifecycle.as_str(),
         at.map(|t| t.timestamp_micros() as f64 / 1e6)
     )
     .execute(conn)

@@ -8,7 +8,7 @@ use super::{queries, IntegrationError};
 use crate::{
     api::{
         auth::User,
-        integrations::{Installation, Integrations, Repo, RepoPage, REPOS_PER_PAGE},
+        integrations::{Installation, InstallationState, Integrations, Lifecycle, Repo, RepoPage, SyncStatus, REPOS_PER_PAGE},
     },
     server::projects::{self, Project},
 };
@@ -39,8 +39,9 @@ pub fn installation_view(web_url: &str, row: queries::InstallationSummary) -> In
         account_login: row.account_login,
         account_type: row.account_type,
         account_avatar_url: row.account_avatar_url,
-        state: row.state,
-        lifecycle: row.lifecycle,
+        // The CHECK constraints admit no other spellings.
+        state: InstallationState::parse(&row.state).unwrap_or(InstallationState::Processing),
+        lifecycle: Lifecycle::parse(&row.lifecycle).unwrap_or(Lifecycle::Installed),
         repository_selection: row.repository_selection,
         repos_listed: row.repos_listed,
         repos_total: row.repos_total,
@@ -49,20 +50,20 @@ pub fn installation_view(web_url: &str, row: queries::InstallationSummary) -> In
     }
 }
 
-/// Where a repository stands for the project, in one word the UI words out.
-fn sync_status(repo: &queries::ProjectRepo) -> &'static str {
-    match (repo.installation_id, repo.installation_lifecycle.as_deref()) {
-        _ if repo.deleted => "unavailable",
-        (None, _) | (_, Some("uninstalled")) => "unavailable",
-        (_, Some("suspended")) => "paused",
-        _ if !repo.following => "not_followed",
-        _ => "receiving",
+/// Where a repository stands for the project.
+fn sync_status(repo: &queries::ProjectRepo) -> SyncStatus {
+    match (repo.installation_id, repo.installation_lifecycle.as_deref().and_then(Lifecycle::parse)) {
+        _ if repo.deleted => SyncStatus::Unavailable,
+        (None, _) | (_, Some(Lifecycle::Uninstalled)) => SyncStatus::Unavailable,
+        (_, Some(Lifecycle::Suspended)) => SyncStatus::Paused,
+        _ if !repo.following => SyncStatus::NotFollowed,
+        _ => SyncStatus::Receiving,
     }
 }
 
 pub fn repo_view(row: queries::ProjectRepo) -> Repo {
     Repo {
-        sync_status: sync_status(&row).to_owned(),
+        sync_status: sync_status(&row),
         id: row.id,
         github_id: row.github_id,
         full_name: row.full_name,
@@ -84,7 +85,7 @@ pub async fn integrations(pool: &PgPool, web_url: &str, user: &User, slug: &str)
         installations: installations.into_iter().map(|i| installation_view(web_url, i)).collect(),
         offered: offered
             .into_iter()
-            .filter(|i| i.lifecycle != "uninstalled")
+            .filter(|i| i.lifecycle != Lifecycle::Uninstalled.as_str())
             .map(|i| installation_view(web_url, i))
             .collect(),
         unavailable,
@@ -136,7 +137,7 @@ pub async fn attach(pool: &PgPool, user: &User, slug: &str, installation_id: i64
     let project = owned_project(pool, user.id, slug).await?;
     let github_id = user.github.as_ref().map(|g| g.id);
     let visible = queries::visible_to_user(pool, user.id, github_id, None).await?;
-    if !visible.iter().any(|i| i.id == installation_id && i.lifecycle != "uninstalled") {
+    if !visible.iter().any(|i| i.id == installation_id && i.lifecycle != Lifecycle::Uninstalled.as_str()) {
         return Err(IntegrationError::NotFound);
     }
     let mut tx = pool.begin().await?;
