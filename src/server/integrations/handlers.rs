@@ -82,13 +82,13 @@ fn account_fields(installation: &Installation) -> queries::AccountFields {
 /// else that person's forgelink account (`initiated_on_github`); else nobody
 /// yet (`unmatched_user`, claimed when they connect GitHub). Attaches the
 /// originating project, and marks a linked installation `processing`.
-/// Returns the row id and whether it is linked to a project.
+/// Returns the row id and the project the install was started from, if any.
 async fn match_installation(
     state: &AppState,
     installation: &Installation,
     sender: &Account,
     requester: Option<&Account>,
-) -> Result<(i64, bool), sqlx::Error> {
+) -> Result<(i64, Option<i64>), sqlx::Error> {
     let mut tx = state.pool.begin().await?;
     queries::lock_github_installation(&mut tx, installation.id).await?;
     let id = if let Some(row) = queries::by_github_id(&mut *tx, installation.id).await? {
@@ -123,12 +123,12 @@ async fn match_installation(
         queries::set_state(&mut *tx, id, InstallationState::Processing).await?;
     }
     tx.commit().await?;
-    Ok((id, linked))
+    Ok((id, row.originating_project_id))
 }
 
 async fn installation_created(state: &AppState, event: &EventRecord) -> Handled {
     let payload: InstallationEvent = parse(event)?;
-    let (id, _) = match_installation(state, &payload.installation, &payload.sender, payload.requester.as_ref())
+    let (id, project) = match_installation(state, &payload.installation, &payload.sender, payload.requester.as_ref())
         .await
         .map_err(database)?;
     if payload.installation.suspended_at.is_none() {
@@ -136,9 +136,8 @@ async fn installation_created(state: &AppState, event: &EventRecord) -> Handled 
     }
     // The repositories chosen on GitHub during an install started from a
     // project are followed there (choosing "all" follows nothing by itself).
-    let row = queries::by_id(&state.pool, id).await.map_err(database)?;
     if let (Some(project), "selected", Some(chosen)) =
-        (row.and_then(|r| r.originating_project_id), payload.installation.repository_selection.as_str(), &payload.repositories)
+        (project, payload.installation.repository_selection.as_str(), &payload.repositories)
     {
         let ids: Vec<i64> = chosen.iter().map(|r| r.id).collect();
         queries::follow_github_ids(&state.pool, project, &ids).await.map_err(database)?;

@@ -489,16 +489,16 @@ pub async fn visible_to_user(
     .await
 }
 
-/// The person's install started here and not yet heard of from GitHub.
-pub async fn pending_of_user(pool: &PgPool, user_id: i64) -> Result<Option<(i64, Option<i64>, DateTime<Utc>)>, sqlx::Error> {
-    let row = sqlx::query!(
-        r#"SELECT id, originating_project_id, created_at AS "created_at: DateTime<Utc>" FROM github_app_installations
+/// The project of the person's install started here and not yet heard of from GitHub.
+pub async fn pending_project_of_user(pool: &PgPool, user_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    let project = sqlx::query_scalar!(
+        r#"SELECT originating_project_id FROM github_app_installations
            WHERE user_id = $1 AND state = 'initiated_on_app' AND github_id IS NULL"#,
         user_id
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|r| (r.id, r.originating_project_id, r.created_at)))
+    Ok(project.flatten())
 }
 
 /// A repository as a project sees it.

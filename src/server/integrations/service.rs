@@ -31,7 +31,7 @@ fn configure_url(web_url: &str, row: &queries::InstallationSummary) -> Option<St
     })
 }
 
-pub fn installation_view(web_url: &str, row: queries::InstallationSummary) -> Installation {
+fn installation_view(web_url: &str, row: queries::InstallationSummary) -> Installation {
     Installation {
         configure_url: configure_url(web_url, &row),
         id: row.id,
@@ -61,7 +61,7 @@ fn sync_status(repo: &queries::ProjectRepo) -> SyncStatus {
     }
 }
 
-pub fn repo_view(row: queries::ProjectRepo) -> Repo {
+fn repo_view(row: queries::ProjectRepo) -> Repo {
     Repo {
         sync_status: sync_status(&row),
         id: row.id,
@@ -78,10 +78,10 @@ pub async fn integrations(pool: &PgPool, web_url: &str, user: &User, slug: &str)
     let installations = queries::attached_to_project(pool, project.id).await?;
     let github_id = user.github.as_ref().map(|g| g.id);
     let offered = queries::visible_to_user(pool, user.id, github_id, Some(project.id)).await?;
-    let pending = queries::pending_of_user(pool, user.id).await?;
+    let pending = queries::pending_project_of_user(pool, user.id).await?;
     let unavailable = queries::project_follows(pool, project.id, true).await?.into_iter().map(repo_view).collect();
     Ok(Integrations {
-        install_pending: pending.is_some_and(|(_, project_id, _)| project_id == Some(project.id)),
+        install_pending: pending == Some(project.id),
         installations: installations.into_iter().map(|i| installation_view(web_url, i)).collect(),
         offered: offered
             .into_iter()
