@@ -136,6 +136,23 @@ fn stop(mut child: Child) {
     let _ = child.wait();
 }
 
+/// A Node reference receiver: verify only, or (`store`) verify and INSERT with `pg`.
+async fn node(receiver: &str, secret: &str, store: bool, body: Arc<Vec<u8>>, signature: Arc<String>) -> Result {
+    let port = free_port();
+    let mut command = Command::new("node");
+    command.arg(receiver).env("PORT", port.to_string()).env("SECRET", secret);
+    if store {
+        fresh_database("forgelink_bench_node").await;
+        command.env("STORE", "1").env("DATABASE_URL", database_url("forgelink_bench_node"));
+    }
+    let child = spawn(&mut command);
+    wait_for(&format!("http://127.0.0.1:{port}/")).await;
+    let name = if store { "node @octokit/webhooks + pg INSERT" } else { "node @octokit/webhooks, verify only" };
+    let result = load(name, port, body, signature).await;
+    stop(child);
+    result
+}
+
 #[tokio::main]
 async fn main() {
     let secret = std::env::var("GITHUB_WEBHOOK_SECRET").expect("GITHUB_WEBHOOK_SECRET").split(',').next().unwrap().trim().to_owned();
@@ -144,28 +161,13 @@ async fn main() {
     println!("payload: {} bytes, {CONNECTIONS} connections, {} s per receiver", body.len(), DURATION.as_secs());
     let node_receiver = std::env::var("NODE_RECEIVER").expect("NODE_RECEIVER");
     let mut results = Vec::new();
+    // `BENCH_ONLY=forgelink` skips the references (for profiling forgelink alone).
+    let only_forgelink = std::env::var("BENCH_ONLY").as_deref() == Ok("forgelink");
 
-    // 1. Node, verify only.
-    let port = free_port();
-    let node = spawn(Command::new("node").arg(&node_receiver).env("PORT", port.to_string()).env("SECRET", &secret));
-    wait_for(&format!("http://127.0.0.1:{port}/")).await;
-    results.push(load("node @octokit/webhooks, verify only", port, body.clone(), signature.clone()).await);
-    stop(node);
-
-    // 2. Node, verify and INSERT with pg.
-    fresh_database("forgelink_bench_node").await;
-    let port = free_port();
-    let node = spawn(
-        Command::new("node")
-            .arg(&node_receiver)
-            .env("PORT", port.to_string())
-            .env("SECRET", &secret)
-            .env("STORE", "1")
-            .env("DATABASE_URL", database_url("forgelink_bench_node")),
-    );
-    wait_for(&format!("http://127.0.0.1:{port}/")).await;
-    results.push(load("node @octokit/webhooks + pg INSERT", port, body.clone(), signature.clone()).await);
-    stop(node);
+    // 1. and 2. Node, verify only; verify and INSERT with pg.
+    for store in [false, true].into_iter().filter(|_| !only_forgelink) {
+        results.push(node(&node_receiver, &secret, store, body.clone(), signature.clone()).await);
+    }
 
     // 3. forgelink, storing every delivery durably (workers running, as in production).
     fresh_database("forgelink_bench").await;
@@ -186,8 +188,10 @@ async fn main() {
     for r in &results {
         println!("| {} | {:.0} | {:.2} | {:.2} | {} |", r.name, r.rate(), r.percentile_ms(0.5), r.percentile_ms(0.99), r.failed);
     }
-    let durable_node = results[1].rate();
-    let forgelink = &results[2];
+    let forgelink = results.last().expect("forgelink was measured");
+    let Some(durable_node) = results.get(1).filter(|_| !only_forgelink).map(Result::rate) else {
+        return;
+    };
     println!(
         "\nforgelink / durable node: {:.2}x the rate (target ≥ 2x); forgelink p99 {:.2} ms (target < 10 ms)",
         forgelink.rate() / durable_node,

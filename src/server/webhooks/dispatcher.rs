@@ -98,6 +98,14 @@ impl Dispatcher {
         self
     }
 
+    /// The events some handler is registered for (their payloads are needed).
+    pub fn events_handled(&self) -> Vec<String> {
+        let mut events: Vec<String> = self.handlers.keys().map(|(event, _)| event.clone()).collect();
+        events.sort_unstable();
+        events.dedup();
+        events
+    }
+
     pub async fn dispatch(&self, state: AppState, event: EventRecord) -> Result<Outcome, HandlerError> {
         let key = (event.event.clone(), event.action.clone());
         if let Some(handler) = self.handlers.get(&key) {

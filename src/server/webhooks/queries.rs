@@ -62,6 +62,8 @@ pub struct EventRecord {
     pub event: String,
     pub action: Option<String>,
     pub installation_github_id: Option<i64>,
+    /// `null` for an event no handler is registered for: its outcome does not
+    /// depend on it, and reading (and sending) large payloads is not free.
     pub payload: serde_json::Value,
     pub attempts: i32,
     pub claim_token: Option<Uuid>,
@@ -73,7 +75,8 @@ pub struct EventRecord {
 /// walked with a loose index scan, so a claim costs the number of keys with
 /// pending work, not the length of the queue. SKIP LOCKED lets workers on every
 /// instance share it; conditions are re-checked on the locked rows.
-pub async fn claim(pool: &PgPool, limit: i64, lease_secs: f64) -> Result<Vec<EventRecord>, sqlx::Error> {
+/// Payloads are read only for the events in `with_payload`.
+pub async fn claim(pool: &PgPool, limit: i64, lease_secs: f64, with_payload: &[String]) -> Result<Vec<EventRecord>, sqlx::Error> {
     let token = Uuid::new_v4();
     sqlx::query_as!(
         EventRecord,
@@ -119,35 +122,46 @@ pub async fn claim(pool: &PgPool, limit: i64, lease_secs: f64) -> Result<Vec<Eve
            SET status = 'processing', claim_token = $2, attempts = e.attempts + 1,
                locked_until = now() + make_interval(secs => $3)
            FROM due WHERE e.id = due.id
-           RETURNING e.id, e.delivery_id, e.event, e.action, e.installation_github_id, e.payload,
+           RETURNING e.id, e.delivery_id, e.event, e.action, e.installation_github_id,
+                     CASE WHEN e.event = ANY($4) THEN e.payload ELSE 'null'::jsonb END AS "payload!",
                      e.attempts, e.claim_token"#,
         limit,
         token,
         lease_secs,
+        with_payload,
     )
     .fetch_all(pool)
     .await
 }
 
-/// Records a final outcome (processed, ignored, unhandled). Only the claim
-/// holder may: a worker whose lease ran out changes nothing.
-pub async fn finish(pool: &PgPool, event: &EventRecord, status: &str, reason: Option<&str>) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
+/// A final outcome to record: (event, status, reason).
+pub type Finished<'a> = (&'a EventRecord, &'a str, Option<&'a str>);
+
+/// Records final outcomes (processed, ignored, unhandled) of a claimed batch in
+/// one statement (one commit). Only the claim holder may: an event whose lease
+/// ran out to another worker is left alone. Returns the ids recorded.
+pub async fn finish(pool: &PgPool, outcomes: &[Finished<'_>]) -> Result<Vec<i64>, sqlx::Error> {
+    let ids: Vec<i64> = outcomes.iter().map(|(e, _, _)| e.id).collect();
+    let tokens: Vec<Option<Uuid>> = outcomes.iter().map(|(e, _, _)| e.claim_token).collect();
+    let statuses: Vec<&str> = outcomes.iter().map(|(_, s, _)| *s).collect();
+    let reasons: Vec<Option<&str>> = outcomes.iter().map(|(_, _, r)| *r).collect();
+    sqlx::query_scalar!(
         r#"WITH done AS (
-               UPDATE github_events
-               SET status = $3, failure_reason = $4, error = NULL, processed_at = now(),
+               UPDATE github_events e
+               SET status = u.s, failure_reason = u.r, error = NULL, processed_at = now(),
                    claim_token = NULL, locked_until = NULL, next_attempt_at = NULL
-               WHERE id = $1 AND claim_token = $2
-               RETURNING id)
-           SELECT pg_notify('github_event_status', id::text) FROM done"#,
-        event.id,
-        event.claim_token,
-        status,
-        reason,
+               FROM UNNEST($1::int8[], $2::uuid[], $3::text[], $4::text[]) AS u(i, t, s, r)
+               WHERE e.id = u.i AND e.claim_token = u.t
+               RETURNING e.id),
+           told AS (SELECT pg_notify('github_event_status', '') WHERE EXISTS (SELECT 1 FROM done))
+           SELECT id AS "id!" FROM done, (SELECT count(*) FROM told) t"#,
+        &ids,
+        &tokens as &[Option<Uuid>],
+        &statuses as &[&str],
+        &reasons as &[Option<&str>],
     )
-    .fetch_optional(pool)
-    .await?;
-    Ok(done.is_some())
+    .fetch_all(pool)
+    .await
 }
 
 /// Records a failure; retried after `retry_in_secs`, or never (`None`).

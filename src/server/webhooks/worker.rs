@@ -9,7 +9,7 @@ use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
-use super::{queries, Dispatcher, EventRecord};
+use super::{queries, Dispatcher, EventRecord, Outcome};
 use crate::server::state::AppState;
 
 #[derive(Clone, Debug)]
@@ -79,13 +79,14 @@ async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>) {
 const YIELD_TO_INTAKE: Duration = Duration::from_millis(5);
 
 async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig, wake: Arc<Notify>) {
+    let with_payload = dispatcher.events_handled();
     loop {
         if state.deliveries.busy() {
             tokio::time::sleep(YIELD_TO_INTAKE).await;
         }
         // Register interest before claiming, so a notification in between is not lost.
         let notified = wake.notified();
-        let claimed = match queries::claim(&state.pool, config.batch, config.lease.as_secs_f64()).await {
+        let claimed = match queries::claim(&state.pool, config.batch, config.lease.as_secs_f64(), &with_payload).await {
             Ok(claimed) => claimed,
             Err(error) => {
                 tracing::debug!(%error, "cannot claim events");
@@ -99,36 +100,58 @@ async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig,
             }
             continue;
         }
-        for event in claimed {
-            process(&state, &dispatcher, &config, event).await;
+        // Outcomes are recorded together, one commit for the batch (a failure at once).
+        let mut finished = Vec::with_capacity(claimed.len());
+        for event in &claimed {
+            let span = tracing::info_span!("event", id = event.id, event = %event.event, action = event.action.as_deref().unwrap_or(""));
+            if let Some(outcome) = process(&state, &dispatcher, &config, event).instrument(span).await {
+                finished.push((event, outcome));
+            }
+        }
+        record(&state, &finished).await;
+    }
+}
+
+/// Runs one event through the dispatcher. A failure is recorded here; an
+/// outcome is returned for `record`, with the time it took.
+async fn process(
+    state: &AppState,
+    dispatcher: &Dispatcher,
+    config: &WorkerConfig,
+    event: &EventRecord,
+) -> Option<(Outcome, Duration)> {
+    let started = std::time::Instant::now();
+    match dispatcher.dispatch(state.clone(), event.clone()).await {
+        Ok(outcome) => Some((outcome, started.elapsed())),
+        Err(error) => {
+            let retry_in = (event.attempts < config.max_attempts).then(|| backoff(event.attempts).as_secs_f64());
+            tracing::warn!(%error, attempts = event.attempts, will_retry = retry_in.is_some(), "event handler failed");
+            match queries::fail(&state.pool, event, &error.reason, &error.detail, retry_in).await {
+                Ok(true) => state.metrics.event_processed("errored", started.elapsed()),
+                Ok(false) => tracing::warn!("the claim ran out before the failure was recorded; another worker owns the event"),
+                Err(error) => tracing::error!(%error, "cannot record the event's failure; it will be claimed again"),
+            }
+            None
         }
     }
 }
 
-/// Runs one event through the dispatcher and records what came of it.
-pub async fn process(state: &AppState, dispatcher: &Dispatcher, config: &WorkerConfig, event: EventRecord) {
-    let span = tracing::info_span!("event", id = event.id, event = %event.event, action = event.action.as_deref().unwrap_or(""));
-    process_in_span(state, dispatcher, config, event).instrument(span).await
-}
-
-async fn process_in_span(state: &AppState, dispatcher: &Dispatcher, config: &WorkerConfig, event: EventRecord) {
-    let started = std::time::Instant::now();
-    let result = dispatcher.dispatch(state.clone(), event.clone()).await;
-    let recorded = match &result {
-        Ok(outcome) => queries::finish(&state.pool, &event, outcome.status(), outcome.reason()).await,
-        Err(error) => {
-            let retry_in = (event.attempts < config.max_attempts).then(|| backoff(event.attempts).as_secs_f64());
-            tracing::warn!(%error, attempts = event.attempts, will_retry = retry_in.is_some(), "event handler failed");
-            queries::fail(&state.pool, &event, &error.reason, &error.detail, retry_in).await
+async fn record(state: &AppState, finished: &[(&EventRecord, (Outcome, Duration))]) {
+    if finished.is_empty() {
+        return;
+    }
+    let outcomes: Vec<queries::Finished<'_>> =
+        finished.iter().map(|(event, (outcome, _))| (*event, outcome.status(), outcome.reason())).collect();
+    match queries::finish(&state.pool, &outcomes).await {
+        Ok(recorded) => {
+            for (event, (outcome, took)) in finished {
+                if recorded.contains(&event.id) {
+                    state.metrics.event_processed(outcome.status(), *took);
+                } else {
+                    tracing::warn!(id = event.id, "the claim ran out before the outcome was recorded; another worker owns the event");
+                }
+            }
         }
-    };
-    let status = match &result {
-        Ok(outcome) => outcome.status(),
-        Err(_) => "errored",
-    };
-    match recorded {
-        Ok(true) => state.metrics.event_processed(status, started.elapsed()),
-        Ok(false) => tracing::warn!("the claim ran out before the outcome was recorded; another worker owns the event"),
-        Err(error) => tracing::error!(%error, "cannot record the event's outcome; it will be claimed again"),
+        Err(error) => tracing::error!(%error, "cannot record the events' outcomes; they will be claimed again"),
     }
 }
