@@ -100,9 +100,18 @@ unix_socket_directories = ''
 max_connections = 300
 CONF
   fi
-  if ! pg_as_owner "$bin/pg_ctl" status -D "$data" >/dev/null 2>&1; then
+  if pg_as_owner "$bin/pg_ctl" status -D "$data" >/dev/null 2>&1; then
+    # Already running (another script of this checkout started it): on its port.
+    PG_PORT="$(sed -n 4p "$data/postmaster.pid")"
+  else
+    if port_in_use "$PG_PORT"; then
+      # Another server (another checkout's, say) holds the port: take a free one.
+      local wanted="$PG_PORT"
+      PG_PORT="$(free_port)"
+      log "port $wanted is taken; PostgreSQL gets port $PG_PORT"
+    fi
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    pg_as_owner "$bin/pg_ctl" start -D "$data" -l "$data/server.log" -w -t 60 >/dev/null \
+    pg_as_owner "$bin/pg_ctl" start -D "$data" -l "$data/server.log" -w -t 60 -o "-p $PG_PORT" >/dev/null \
       || { tail -20 "$data/server.log" >&2; die "PostgreSQL did not start (log: $data/server.log)"; }
     PG_STARTED_HERE=1
   fi
@@ -129,6 +138,10 @@ wait_for_http() {
     sleep 0.2
   done
   return 1
+}
+
+port_in_use() {
+  python3 -c 'import socket, sys; s = socket.socket(); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 }
 
 free_port() {
