@@ -236,6 +236,24 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
     assert_eq!(listed["total"], 1, "the filter matches by name");
     let web = listed["repos"][0]["id"].as_i64().unwrap().to_string();
 
+    // Before the page is hydrated the button is a plain form post: back to the tab.
+    let tab_url = stack.app.url("/projects/apollo/integrations");
+    let plain = stack
+        .app
+        .client
+        .post(stack.app.url("/api/set_following"))
+        .header("cookie", stack.app.cookie_header())
+        .header("origin", format!("http://{}", stack.app.addr))
+        .header("referer", &tab_url)
+        .header("accept", "text/html,application/xhtml+xml")
+        .form(&[("slug", "apollo"), ("repo_id", web.as_str()), ("follow", "false")])
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.status().is_redirection(), "{}", plain.status());
+    assert!(location(&plain).starts_with(&tab_url), "{}", location(&plain));
+    assert_eq!(repos(&stack, "apollo", installation, "web").await["repos"][0]["following"], false);
+
     // Unfollow, and follow again.
     for (follow, expected) in [("false", false), ("true", true), ("false", false)] {
         let response = stack.app.post_form("/api/set_following", &[("slug", "apollo"), ("repo_id", &web), ("follow", follow)]).await;
