@@ -175,8 +175,11 @@ async fn the_setup_url_refuses_what_it_cannot_confirm_and_changes_nothing(pool: 
 async fn an_install_started_on_github_is_offered_and_can_be_added(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
     owner(&stack, "ada@example.com", "octocat", "apollo").await;
-    stack.gh.install("octocat", "octocat", None).await;
+    let github_id = stack.gh.install("octocat", "octocat", None).await;
     wait_for_events(&pool, 1).await;
+    // GitHub sends the installer to the setup URL without a state: to where it is offered.
+    let back = stack.app.get(&format!("/integrations/github/setup?installation_id={github_id}&setup_action=install")).await;
+    assert_eq!(location(&back), "/projects/apollo/integrations");
 
     let tab = integrations(&stack, "apollo").await;
     assert_eq!(tab["installations"].as_array().unwrap().len(), 0);

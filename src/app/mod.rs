@@ -161,8 +161,8 @@ pub fn ErrorNote(error: AppError) -> impl IntoView {
     view! { <p class="note error" role="alert">{error.to_string()}</p> }
 }
 
-/// Counts the `changed` messages of a server-sent event stream (`/live/…`),
-/// and its (re)connections; a resource that reads it fetches again on each.
+/// Counts the `changed` messages of a server-sent event stream (`/live/…`);
+/// a resource that reads it fetches again on each.
 pub fn live_changes(path: &'static str) -> ReadSignal<u64> {
     let (changes, set_changes) = signal(0u64);
     #[cfg(feature = "hydrate")]
@@ -170,10 +170,9 @@ pub fn live_changes(path: &'static str) -> ReadSignal<u64> {
         use wasm_bindgen::{closure::Closure, JsCast};
         let Ok(source) = web_sys::EventSource::new(path) else { return };
         let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| set_changes.update(|n| *n += 1));
+        // The server also sends one on every (re)connection, so what changed
+        // between the page's rendering and the subscription is not missed.
         let _ = source.add_event_listener_with_callback("changed", on_change.as_ref().unchecked_ref());
-        // Also on (re)connecting: whatever changed between the page's rendering
-        // and the subscription (or while disconnected) would otherwise be missed.
-        let _ = source.add_event_listener_with_callback("open", on_change.as_ref().unchecked_ref());
         on_change.forget();
         let source = send_wrapper::SendWrapper::new(source);
         on_cleanup(move || source.close());

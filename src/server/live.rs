@@ -98,6 +98,12 @@ fn changes(state: &AppState, channels: &'static [&'static str]) -> Response {
             }
         }
     });
-    let messages = ReceiverStream::new(rx).map(|()| Ok::<_, Infallible>(Event::default().event("changed").data("changed")));
+    // One message at once: it flushes the response's head (without it the
+    // browser may not see the stream open until the first change), and the
+    // page fetches again whatever changed between its rendering and now.
+    let first = tokio_stream::once(());
+    let messages = first
+        .chain(ReceiverStream::new(rx))
+        .map(|()| Ok::<_, Infallible>(Event::default().event("changed").data("changed")));
     Sse::new(messages).keep_alive(KeepAlive::default()).into_response()
 }

@@ -165,13 +165,18 @@ pub async fn complete(state: &AppState, user: &User, query: &SetupQuery) -> Resu
     tx.commit().await?;
     tracing::info!(user_id = user.id, installation = github_id, ?project_id, "installation linked from the setup URL");
 
+    // Back to the project it was installed for, or one it belongs to; an
+    // install made on GitHub lands where it is offered ("Add to this project").
     let slug = match project_id {
         Some(project_id) => projects::slug_of_owned(&state.pool, project_id, user.id).await?,
-        None => queries::project_slug_with(&state.pool, id, user.id).await?,
+        None => match queries::project_slug_with(&state.pool, id, user.id).await? {
+            Some(slug) => Some(slug),
+            None => projects::latest_owned_slug(&state.pool, user.id).await?,
+        },
     };
     Ok(match slug {
         Some(slug) => format!("/projects/{slug}/integrations"),
-        None => "/projects".to_owned(),
+        None => "/projects/new".to_owned(),
     })
 }
 

@@ -64,6 +64,11 @@ pub async fn by_slug(pool: &PgPool, slug: &str, viewer: Option<i64>) -> Result<O
     queries::by_slug(pool, slug, viewer).await
 }
 
+/// The slug of the project `owner_id` created last, if any.
+pub async fn latest_owned_slug(pool: &PgPool, owner_id: i64) -> Result<Option<String>, sqlx::Error> {
+    queries::latest_owned_slug(pool, owner_id).await
+}
+
 /// The slug of a project `owner_id` owns.
 pub async fn slug_of_owned(pool: &PgPool, id: i64, owner_id: i64) -> Result<Option<String>, sqlx::Error> {
     queries::slug_of_owned(pool, id, owner_id).await

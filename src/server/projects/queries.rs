@@ -48,6 +48,12 @@ pub async fn by_slug(pool: &PgPool, slug: &str, viewer: Option<i64>) -> Result<O
     .await
 }
 
+pub async fn latest_owned_slug(pool: &PgPool, owner_id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT slug FROM projects WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1", owner_id)
+        .fetch_optional(pool)
+        .await
+}
+
 pub async fn slug_of_owned(pool: &PgPool, id: i64, owner_id: i64) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!("SELECT slug FROM projects WHERE id = $1 AND owner_id = $2", id, owner_id)
         .fetch_optional(pool)
