@@ -339,3 +339,46 @@ async fn a_new_install_click_replaces_the_pending_one(pool: PgPool) {
     assert_eq!(integrations(&stack, "gemini").await["install_pending"], true);
     assert_eq!(integrations(&stack, "apollo").await["install_pending"], false);
 }
+
+/// Reads server-sent events until one named `changed` arrives, or `wait` passes.
+async fn next_change(stream: &mut reqwest::Response, wait: std::time::Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.chunk()).await {
+            Ok(Ok(Some(chunk))) if String::from_utf8_lossy(&chunk).contains("event: changed") => return true,
+            Ok(Ok(Some(_))) => continue, // a keep-alive comment
+            _ => return false,
+        }
+    }
+}
+
+#[sqlx::test]
+async fn live_changes_reach_only_the_people_concerned(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    stack.gh.install("forge-demo", "octocat", None).await;
+    wait_for_events(&pool, 1).await;
+    let id = integrations(&stack, "apollo").await["offered"][0]["id"].as_i64().unwrap().to_string();
+
+    let eve = stack.app.another_browser();
+    sign_up(&eve, "eve@example.com").await;
+    let open = |app: &support::TestApp| {
+        app.client.get(app.url("/live/integrations")).header("cookie", app.cookie_header()).send()
+    };
+    let mut adas = open(&stack.app).await.unwrap();
+    let mut eves = open(&eve).await.unwrap();
+    assert_eq!(adas.status(), 200);
+    let second = std::time::Duration::from_secs(2);
+    // One at once on connecting (what changed since the page rendered).
+    assert!(next_change(&mut adas, second).await);
+    assert!(next_change(&mut eves, second).await);
+
+    // Ada adds the installation to her project: her tab hears it, Eve's does not.
+    let added = stack.app.post_form("/api/attach_installation", &[("slug", "apollo"), ("installation_id", &id)]).await;
+    assert!(added.status().is_success());
+    assert!(next_change(&mut adas, second).await, "the owner's tab is told");
+    assert!(!next_change(&mut eves, second).await, "someone else's tab is not");
+
+    let anonymous = stack.app.another_browser();
+    assert_eq!(open(&anonymous).await.unwrap().status(), 401);
+}

@@ -129,3 +129,24 @@ test('a forged installation id on the setup URL is refused and links nothing', a
   await expect(page.getByRole('region', { name: 'Your other installations' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Install on GitHub' })).toBeVisible();
 });
+
+test('a change made while the page loads still shows once its live stream connects', async ({ page, context }) => {
+  const { login } = await ownerWithGitHub(page);
+  const org = await newOrg(page, login, 2);
+  await page.getByRole('button', { name: 'Install on GitHub' }).click();
+  await page.getByRole('link', { name: `Install on ${org}` }).click();
+  await page.getByRole('button', { name: 'Install', exact: true }).click();
+  const card = page.getByRole('region', { name: org });
+  await expect(card.getByRole('status', { name: `Status of ${org}` })).toHaveText('Connected · 2 repositories');
+
+  // Reload with the live stream held back; suspend on GitHub meanwhile.
+  const github = await gitHubTab(context, page, org);
+  await page.route('**/live/integrations', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await route.continue();
+  });
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await github.getByRole('button', { name: 'Suspend' }).click();
+  await expect(card.getByRole('status', { name: `Status of ${org}` })).toContainText('Suspended on GitHub');
+});

@@ -88,6 +88,8 @@ pub struct Installation {
     pub repo_count: i64,
     /// The installation's settings page on GitHub (repositories, suspend, uninstall).
     pub configure_url: Option<String>,
+    /// The page of its repositories the tab shows (none once uninstalled).
+    pub repos: Option<RepoPage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +105,8 @@ pub struct Repo {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepoPage {
+    /// The filter applied (by name).
+    pub filter: String,
     pub repos: Vec<Repo>,
     /// Repositories matching the filter.
     pub total: i64,
@@ -124,13 +128,29 @@ pub struct Integrations {
     pub unavailable: Vec<Repo>,
 }
 
-/// Owner only: anyone else gets the same 404 as for a missing project.
+/// Which page of which installation's repositories to show, and filtered how
+/// (the others show their first page, unfiltered).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoBrowse {
+    pub installation: Option<i64>,
+    pub filter: String,
+    pub page: i64,
+}
+
+/// Everything the tab shows, in one answer (no resource is created while the
+/// page hydrates). Owner only: anyone else gets the 404 a missing project gets.
 #[server(endpoint = "get_integrations")]
-pub async fn get_integrations(slug: String) -> Result<Integrations, AppError> {
+pub async fn get_integrations(
+    slug: String,
+    installation: Option<i64>,
+    filter: Option<String>,
+    page: Option<i64>,
+) -> Result<Integrations, AppError> {
     use crate::server::{context, integrations};
     let state = context::state()?;
     let user = context::require_user().await.map_err(|_| context::fail(AppError::NotFound))?;
-    integrations::service::integrations(&state.pool, &state.github.config().web_url, &user, &slug)
+    let browse = RepoBrowse { installation, filter: filter.unwrap_or_default(), page: page.unwrap_or(1) };
+    integrations::service::integrations(&state.pool, &state.github.config().web_url, &user, &slug, &browse)
         .await
         .map_err(context::integration_error)
 }

@@ -15,7 +15,7 @@ use super::{encode_query, github::GitHubConnection, live_changes, projects::slug
 use crate::api::{
     error::AppError,
     integrations::{
-        get_integrations, list_installation_repos, AttachInstallation, Installation, InstallationState, Lifecycle, Repo,
+        get_integrations, AttachInstallation, Installation, InstallationState, Lifecycle, Repo, RepoBrowse, RepoPage,
         SetFollowing, SyncStatus,
     },
 };
@@ -45,7 +45,20 @@ pub fn IntegrationsTab() -> impl IntoView {
         attach: ServerAction::<AttachInstallation>::new(),
     };
     provide_context(tab);
-    let integrations = Resource::new(move || (tab.slug.get(), tab.version()), |(slug, _)| get_integrations(slug));
+    // The repository page and filter in the address apply to the installation they name.
+    let query = use_query_map();
+    let browse = Memo::new(move |_| {
+        let q = query.read();
+        RepoBrowse {
+            installation: q.get("installation").and_then(|v| v.parse().ok()),
+            filter: q.get("q").unwrap_or_default(),
+            page: q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1),
+        }
+    });
+    let integrations = Resource::new(
+        move || (tab.slug.get(), browse.get(), tab.version()),
+        |(slug, browse, _)| get_integrations(slug, browse.installation, Some(browse.filter), Some(browse.page)),
+    );
     view! {
         <Transition fallback=|| view! { <p>"Loading integrations…"</p> }>
             {move || Suspend::new(async move {
@@ -155,7 +168,7 @@ fn InstallationCard(installation: Installation) -> impl IntoView {
     let status = status_words(&installation);
     let listing = installation.state == InstallationState::Processing && installation.lifecycle == Lifecycle::Installed;
     let label = installation.account_login.clone().unwrap_or_default();
-    let show_repos = installation.lifecycle != Lifecycle::Uninstalled && installation.repo_count > 0;
+    let repos = installation.repos.clone().filter(|_| installation.repo_count > 0);
     view! {
         <section class="card installation" aria-label=label.clone()>
             <div class="installation-head">
@@ -171,7 +184,7 @@ fn InstallationCard(installation: Installation) -> impl IntoView {
                 <progress max=installation.repos_total.unwrap_or(0).max(1) value=installation.repos_listed></progress>
             })}
             {installation.sync_error.clone().map(|error| view! { <p class="note error">{error}</p> })}
-            {show_repos.then(|| view! { <RepoList installation_id=installation.id total=installation.repo_count/> })}
+            {repos.map(|page| view! { <RepoList installation_id=installation.id total=installation.repo_count page/> })}
         </section>
     }
 }
@@ -179,60 +192,35 @@ fn InstallationCard(installation: Installation) -> impl IntoView {
 /// The installation's repositories: a filter (a GET form, so it works before
 /// the page is hydrated), pages of 50, and Follow/Unfollow on each.
 #[component]
-fn RepoList(installation_id: i64, total: i64) -> impl IntoView {
-    let tab = expect_context::<TabContext>();
-    let query = use_query_map();
-    // The filter and page in the address apply to the installation they name.
-    let mine = move || query.read().get("installation").and_then(|v| v.parse::<i64>().ok()) == Some(installation_id);
-    let filter = Memo::new(move |_| if mine() { query.read().get("q").unwrap_or_default() } else { String::new() });
-    let page = Memo::new(move |_| {
-        if mine() { query.read().get("page").and_then(|v| v.parse::<i64>().ok()).unwrap_or(1).max(1) } else { 1 }
-    });
-    let repos = Resource::new(
-        move || (tab.slug.get(), filter.get(), page.get(), tab.version()),
-        move |(slug, filter, page, _)| list_installation_repos(slug, installation_id, filter, page),
-    );
-    let page_href = move |n: i64| {
-        format!("?installation={installation_id}&q={}&page={n}", encode_query(&filter.get_untracked()))
-    };
+fn RepoList(installation_id: i64, total: i64, page: RepoPage) -> impl IntoView {
+    let pages = (page.total + page.per_page - 1) / page.per_page;
+    let current = page.page;
+    let page_href =
+        move |n: i64, filter: &str| format!("?installation={installation_id}&q={}&page={n}", encode_query(filter));
+    let (previous, next) = (page_href(current - 1, &page.filter), page_href(current + 1, &page.filter));
     view! {
         <div class="repo-browser">
-        {(total > 10).then(|| view! {
-            <Form method="GET" action="" attr:class="repo-filter">
-                <input type="hidden" name="installation" value=installation_id.to_string()/>
-                <label class="field inline">
-                    "Filter repositories"
-                    <input type="search" name="q" value=move || filter.get() placeholder="name"/>
-                </label>
-                <button type="submit" class="button subtle">"Filter"</button>
-            </Form>
-        })}
-        <Transition fallback=|| view! { <p>"Loading repositories…"</p> }>
-            {move || Suspend::new(async move {
-                match repos.await {
-                    Ok(page) => {
-                        let pages = (page.total + page.per_page - 1) / page.per_page;
-                        let current = page.page;
-                        view! {
-                            <div class="repos">
-                            {page.repos.is_empty().then(|| view! { <p class="empty">"No repository matches."</p> })}
-                            <ul class="repo-list">
-                                {page.repos.into_iter().map(|repo| view! { <RepoRow repo/> }).collect_view()}
-                            </ul>
-                            {(pages > 1).then(|| view! {
-                                <nav class="pager" aria-label="Repository pages">
-                                    {(current > 1).then(|| view! { <A href=page_href(current - 1)>"Previous"</A> })}
-                                    <span>{format!("Page {current} of {pages} · {} repositories", thousands(page.total))}</span>
-                                    {(current < pages).then(|| view! { <A href=page_href(current + 1)>"Next"</A> })}
-                                </nav>
-                            })}
-                            </div>
-                        }.into_any()
-                    }
-                    Err(error) => view! { <ErrorNote error/> }.into_any(),
-                }
+            {(total > 10).then(|| view! {
+                <Form method="GET" action="" attr:class="repo-filter">
+                    <input type="hidden" name="installation" value=installation_id.to_string()/>
+                    <label class="field inline">
+                        "Filter repositories"
+                        <input type="search" name="q" value=page.filter.clone() placeholder="name"/>
+                    </label>
+                    <button type="submit" class="button subtle">"Filter"</button>
+                </Form>
             })}
-        </Transition>
+            {page.repos.is_empty().then(|| view! { <p class="empty">"No repository matches."</p> })}
+            <ul class="repo-list">
+                {page.repos.into_iter().map(|repo| view! { <RepoRow repo/> }).collect_view()}
+            </ul>
+            {(pages > 1).then(|| view! {
+                <nav class="pager" aria-label="Repository pages">
+                    {(current > 1).then(|| view! { <A href=previous>"Previous"</A> })}
+                    <span>{format!("Page {current} of {pages} · {} repositories", thousands(page.total))}</span>
+                    {(current < pages).then(|| view! { <A href=next>"Next"</A> })}
+                </nav>
+            })}
         </div>
     }
 }

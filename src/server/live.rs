@@ -19,13 +19,17 @@ use tower_sessions::Session;
 
 use super::{accounts, state::AppState, webhooks};
 
-/// Notified (by triggers) whenever installations, repositories or follows change.
+/// Notified (by triggers) whenever installations, repositories or follows
+/// change, once for each person concerned, with `u<user id>` as the payload.
 pub const INTEGRATIONS_CHANNEL: &str = "github_integrations";
+
+/// A notification heard: its channel and payload.
+type Heard = (String, String);
 
 /// Changes heard, by channel name.
 #[derive(Clone, Debug)]
 pub struct Live {
-    changes: broadcast::Sender<String>,
+    changes: broadcast::Sender<Heard>,
 }
 
 impl Live {
@@ -38,7 +42,7 @@ impl Live {
                     let channels = [webhooks::CHANNEL, webhooks::STATUS_CHANNEL, INTEGRATIONS_CHANNEL];
                     if listener.listen_all(channels).await.is_ok() {
                         while let Ok(notification) = listener.recv().await {
-                            let _ = sender.send(notification.channel().to_owned());
+                            let _ = sender.send((notification.channel().to_owned(), notification.payload().to_owned()));
                         }
                     }
                 }
@@ -65,28 +69,29 @@ async fn event_changes(State(state): State<AppState>, session: Session) -> Respo
     if !admin {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     }
-    changes(&state, &[webhooks::CHANNEL, webhooks::STATUS_CHANNEL])
+    changes(&state, |(channel, _)| channel == webhooks::CHANNEL || channel == webhooks::STATUS_CHANNEL)
 }
 
 /// `GET /live/integrations`: a `changed` message whenever an installation, a
-/// repository or a follow changes, for signed-in people (each page then
-/// reloads only what it shows, through its own authorization).
+/// repository or a follow the signed-in person sees changes (the page then
+/// reloads what it shows, through its own authorization).
 async fn integration_changes(State(state): State<AppState>, session: Session) -> Response {
-    if !matches!(accounts::session::user_id(&session).await, Ok(Some(_))) {
+    let Ok(Some(user_id)) = accounts::session::user_id(&session).await else {
         return axum::http::StatusCode::UNAUTHORIZED.into_response();
-    }
-    changes(&state, &[INTEGRATIONS_CHANNEL])
+    };
+    let audience = format!("u{user_id}");
+    changes(&state, move |(channel, payload)| channel == INTEGRATIONS_CHANNEL && *payload == audience)
 }
 
-/// Server-sent `changed` messages for notifications on `channels`, at most
-/// four a second however busy the database.
-fn changes(state: &AppState, channels: &'static [&'static str]) -> Response {
+/// Server-sent `changed` messages for the notifications `relevant` picks, at
+/// most four a second however busy the database.
+fn changes(state: &AppState, relevant: impl Fn(&Heard) -> bool + Send + 'static) -> Response {
     let (tx, rx) = mpsc::channel::<()>(1);
     let mut heard = state.live.changes.subscribe();
     tokio::spawn(async move {
         loop {
             match heard.recv().await {
-                Ok(channel) if !channels.contains(&channel.as_str()) => continue,
+                Ok(notification) if !relevant(&notification) => continue,
                 Err(broadcast::error::RecvError::Closed) => return,
                 _ => {}
             }

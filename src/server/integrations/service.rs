@@ -8,7 +8,9 @@ use super::{queries, IntegrationError};
 use crate::{
     api::{
         auth::User,
-        integrations::{Installation, InstallationState, Integrations, Lifecycle, Repo, RepoPage, SyncStatus, REPOS_PER_PAGE},
+        integrations::{
+            Installation, InstallationState, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus, REPOS_PER_PAGE,
+        },
     },
     server::projects::{self, Project},
 };
@@ -34,6 +36,7 @@ fn configure_url(web_url: &str, row: &queries::InstallationSummary) -> Option<St
 fn installation_view(web_url: &str, row: queries::InstallationSummary) -> Installation {
     Installation {
         configure_url: configure_url(web_url, &row),
+        repos: None,
         id: row.id,
         github_id: row.github_id,
         account_login: row.account_login,
@@ -73,16 +76,33 @@ fn repo_view(row: queries::ProjectRepo) -> Repo {
     }
 }
 
-pub async fn integrations(pool: &PgPool, web_url: &str, user: &User, slug: &str) -> Result<Integrations, IntegrationError> {
+pub async fn integrations(
+    pool: &PgPool,
+    web_url: &str,
+    user: &User,
+    slug: &str,
+    browse: &RepoBrowse,
+) -> Result<Integrations, IntegrationError> {
     let project = owned_project(pool, user.id, slug).await?;
-    let installations = queries::attached_to_project(pool, project.id).await?;
+    let mut installations: Vec<Installation> = queries::attached_to_project(pool, project.id)
+        .await?
+        .into_iter()
+        .map(|i| installation_view(web_url, i))
+        .collect();
+    for installation in installations.iter_mut().filter(|i| i.lifecycle != Lifecycle::Uninstalled) {
+        let (filter, page) = match browse.installation {
+            Some(id) if id == installation.id => (browse.filter.as_str(), browse.page),
+            _ => ("", 1),
+        };
+        installation.repos = Some(page_of(pool, project.id, installation.id, filter, page).await?);
+    }
     let github_id = user.github.as_ref().map(|g| g.id);
     let offered = queries::visible_to_user(pool, user.id, github_id, Some(project.id)).await?;
     let pending = queries::pending_project_of_user(pool, user.id).await?;
     let unavailable = queries::project_follows(pool, project.id, true).await?.into_iter().map(repo_view).collect();
     Ok(Integrations {
         install_pending: pending == Some(project.id),
-        installations: installations.into_iter().map(|i| installation_view(web_url, i)).collect(),
+        installations,
         offered: offered
             .into_iter()
             .filter(|i| i.lifecycle != Lifecycle::Uninstalled.as_str())
@@ -108,11 +128,15 @@ pub async fn repo_page(
     if !attached.iter().any(|i| i.id == installation_id) {
         return Err(IntegrationError::NotFound);
     }
+    page_of(pool, project.id, installation_id, filter, page).await
+}
+
+async fn page_of(pool: &PgPool, project_id: i64, installation_id: i64, filter: &str, page: i64) -> Result<RepoPage, IntegrationError> {
     let page = page.max(1);
     let filter: String = filter.trim().chars().take(100).collect();
     let (repos, total) =
-        queries::installation_repos(pool, project.id, installation_id, &filter, REPOS_PER_PAGE, (page - 1) * REPOS_PER_PAGE).await?;
-    Ok(RepoPage { repos: repos.into_iter().map(repo_view).collect(), total, page, per_page: REPOS_PER_PAGE })
+        queries::installation_repos(pool, project_id, installation_id, &filter, REPOS_PER_PAGE, (page - 1) * REPOS_PER_PAGE).await?;
+    Ok(RepoPage { filter, repos: repos.into_iter().map(repo_view).collect(), total, page, per_page: REPOS_PER_PAGE })
 }
 
 /// Follows or unfollows; a repository the project cannot reach cannot be followed.
