@@ -149,6 +149,25 @@ async fn bad_deliveries_are_refused_and_write_nothing(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn a_nul_character_is_stored_as_a_replacement_character(pool: PgPool) {
+    // PostgreSQL stores no U+0000; GitHub passes it through from issue bodies.
+    let app = spawn_app_with(pool.clone(), no_workers).await;
+    let mut payload = issue_opened(1, "2026-11-22T10:00:00Z");
+    payload["issue"]["body"] = json!("before\u{0}after, and the text \\u0000 as typed");
+    let nul = Delivery::new("issues", payload);
+    let other = Delivery::new("issues", issue_opened(1, "2026-11-22T10:00:01Z"));
+    // Sent together, so they may share an insert: neither may fail the other.
+    let (a, b) = tokio::join!(post(&app, &nul), post(&app, &other));
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (202, 202));
+    let body = sqlx::query_scalar!("SELECT payload->'issue'->>'body' FROM github_events WHERE delivery_id = $1", nul.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(body.as_deref(), Some("before\u{fffd}after, and the text \\u0000 as typed"));
+    assert_eq!(rows(&pool).await, 2);
+}
+
+#[sqlx::test]
 async fn secrets_can_rotate(pool: PgPool) {
     let app = spawn_app_with(pool.clone(), |config| {
         no_workers(config);

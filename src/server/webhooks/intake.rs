@@ -9,6 +9,8 @@ use axum::{
     routing::post,
     Json, Router,
 };
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -56,8 +58,9 @@ async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
     let (Ok(text), true) = (std::str::from_utf8(body), is_object) else {
         return (answer(StatusCode::BAD_REQUEST, "the body is not a JSON object"), "bad_request");
     };
+    let text = without_nul_escapes(text);
     // Reads the few fields we index; the whole body is checked to be JSON on the way.
-    let Ok(envelope) = serde_json::from_str::<Envelope>(text) else {
+    let Ok(envelope) = serde_json::from_str::<Envelope>(&text) else {
         return (answer(StatusCode::BAD_REQUEST, "the body is not a JSON object"), "bad_request");
     };
     let delivery = NewDelivery {
@@ -68,7 +71,7 @@ async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
         ordering_key: envelope.ordering_key(),
         action: envelope.action,
         installation_github_id: envelope.installation.map(|i| i.id),
-        payload: text.to_owned(),
+        payload: text.into_owned(),
     };
     match state.deliveries.store(delivery).await {
         Ok(Stored::New) => (answer(StatusCode::ACCEPTED, "stored"), "accepted"),
@@ -79,6 +82,26 @@ async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
             (answer(StatusCode::SERVICE_UNAVAILABLE, "cannot store the delivery now; redeliver it later"), "unavailable")
         }
     }
+}
+
+/// PostgreSQL cannot store U+0000 in `jsonb` or `text`, and refuses the whole
+/// insert (every delivery batched with it) over one; GitHub passes it through
+/// from issue bodies and commit messages. Each escaped NUL becomes U+FFFD, the
+/// same six bytes long; the signature was checked on the body as received.
+fn without_nul_escapes(json: &str) -> Cow<'_, str> {
+    const NUL: &str = "\\u0000";
+    if !json.contains(NUL) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = json.to_owned();
+    for (at, _) in json.match_indices(NUL) {
+        // An escape only when its backslash is not itself escaped (`\\u0000` is text).
+        let backslashes = json[..=at].bytes().rev().take_while(|&b| b == b'\\').count();
+        if backslashes % 2 == 1 {
+            out.replace_range(at..at + NUL.len(), "\\ufffd");
+        }
+    }
+    Cow::Owned(out)
 }
 
 #[derive(Deserialize)]
@@ -141,5 +164,19 @@ impl Envelope {
             (Some(repo), None, Some(number)) => Some(format!("pull:{repo}#{number}")),
             _ => self.installation.as_ref().map(|i| format!("installation:{}", i.id)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_nul_escapes;
+
+    #[test]
+    fn only_escaped_nuls_are_replaced() {
+        assert_eq!(without_nul_escapes(r#"{"a":"x"}"#), r#"{"a":"x"}"#);
+        assert_eq!(without_nul_escapes(r#"{"a":"x\u0000y"}"#), r#"{"a":"x\ufffdy"}"#);
+        // An escaped backslash followed by the text u0000 is not a NUL.
+        assert_eq!(without_nul_escapes(r#"{"a":"\\u0000"}"#), r#"{"a":"\\u0000"}"#);
+        assert_eq!(without_nul_escapes(r#"{"a":"\\\u0000","\u0000":1}"#), r#"{"a":"\\\ufffd","\ufffd":1}"#);
     }
 }
