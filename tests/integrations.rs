@@ -18,16 +18,16 @@ async fn integrations(stack: &Stack, slug: &str) -> Value {
     response.json().await.unwrap()
 }
 
+/// The first page of the installation's repositories, filtered, as the tab gets it.
 async fn repos(stack: &Stack, slug: &str, installation: i64, filter: &str) -> Value {
-    let response = stack
-        .app
-        .post_form(
-            "/api/list_installation_repos",
-            &[("slug", slug), ("installation_id", &installation.to_string()), ("filter", filter), ("page", "1")],
-        )
-        .await;
+    let id = installation.to_string();
+    let form = [("slug", slug), ("installation", id.as_str()), ("filter", filter), ("page", "1")];
+    let response = stack.app.post_form("/api/get_integrations", &form).await;
     assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    let mut view: Value = response.json().await.unwrap();
+    let installations = view["installations"].as_array_mut().unwrap();
+    let shown = installations.iter_mut().find(|i| i["id"] == installation).expect("the installation is attached");
+    shown["repos"].take()
 }
 
 fn sim_id(stack: &Stack, login: &str) -> u64 {
@@ -310,7 +310,7 @@ async fn only_the_owner_sees_or_changes_a_projects_integrations(pool: PgPool) {
     sign_up(&eve, "eve@example.com").await;
     for (path, form) in [
         ("/api/get_integrations", vec![("slug", "apollo")]),
-        ("/api/list_installation_repos", vec![("slug", "apollo"), ("installation_id", "1"), ("filter", ""), ("page", "1")]),
+        ("/api/get_integrations", vec![("slug", "apollo"), ("installation", "1"), ("filter", ""), ("page", "1")]),
         ("/api/set_following", vec![("slug", "apollo"), ("repo_id", "1"), ("follow", "true")]),
     ] {
         assert_eq!(eve.post_form(path, &form).await.status(), 404, "{path}");

@@ -155,17 +155,6 @@ pub async fn get_integrations(
         .map_err(context::integration_error)
 }
 
-/// One page of an installation's repositories, filtered by name.
-#[server(endpoint = "list_installation_repos")]
-pub async fn list_installation_repos(slug: String, installation_id: i64, filter: String, page: i64) -> Result<RepoPage, AppError> {
-    use crate::server::{context, integrations};
-    let state = context::state()?;
-    let user = context::require_user().await?;
-    integrations::service::repo_page(&state.pool, user.id, &slug, installation_id, &filter, page)
-        .await
-        .map_err(context::integration_error)
-}
-
 /// Follow (`follow = true`) or unfollow a repository in the project.
 #[server(endpoint = "set_following")]
 pub async fn set_following(slug: String, repo_id: i64, follow: bool) -> Result<(), AppError> {

@@ -114,23 +114,7 @@ pub async fn integrations(
     })
 }
 
-/// A page (from 1) of an installation attached to the owner's project.
-pub async fn repo_page(
-    pool: &PgPool,
-    user_id: i64,
-    slug: &str,
-    installation_id: i64,
-    filter: &str,
-    page: i64,
-) -> Result<RepoPage, IntegrationError> {
-    let project = owned_project(pool, user_id, slug).await?;
-    let attached = queries::attached_to_project(pool, project.id).await?;
-    if !attached.iter().any(|i| i.id == installation_id) {
-        return Err(IntegrationError::NotFound);
-    }
-    page_of(pool, project.id, installation_id, filter, page).await
-}
-
+/// A page (from 1) of an installation's repositories as the project sees them.
 async fn page_of(pool: &PgPool, project_id: i64, installation_id: i64, filter: &str, page: i64) -> Result<RepoPage, IntegrationError> {
     let page = page.max(1);
     let filter: String = filter.trim().chars().take(100).collect();

@@ -1,6 +1,8 @@
 //! `POST /webhooks/github`: verify, store, acknowledge. Nothing is written for a
 //! delivery that fails a check; nothing is acknowledged that is not stored.
 
+use std::borrow::Cow;
+
 use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, State},
@@ -9,8 +11,6 @@ use axum::{
     routing::post,
     Json, Router,
 };
-use std::borrow::Cow;
-
 use serde::Deserialize;
 use serde_json::{json, Value};
 
