@@ -245,6 +245,42 @@ async fn events_of_one_installation_are_applied_in_githubs_order(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn the_events_of_many_issues_are_each_applied_in_order(pool: PgPool) {
+    let seen = Arc::new(Mutex::new(Vec::<(i64, String)>::new()));
+    let log = seen.clone();
+    let dispatcher = Dispatcher::new().on("issues", Some("opened"), move |_, event| {
+        let log = log.clone();
+        async move {
+            let issue = &event.payload["issue"];
+            log.lock().unwrap().push((issue["number"].as_i64().unwrap(), issue["updated_at"].as_str().unwrap().to_owned()));
+            Ok(Outcome::Processed)
+        }
+    });
+    // 40 issues, each with three deliveries stored out of order, interleaved.
+    let app = spawn_app_with(pool.clone(), no_workers).await;
+    for at in ["2026-11-22T10:00:03Z", "2026-11-22T10:00:01Z", "2026-11-22T10:00:02Z"] {
+        for number in 1..=40 {
+            let mut payload = issue_opened(5, at);
+            payload["issue"]["number"] = json!(number);
+            assert_eq!(post(&app, &Delivery::new("issues", payload)).await.status(), 202);
+        }
+    }
+    // Claims of three: each walk over the keys stops early and the next goes on from there.
+    let _workers = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| {
+        c.workers.workers = 2;
+        c.workers.batch = 3;
+    })
+    .await;
+    wait_until_settled(&pool).await;
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 120, "each event applied once");
+    for number in 1..=40 {
+        let times: Vec<&str> = seen.iter().filter(|(n, _)| *n == number).map(|(_, at)| at.as_str()).collect();
+        assert_eq!(times, ["2026-11-22T10:00:01Z", "2026-11-22T10:00:02Z", "2026-11-22T10:00:03Z"], "issue {number}");
+    }
+}
+
+#[sqlx::test]
 async fn the_dispatcher_records_processed_ignored_and_unhandled(pool: PgPool) {
     let (dispatcher, _) = recording();
     let app = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |_| {}).await;

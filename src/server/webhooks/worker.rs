@@ -80,19 +80,28 @@ const YIELD_TO_INTAKE: Duration = Duration::from_millis(5);
 
 async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig, wake: Arc<Notify>) {
     let with_payload = dispatcher.events_handled();
+    // Where the next claim's walk over the ordering keys starts ("": the first key).
+    let mut after_key = String::new();
     loop {
         if state.deliveries.busy() {
             tokio::time::sleep(YIELD_TO_INTAKE).await;
         }
         // Register interest before claiming, so a notification in between is not lost.
         let notified = wake.notified();
-        let claimed = match queries::claim(&state.pool, config.batch, config.lease.as_secs_f64(), &with_payload).await {
+        let claimed = match queries::claim(&state.pool, config.batch, config.lease.as_secs_f64(), &with_payload, &after_key).await {
             Ok(claimed) => claimed,
             Err(error) => {
                 tracing::debug!(%error, "cannot claim events");
                 Vec::new()
             }
         };
+        let walked_from = std::mem::take(&mut after_key);
+        if claimed.len() as i64 == config.batch {
+            // A full claim: the walk may not have reached the last key; go on from here next time.
+            after_key = claimed.iter().filter_map(|e| e.ordering_key.as_deref()).max().unwrap_or(&walked_from).to_owned();
+        } else if claimed.is_empty() && !walked_from.is_empty() {
+            continue; // the keys before the walk's start were not looked at
+        }
         if claimed.is_empty() {
             tokio::select! {
                 () = notified => {},
