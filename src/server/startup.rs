@@ -29,9 +29,6 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: io::Error },
 }
 
-/// Writer tasks storing webhook deliveries (each holds one connection while committing).
-const DELIVERY_WRITERS: usize = 2;
-
 pub struct Application {
     listener: TcpListener,
     router: Router,
@@ -71,7 +68,7 @@ impl Application {
             cipher: config.cipher,
             public_url,
             metrics: Default::default(),
-            deliveries: webhooks::writer::DeliveryWriter::spawn(pool.clone(), DELIVERY_WRITERS),
+            deliveries: webhooks::writer::DeliveryWriter::spawn(pool.clone()),
             live: live::Live::spawn(pool.clone()),
             admin_emails: Arc::new(config.admin_emails),
         };
