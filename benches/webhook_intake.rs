@@ -11,6 +11,7 @@ use std::{
 };
 
 use forgelink::server::github_sim::signature_256;
+use serde_json::{json, Value};
 
 const CONNECTIONS: usize = 32;
 const DURATION: Duration = Duration::from_secs(10);
@@ -36,24 +37,37 @@ impl Result {
     }
 }
 
-/// An `issues.opened` payload of about 10 KB (GitHub's shape, a long body).
-fn payload() -> Vec<u8> {
-    let body = "Steps to reproduce: open the page, click the button, watch it fail. ".repeat(120);
-    serde_json::to_vec(&serde_json::json!({
-        "action": "opened",
-        "issue": {
-            "id": 444500041, "number": 1, "title": "Spelling error in the README file", "state": "open",
-            "body": body, "user": { "id": 21031067, "login": "Codertocat", "type": "User" },
-            "updated_at": "2026-11-22T10:00:00Z"
-        },
-        "repository": {
-            "id": 186853002, "name": "Hello-World", "full_name": "Codertocat/Hello-World", "private": false,
-            "owner": { "id": 21031067, "login": "Codertocat", "type": "User" }
-        },
-        "installation": { "id": 1 },
-        "sender": { "id": 21031067, "login": "Codertocat", "type": "User" }
-    }))
-    .unwrap()
+/// GitHub's published example payloads (`@octokit/webhooks-examples`, MIT).
+const EXAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/end2end/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
+);
+/// Issues the deliveries are about: a burst concerns many issues, as in life
+/// (an issue is opened once), and each issue's events are applied in order.
+const ISSUES: u64 = 1024;
+
+/// GitHub's `issues.opened` example (about 11.6 KB) as an App receives it
+/// (with its installation), once per issue, each with its signature.
+fn signed_payloads(secret: &str) -> Vec<(Vec<u8>, String)> {
+    let text = std::fs::read_to_string(EXAMPLES).unwrap_or_else(|e| panic!("{EXAMPLES}: {e} (scripts/setup installs it)"));
+    let events: Vec<Value> = serde_json::from_str(&text).expect("the examples are JSON");
+    let example = events
+        .iter()
+        .filter(|event| event["name"] == "issues")
+        .flat_map(|event| event["examples"].as_array().into_iter().flatten())
+        .find(|example| example["action"] == "opened")
+        .expect("an issues.opened example");
+    (0..ISSUES)
+        .map(|n| {
+            let mut payload = example.clone();
+            payload["installation"] = json!({ "id": 1 });
+            payload["issue"]["number"] = json!(n + 1);
+            payload["issue"]["id"] = json!(444_500_041 + n);
+            let body = serde_json::to_vec(&payload).expect("a payload serializes");
+            let signature = signature_256(secret, &body);
+            (body, signature)
+        })
+        .collect()
 }
 
 fn free_port() -> u16 {
@@ -83,17 +97,21 @@ async fn wait_for(url: &str) {
     panic!("{url} did not answer");
 }
 
-async fn load(name: &'static str, port: u16, body: Arc<Vec<u8>>, signature: Arc<String>) -> Result {
+async fn load(name: &'static str, port: u16, payloads: Arc<Vec<(Vec<u8>, String)>>) -> Result {
     let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();
     let url = Arc::new(format!("http://127.0.0.1:{port}/webhooks/github"));
     let deadline = Instant::now() + DURATION;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..CONNECTIONS {
-        let (client, url, body, signature) = (client.clone(), url.clone(), body.clone(), signature.clone());
+    for connection in 0..CONNECTIONS {
+        let (client, url, payloads) = (client.clone(), url.clone(), payloads.clone());
         tasks.spawn(async move {
             let (mut acked, mut failed, mut latencies) = (0usize, 0usize, Vec::new());
+            // Connections take the issues in turn.
+            let mut next = connection;
             while Instant::now() < deadline {
+                let (body, signature) = &payloads[next % payloads.len()];
+                next += CONNECTIONS;
                 let sent = Instant::now();
                 let response = client
                     .post(url.as_str())
@@ -102,7 +120,7 @@ async fn load(name: &'static str, port: u16, body: Arc<Vec<u8>>, signature: Arc<
                     .header("x-github-delivery", uuid::Uuid::new_v4().to_string())
                     .header("x-github-hook-id", "1")
                     .header("x-hub-signature-256", signature.as_str())
-                    .body(body.as_ref().clone())
+                    .body(body.clone())
                     .send()
                     .await;
                 match response {
@@ -137,7 +155,7 @@ fn stop(mut child: Child) {
 }
 
 /// A Node reference receiver: verify only, or (`store`) verify and INSERT with `pg`.
-async fn node(receiver: &str, secret: &str, store: bool, body: Arc<Vec<u8>>, signature: Arc<String>) -> Result {
+async fn node(receiver: &str, secret: &str, store: bool, payloads: Arc<Vec<(Vec<u8>, String)>>) -> Result {
     let port = free_port();
     let mut command = Command::new("node");
     command.arg(receiver).env("PORT", port.to_string()).env("SECRET", secret);
@@ -148,7 +166,7 @@ async fn node(receiver: &str, secret: &str, store: bool, body: Arc<Vec<u8>>, sig
     let child = spawn(&mut command);
     wait_for(&format!("http://127.0.0.1:{port}/")).await;
     let name = if store { "node @octokit/webhooks + pg INSERT" } else { "node @octokit/webhooks, verify only" };
-    let result = load(name, port, body, signature).await;
+    let result = load(name, port, payloads).await;
     stop(child);
     result
 }
@@ -156,9 +174,12 @@ async fn node(receiver: &str, secret: &str, store: bool, body: Arc<Vec<u8>>, sig
 #[tokio::main]
 async fn main() {
     let secret = std::env::var("GITHUB_WEBHOOK_SECRET").expect("GITHUB_WEBHOOK_SECRET").split(',').next().unwrap().trim().to_owned();
-    let body = Arc::new(payload());
-    let signature = Arc::new(signature_256(&secret, &body));
-    println!("payload: {} bytes, {CONNECTIONS} connections, {} s per receiver", body.len(), DURATION.as_secs());
+    let payloads = Arc::new(signed_payloads(&secret));
+    println!(
+        "payload: GitHub's issues.opened example, {} bytes, {ISSUES} issues; {CONNECTIONS} connections, {} s per receiver",
+        payloads[0].0.len(),
+        DURATION.as_secs()
+    );
     let node_receiver = std::env::var("NODE_RECEIVER").expect("NODE_RECEIVER");
     let mut results = Vec::new();
     // `BENCH_ONLY=forgelink` skips the references (for profiling forgelink alone).
@@ -166,7 +187,7 @@ async fn main() {
 
     // 1. and 2. Node, verify only; verify and INSERT with pg.
     for store in [false, true].into_iter().filter(|_| !only_forgelink) {
-        results.push(node(&node_receiver, &secret, store, body.clone(), signature.clone()).await);
+        results.push(node(&node_receiver, &secret, store, payloads.clone()).await);
     }
 
     // 3. forgelink, storing every delivery durably (workers running, as in production).
@@ -180,7 +201,7 @@ async fn main() {
             .env("RUST_LOG", "error"),
     );
     wait_for(&format!("http://127.0.0.1:{port}/readyz")).await;
-    results.push(load("forgelink (stores durably)", port, body.clone(), signature.clone()).await);
+    results.push(load("forgelink (stores durably)", port, payloads.clone()).await);
     stop(forgelink);
 
     println!("\n| receiver | acknowledged/s | p50 ms | p99 ms | failed |");
