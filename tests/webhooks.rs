@@ -84,6 +84,17 @@ async fn a_valid_delivery_is_stored_and_acknowledged_with_202(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn the_payload_is_kept_byte_for_byte_as_github_sent_it(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), no_workers).await;
+    let payload = issue_opened(77, "2026-11-22T10:00:00Z");
+    // Indented: jsonb would store it normalized, not as sent.
+    let d = Delivery { body: serde_json::to_vec_pretty(&payload).unwrap(), ..Delivery::new("issues", payload) };
+    assert_eq!(post(&app, &d).await.status(), 202);
+    let stored: String = sqlx::query_scalar!(r#"SELECT payload::text AS "p!" FROM github_events"#).fetch_one(&pool).await.unwrap();
+    assert_eq!(stored.as_bytes(), d.body.as_slice());
+}
+
+#[sqlx::test]
 async fn bad_deliveries_are_refused_and_write_nothing(pool: PgPool) {
     let app = spawn_app_with(pool.clone(), no_workers).await;
     let payload = issue_opened(1, "2026-11-22T10:00:00Z");
@@ -386,6 +397,38 @@ async fn two_instances_share_a_burst_and_process_each_event_once(pool: PgPool) {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 200, "none handled twice");
+}
+
+#[sqlx::test]
+async fn another_instance_is_woken_for_deliveries_it_did_not_receive(pool: PgPool) {
+    let (dispatcher, seen) = recording();
+    // Its sweep would come too late: only a NOTIFY can wake it in time.
+    let _worker = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| c.workers.sweep = Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // its LISTEN is in place
+    let intake = spawn_app_with(pool.clone(), no_workers).await;
+    let deliver = |second: u32| {
+        let at = format!("2026-11-22T10:00:0{second}Z");
+        let (intake, delivery) = (&intake, Delivery::new("issues", issue_opened(1, &at)));
+        async move { assert_eq!(post(intake, &delivery).await.status(), 202) }
+    };
+    // The first is announced at once; once the other instance has processed it
+    // and waits again, four more within the announcing interval, announced
+    // together a moment later.
+    deliver(0).await;
+    while statuses(&pool).await[0].1 != "processed" {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    for second in 1..5 {
+        deliver(second).await;
+    }
+    for _ in 0..60 {
+        if seen.lock().unwrap().len() == 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen.lock().unwrap().len(), 5, "every delivery processed by the other instance within 3 s");
 }
 
 #[sqlx::test]

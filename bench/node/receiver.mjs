@@ -11,7 +11,7 @@ const store = process.env.STORE === '1';
 const pool = store ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 }) : null;
 if (pool) {
   await pool.query(`CREATE TABLE IF NOT EXISTS deliveries (
-    id bigserial PRIMARY KEY, delivery_id text UNIQUE NOT NULL, event text NOT NULL, payload jsonb NOT NULL)`);
+    id bigserial PRIMARY KEY, delivery_id text UNIQUE NOT NULL, event text NOT NULL, payload json NOT NULL)`);
 }
 
 createServer((req, res) => {

@@ -84,10 +84,11 @@ async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
     }
 }
 
-/// PostgreSQL cannot store U+0000 in `jsonb` or `text`, and refuses the whole
-/// insert (every delivery batched with it) over one; GitHub passes it through
-/// from issue bodies and commit messages. Each escaped NUL becomes U+FFFD, the
-/// same six bytes long; the signature was checked on the body as received.
+/// PostgreSQL has no U+0000 in `text` or `jsonb`: a `json` payload with an
+/// escaped NUL is stored, but cannot be read as text or jsonb (the event log,
+/// `->>`). GitHub passes it through from issue bodies and commit messages.
+/// Each escaped NUL becomes U+FFFD, the same six bytes long; the signature was
+/// checked on the body as received.
 fn without_nul_escapes(json: &str) -> Cow<'_, str> {
     const NUL: &str = "\\u0000";
     if !json.contains(NUL) {

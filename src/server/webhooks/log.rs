@@ -36,7 +36,7 @@ pub async fn counts(pool: &PgPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
 pub async fn detail(pool: &PgPool, id: i64) -> Result<Option<EventDetail>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT id, delivery_id, event, action, installation_github_id, status, attempts, failure_reason, error,
-                  jsonb_pretty(payload) AS "payload!",
+                  jsonb_pretty(payload::jsonb) AS "payload!",
                   to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS "received_at!",
                   to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS next_attempt_at,
                   to_char(processed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS processed_at

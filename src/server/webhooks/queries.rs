@@ -16,29 +16,30 @@ pub struct NewDelivery {
     pub event: String,
     pub action: Option<String>,
     pub installation_github_id: Option<i64>,
-    /// The raw JSON body, stored as jsonb by PostgreSQL.
+    /// The JSON body as received, stored as `json` (PostgreSQL checks it).
     pub payload: String,
     /// Seconds since the epoch, from the payload.
     pub occurred_at: f64,
     pub ordering_key: Option<String>,
 }
 
-/// Stores a batch of deliveries in one statement (one commit, one fsync) and
-/// wakes the workers once. Returns the (delivery id, hook id) pairs newly
-/// stored; the others were stored before (redeliveries).
-pub async fn insert_deliveries(pool: &PgPool, batch: &[NewDelivery]) -> Result<Vec<(String, i64)>, sqlx::Error> {
+/// Stores a batch of deliveries in one statement (one commit, one fsync) and,
+/// if `announce`, wakes the workers of every instance once. Returns the
+/// (delivery id, hook id) pairs newly stored; the others were stored before
+/// (redeliveries).
+pub async fn insert_deliveries(pool: &PgPool, batch: &[NewDelivery], announce: bool) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let text = |f: fn(&NewDelivery) -> &str| batch.iter().map(f).collect::<Vec<&str>>();
     let optional_text = |f: fn(&NewDelivery) -> Option<&str>| batch.iter().map(f).collect::<Vec<Option<&str>>>();
     let rows = sqlx::query!(
         r#"WITH stored AS (
                INSERT INTO github_events
                    (delivery_id, hook_id, event, action, installation_github_id, payload, occurred_at, ordering_key)
-               SELECT d, h, e, a, i, p::jsonb, to_timestamp(t), k
+               SELECT d, h, e, a, i, p::json, to_timestamp(t), k
                FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::float8[], $8::text[])
                     AS u(d, h, e, a, i, p, t, k)
                ON CONFLICT (delivery_id, hook_id) DO NOTHING
                RETURNING delivery_id, hook_id),
-           woken AS (SELECT pg_notify('github_events', '') WHERE EXISTS (SELECT 1 FROM stored))
+           woken AS (SELECT pg_notify('github_events', '') WHERE $9 AND EXISTS (SELECT 1 FROM stored))
            SELECT delivery_id AS "delivery_id!", hook_id AS "hook_id!" FROM stored, (SELECT count(*) FROM woken) w"#,
         &text(|d| &d.delivery_id) as &[&str],
         &batch.iter().map(|d| d.hook_id).collect::<Vec<_>>(),
@@ -48,10 +49,17 @@ pub async fn insert_deliveries(pool: &PgPool, batch: &[NewDelivery]) -> Result<V
         &text(|d| &d.payload) as &[&str],
         &batch.iter().map(|d| d.occurred_at).collect::<Vec<_>>(),
         &optional_text(|d| d.ordering_key.as_deref()) as &[Option<&str>],
+        announce,
     )
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(|r| (r.delivery_id, r.hook_id)).collect())
+}
+
+/// Wakes the workers of every instance: deliveries were stored without saying so.
+pub async fn announce_deliveries(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_notify('github_events', '')").execute(pool).await?;
+    Ok(())
 }
 
 /// A claimed event, as a handler sees it.
@@ -139,7 +147,7 @@ pub async fn claim(
                locked_until = now() + make_interval(secs => $3)
            FROM due WHERE e.id = due.id
            RETURNING e.id, e.delivery_id, e.event, e.action, e.installation_github_id, e.ordering_key,
-                     CASE WHEN e.event = ANY($4) THEN e.payload ELSE 'null'::jsonb END AS "payload!",
+                     CASE WHEN e.event = ANY($4) THEN e.payload ELSE 'null'::json END AS "payload!",
                      e.attempts, e.claim_token"#,
         limit,
         token,

@@ -1,6 +1,7 @@
-//! Workers that claim and process stored events. Woken by PostgreSQL
-//! `LISTEN/NOTIFY` when a delivery arrives, and by a periodic sweep (retries
-//! coming due, leases of crashed workers running out, notifications missed).
+//! Workers that claim and process stored events. Woken when a delivery is
+//! stored (by this instance's writer at once, by PostgreSQL `LISTEN/NOTIFY` for
+//! other instances'), and by a periodic sweep (retries coming due, leases of
+//! crashed workers running out, notifications missed).
 
 use std::{sync::Arc, time::Duration};
 
@@ -45,7 +46,8 @@ pub fn backoff(attempt: i32) -> Duration {
 
 /// Starts the listener and the workers; they run until the process ends.
 pub fn spawn(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig) {
-    let wake = Arc::new(Notify::new());
+    // This instance's deliveries wake its workers at once; other instances' by NOTIFY.
+    let wake = state.deliveries.stored();
     tokio::spawn(listen(state.pool.clone(), wake.clone()));
     for n in 0..config.workers {
         let (state, dispatcher, config, wake) = (state.clone(), dispatcher.clone(), config.clone(), wake.clone());
