@@ -79,9 +79,9 @@ async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>) {
 /// The pause between claims while the intake is busy: processing slows down,
 /// never stops, and acknowledgements (which GitHub waits for) come first.
 /// Processing an event costs PostgreSQL about what storing it does (two
-/// updates), so in a burst of ~7,000 deliveries a second two workers pausing
-/// 5 ms took a third of the intake's rate; pausing 50 ms they still process
-/// ~370 events a second and the intake keeps its rate.
+/// updates): in the intake benchmark two workers pausing 5 ms took a third of
+/// the intake's rate; pausing 50 ms they still process a few hundred events a
+/// second and take under a tenth.
 const YIELD_TO_INTAKE: Duration = Duration::from_millis(50);
 
 async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig, wake: Arc<Notify>) {
