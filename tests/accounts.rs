@@ -180,3 +180,35 @@ async fn projects_are_created_with_unique_slugs_and_only_owners_see_integrations
     let anonymous = owner.another_browser();
     assert_eq!(anonymous.get("/projects/apollo-guidance/integrations").await.status(), 404);
 }
+
+/// The browser hydrates a page's HTML with the data serialized into it. A tab that
+/// the server read twice (rendering the second read, serializing both, while the
+/// browser took the first) failed to hydrate whenever its data changed in between.
+#[sqlx::test]
+async fn each_project_page_reads_its_data_once_and_says_once_what_is_not_found(pool: PgPool) {
+    let owner = spawn_app(pool).await;
+    sign_up(&owner, "owner@example.com").await;
+    let created = owner.post_form("/api/create_project", &[("name", "Apollo"), ("slug", ""), ("description", "")]).await;
+    assert!(!created.status().is_client_error(), "{}", created.status());
+    // The signed-in person, the project, and on the integrations tab its one answer.
+    for (path, reads) in [("/projects/apollo", 2), ("/projects/apollo/tasks", 2), ("/projects/apollo/integrations", 3)] {
+        let html = owner.get(path).await.text().await.unwrap();
+        assert_eq!(html.matches("__RESOLVED_RESOURCES[").count(), reads, "{path}");
+    }
+
+    for path in ["/projects/gone", "/projects/gone/tasks", "/projects/gone/integrations"] {
+        let page = owner.get(path).await;
+        assert_eq!(page.status(), 404, "{path}");
+        let html = page.text().await.unwrap();
+        assert_eq!(html.matches("Page not found").count(), 1, "{path}");
+        assert!(!html.contains("<h2>Tasks</h2>") && !html.contains("<h2>About</h2>"), "{path}: no tab of a missing project");
+    }
+    // Someone else's project: its heading, and no integrations.
+    let visitor = owner.another_browser();
+    sign_up(&visitor, "visitor@example.com").await;
+    let page = visitor.get("/projects/apollo/integrations").await;
+    assert_eq!(page.status(), 404);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<h1>Apollo</h1>"), "{html}");
+    assert_eq!(html.matches("Page not found").count(), 1);
+}

@@ -1,7 +1,6 @@
 // An owner signs up, creates a project, connects GitHub on the integrations tab
 // through the simulator's pages, and comes back connected; nobody else sees the tab.
-import { test, expect } from '@playwright/test';
-import { createProject, signUp, unique } from './support';
+import { createProject, expect, signUp, test, unique } from './support';
 
 test('an owner connects GitHub from the integrations tab', async ({ page }) => {
   await signUp(page);

@@ -1,9 +1,9 @@
 // An operator watches webhook events arrive on the event log without reloading,
 // opens one to see its payload, and nobody else can see the log.
-import { test, expect, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { sign } from '@octokit/webhooks-methods';
-import { gotoHydrated, signUp, unique } from './support';
+import { expect, gotoHydrated, signUp, test, unique } from './support';
 
 /** Signs up as the operator the server was started with (FORGELINK_ADMIN_EMAILS). */
 async function signInAsOperator(page: Page) {

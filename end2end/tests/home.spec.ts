@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { expect, test } from './support';
 
 test('the home page renders on the server before any script runs', async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });

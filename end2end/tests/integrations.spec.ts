@@ -2,8 +2,8 @@
 // project and watch it link live, follow and unfollow, change the installation
 // on GitHub and see the tab follow; attach an install started on GitHub; refuse
 // a forged installation id.
-import { test, expect, type Page, type BrowserContext } from '@playwright/test';
-import { createProject, gotoHydrated, signUp, unique } from './support';
+import { type Page, type BrowserContext } from '@playwright/test';
+import { createProject, expect, gotoHydrated, signUp, test, unique } from './support';
 
 const sim = process.env.GITHUB_SIM_URL ?? 'http://127.0.0.1:3100';
 

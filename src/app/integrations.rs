@@ -11,7 +11,7 @@ use leptos_router::{
     hooks::use_query_map,
 };
 
-use super::{encode_query, github::GitHubConnection, live_changes, projects::slug_param, ErrorNote, NotFound};
+use super::{encode_query, github::GitHubConnection, live_changes, projects::{slug_param, use_project}, ErrorNote, NotFound};
 use crate::api::{
     error::AppError,
     integrations::{
@@ -45,6 +45,7 @@ pub fn IntegrationsTab() -> impl IntoView {
         attach: ServerAction::<AttachInstallation>::new(),
     };
     provide_context(tab);
+    let project = use_project();
     // The repository page and filter in the address apply to the installation they name.
     let query = use_query_map();
     let browse = Memo::new(move |_| {
@@ -89,7 +90,8 @@ pub fn IntegrationsTab() -> impl IntoView {
                             </div>
                         }.into_any()
                     }
-                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    // Of a project that exists: not its owner. Otherwise the layout says so.
+                    Err(AppError::NotFound) => project.await.is_ok().then(|| view! { <NotFound/> }).into_any(),
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }
             })}

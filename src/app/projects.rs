@@ -89,26 +89,44 @@ pub(super) fn slug_param() -> Memo<String> {
     Memo::new(move |_| params.read().get("slug").unwrap_or_default())
 }
 
+/// The project of a project page, read once by its layout for the heading and
+/// shared with the tabs.
+#[derive(Clone, Copy)]
+struct ProjectResource(Resource<Result<Project, AppError>>);
+
+pub(super) fn use_project() -> Resource<Result<Project, AppError>> {
+    expect_context::<ProjectResource>().0
+}
+
 /// The project's name and its tabs; the tab's page renders below.
+///
+/// The tab is outside the heading's Suspense on purpose: on the server a
+/// Suspense calls its children again once their reads resolve (to find reads
+/// nested behind them), so a tab inside it made its resource twice; the browser
+/// then hydrated the HTML of the second read with the data of the first, and
+/// panicked whenever the data changed in between (a sync in progress). No
+/// resource is made inside a Suspense.
 #[component]
 pub fn ProjectLayout() -> impl IntoView {
     let slug = slug_param();
     let project = Resource::new(move || slug.get(), get_project);
+    provide_context(ProjectResource(project));
     view! {
         <Suspense fallback=|| view! { <p>"Loading project…"</p> }>
             {move || Suspend::new(async move {
                 match project.await {
-                    Ok(project) => view! { <ProjectFrame project/> }.into_any(),
+                    Ok(project) => view! { <ProjectHeading project/> }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }
             })}
         </Suspense>
+        <Outlet/>
     }
 }
 
 #[component]
-fn ProjectFrame(project: Project) -> impl IntoView {
+fn ProjectHeading(project: Project) -> impl IntoView {
     let base = format!("/projects/{}", project.slug);
     view! {
         <Title text=project.name.clone()/>
@@ -121,34 +139,41 @@ fn ProjectFrame(project: Project) -> impl IntoView {
             <A href=format!("{base}/tasks")>"Tasks"</A>
             {project.is_owner.then(|| view! { <A href=format!("{base}/integrations")>"Integrations"</A> })}
         </nav>
-        <Outlet/>
+    }
+}
+
+/// A tab's content, shown once its project is known to exist (the layout says
+/// when it does not).
+#[component]
+fn ProjectTab<V: IntoView + 'static>(content: fn(Project) -> V) -> impl IntoView {
+    let project = use_project();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move { project.await.ok().map(content) })}
+        </Suspense>
     }
 }
 
 #[component]
 pub fn OverviewTab() -> impl IntoView {
-    let slug = slug_param();
-    let project = Resource::new(move || slug.get(), get_project);
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                project.await.ok().map(|p| view! {
-                    <section class="card">
-                        <h2>"About"</h2>
-                        <p>{if p.description.is_empty() { "No description yet.".to_owned() } else { p.description }}</p>
-                    </section>
-                })
-            })}
-        </Suspense>
+        <ProjectTab content=|p| view! {
+            <section class="card">
+                <h2>"About"</h2>
+                <p>{if p.description.is_empty() { "No description yet.".to_owned() } else { p.description }}</p>
+            </section>
+        }/>
     }
 }
 
 #[component]
 pub fn TasksTab() -> impl IntoView {
     view! {
-        <section class="card">
-            <h2>"Tasks"</h2>
-            <p class="muted">"Issues and pull requests of the repositories this project follows will appear here."</p>
-        </section>
+        <ProjectTab content=|_| view! {
+            <section class="card">
+                <h2>"Tasks"</h2>
+                <p class="muted">"Issues and pull requests of the repositories this project follows will appear here."</p>
+            </section>
+        }/>
     }
 }
