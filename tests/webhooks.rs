@@ -207,6 +207,33 @@ async fn a_redelivery_is_acknowledged_and_changes_nothing(pool: PgPool) {
     assert_eq!(status, "processed");
 }
 
+/// Under load deliveries are stored many to a statement, two statements at once:
+/// a delivery and its redelivery can share a statement or be in two at once, and
+/// still exactly one of them is stored and answered 202.
+#[sqlx::test]
+async fn a_burst_with_redeliveries_stores_each_delivery_once(pool: PgPool) {
+    let app = Arc::new(spawn_app_with(pool.clone(), no_workers).await);
+    let deliveries: Vec<Arc<Delivery>> =
+        (0..150).map(|n| Arc::new(Delivery::new("issues", issue_opened(n, "2026-11-22T10:00:00Z")))).collect();
+    let mut sends = tokio::task::JoinSet::new();
+    // Each delivery right after itself, and all again.
+    for d in deliveries.iter().flat_map(|d| [d, d]).chain(&deliveries) {
+        let (app, d) = (app.clone(), d.clone());
+        sends.spawn(async move { (d.id.clone(), post(&app, &d).await.status().as_u16()) });
+    }
+    let mut answers = std::collections::HashMap::<String, Vec<u16>>::new();
+    while let Some(answer) = sends.join_next().await {
+        let (id, status) = answer.unwrap();
+        answers.entry(id).or_default().push(status);
+    }
+    for statuses in answers.values_mut() {
+        statuses.sort();
+        assert_eq!(statuses, &[200, 200, 202]);
+    }
+    assert_eq!(answers.len(), 150);
+    assert_eq!(rows(&pool).await, 150);
+}
+
 #[tokio::test]
 async fn an_unreachable_database_gets_503_never_a_2xx() {
     let pool = sqlx::postgres::PgPoolOptions::new()
