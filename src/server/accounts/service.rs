@@ -80,7 +80,7 @@ pub async fn sign_up(
     let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
         .await
         .map_err(|e| AccountError::Invalid(format!("hashing failed: {e}")))?;
-    let admin = admin_emails.iter().any(|a| *a == email);
+    let admin = admin_emails.contains(&email);
     match queries::insert_user(pool, &email, display_name, &hash, admin).await {
         Ok(row) => Ok(from_row(row)),
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(AccountError::EmailTaken),

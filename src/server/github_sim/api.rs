@@ -195,7 +195,7 @@ async fn list_deliveries(
         .iter()
         .filter(|d| query.cursor.is_none_or(|cursor| d.id < cursor))
         .collect();
-    newest_first.sort_by(|a, b| b.id.cmp(&a.id));
+    newest_first.sort_by_key(|d| std::cmp::Reverse(d.id));
     let more = newest_first.len() > per_page;
     let page: Vec<Value> = newest_first.iter().take(per_page).map(|d| delivery_summary(d)).collect();
     let link = match (more, newest_first.get(per_page.saturating_sub(1))) {
@@ -373,7 +373,7 @@ async fn list_issues(
             _ => i.open,
         })
         .collect();
-    issues.sort_by(|a, b| b.number.cmp(&a.number));
+    issues.sort_by_key(|i| std::cmp::Reverse(i.number));
     let page_query = PageQuery { per_page: query.per_page, page: query.page };
     let (page, link) = paginate(&issues, &page_query, &uri, &sim.urls().web);
     let body = page.iter().map(|i| payloads::issue(sim.urls(), &world, &repo, i)).collect();

@@ -781,7 +781,7 @@ async fn repo_page(State(sim): State<Simulator>, headers: HeaderMap, Path((owner
         archived = if repo.archived { r#" <span class="badge">Archived</span>"# } else { "" },
     );
     let mut issues: Vec<_> = world.issues.values().filter(|i| i.repo_id == repo.id).collect();
-    issues.sort_by(|a, b| b.number.cmp(&a.number));
+    issues.sort_by_key(|i| std::cmp::Reverse(i.number));
     body.push_str(r#"<section class="card" aria-labelledby="issues-h"><h2 id="issues-h">Issues</h2>"#);
     if issues.is_empty() {
         body.push_str(r#"<p class="muted">No issues yet.</p>"#);

@@ -47,7 +47,7 @@ impl InstallState {
 /// one) and returns where to send the browser on GitHub.
 pub async fn begin(state: &AppState, user: &User, slug: &str) -> Result<String, IntegrationError> {
     let project = service::owned_project(&state.pool, user.id, slug).await?;
-    if !user.github.as_ref().is_some_and(|g| !g.reconnect_needed) {
+    if user.github.as_ref().is_none_or(|g| g.reconnect_needed) {
         return Err(IntegrationError::NotConnected);
     }
     let pending_id = queries::replace_pending(&state.pool, user.id, project.id).await?;
