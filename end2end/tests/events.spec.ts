@@ -5,13 +5,18 @@ import { randomUUID } from 'node:crypto';
 import { sign } from '@octokit/webhooks-methods';
 import { expect, gotoHydrated, signUp, test, unique } from './support';
 
-/** Signs up as the operator the server was started with (FORGELINK_ADMIN_EMAILS). */
+/** Signs in as the operator the server was started with (FORGELINK_ADMIN_EMAILS),
+ * signing up first if no journey has yet. */
 async function signInAsOperator(page: Page) {
-  await gotoHydrated(page, '/signup');
-  await page.getByLabel('Name').fill('Operator');
-  await page.getByLabel('Email').fill(process.env.E2E_ADMIN_EMAIL!);
-  await page.getByLabel('Password').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Create account' }).click();
+  const email = process.env.E2E_ADMIN_EMAIL!;
+  const password = 'correct horse battery';
+  const origin = new URL(process.env.FORGELINK_URL ?? 'http://127.0.0.1:3000').origin;
+  const created = await page.request.post('/api/sign_up', { form: { email, display_name: 'Operator', password }, headers: { origin } });
+  expect([200, 409]).toContain(created.status());
+  await gotoHydrated(page, '/signin');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/projects$/);
 }
 
