@@ -156,6 +156,8 @@ async fn write_batches(pool: PgPool, mut queue: mpsc::Receiver<Job>, stored: Arc
                 }
                 (announced, unannounced) = (Instant::now(), false);
             }
+            // Only an insert that panicked (its requests got 503) can leave nothing to wait for.
+            else => {}
         }
     }
 }
