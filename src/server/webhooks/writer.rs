@@ -102,46 +102,56 @@ const ANNOUNCE_EVERY: Duration = Duration::from_millis(50);
 const MAX_INSERTS: usize = 2;
 const MIN_OVERLAP: usize = 8;
 
+/// Deliveries gathered for the next statement.
+#[derive(Default)]
+struct Batch {
+    jobs: Vec<Job>,
+    bytes: usize,
+}
+
+impl Batch {
+    fn push(&mut self, job: Job) {
+        self.bytes += job.delivery.payload.len();
+        self.jobs.push(job);
+    }
+
+    fn full(&self) -> bool {
+        self.jobs.len() >= MAX_BATCH || self.bytes >= MAX_BATCH_BYTES
+    }
+}
+
 async fn write_batches(pool: PgPool, mut queue: mpsc::Receiver<Job>, stored: Arc<Notify>) {
     let mut inserts = tokio::task::JoinSet::new();
-    let mut batch: Vec<Job> = Vec::new();
-    let mut bytes = 0;
+    let mut batch = Batch::default();
     let mut open = true;
     let mut announced = Instant::now().checked_sub(ANNOUNCE_EVERY).unwrap_or_else(Instant::now);
     // Stored since the last NOTIFY without one: announced once the interval is up.
     let mut unannounced = false;
     loop {
-        while open && batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
+        while open && !batch.full() {
             match queue.try_recv() {
-                Ok(job) => {
-                    bytes += job.delivery.payload.len();
-                    batch.push(job);
-                }
+                Ok(job) => batch.push(job),
                 Err(mpsc::error::TryRecvError::Empty) => break,
                 Err(mpsc::error::TryRecvError::Disconnected) => open = false,
             }
         }
-        let full = batch.len() >= MAX_BATCH || bytes >= MAX_BATCH_BYTES;
-        let worth_it = inserts.is_empty() || (inserts.len() < MAX_INSERTS && (batch.len() >= MIN_OVERLAP || full));
-        if !batch.is_empty() && worth_it {
+        let full = batch.full();
+        let worth_it = inserts.is_empty() || (inserts.len() < MAX_INSERTS && (batch.jobs.len() >= MIN_OVERLAP || full));
+        if !batch.jobs.is_empty() && worth_it {
             let announce = announced.elapsed() >= ANNOUNCE_EVERY;
             if announce {
                 (announced, unannounced) = (Instant::now(), false);
             }
-            inserts.spawn(insert(pool.clone(), std::mem::take(&mut batch), announce));
-            bytes = 0;
+            inserts.spawn(insert(pool.clone(), std::mem::take(&mut batch).jobs, announce));
             continue;
         }
-        if !open && batch.is_empty() && inserts.is_empty() {
+        if !open && batch.jobs.is_empty() && inserts.is_empty() {
             return;
         }
         let announce_at = tokio::time::Instant::from_std(announced + ANNOUNCE_EVERY);
         tokio::select! {
             job = queue.recv(), if open && !full => match job {
-                Some(job) => {
-                    bytes += job.delivery.payload.len();
-                    batch.push(job);
-                }
+                Some(job) => batch.push(job),
                 None => open = false,
             },
             Some(Ok(done)) = inserts.join_next(), if !inserts.is_empty() => {
@@ -150,7 +160,7 @@ async fn write_batches(pool: PgPool, mut queue: mpsc::Receiver<Job>, stored: Arc
                     unannounced |= !done.announced;
                 }
             }
-            _ = tokio::time::sleep_until(announce_at), if unannounced && batch.is_empty() && inserts.is_empty() => {
+            _ = tokio::time::sleep_until(announce_at), if unannounced && batch.jobs.is_empty() && inserts.is_empty() => {
                 if let Err(error) = queries::announce_deliveries(&pool).await {
                     tracing::warn!(%error, "cannot NOTIFY other instances of new deliveries; their sweep will find them");
                 }
