@@ -2,7 +2,10 @@
 //! deliveries (a fresh delivery id each) at 32 connections for 10 s, against
 //! forgelink and two reference receivers on the same machine, in one run:
 //! a Node `@octokit/webhooks` server that only verifies, and one that also
-//! inserts each delivery into PostgreSQL with `pg`. Run it with `scripts/bench`.
+//! inserts each delivery into PostgreSQL with `pg`. Then how fast forgelink's
+//! workers drain the backlog a burst leaves, after a burst whose senders waited
+//! for every answer and after one whose senders hung up with requests in flight
+//! (as GitHub does after 10 s, and load balancers sooner). Run it with `scripts/bench`.
 
 use std::{
     process::{Child, Command, Stdio},
@@ -15,11 +18,16 @@ use serde_json::{json, Value};
 
 const CONNECTIONS: usize = 32;
 const DURATION: Duration = Duration::from_secs(10);
+/// The bursts before a drain, and how long the drain is watched at most.
+const BURST: Duration = Duration::from_secs(5);
+const DRAIN: Duration = Duration::from_secs(10);
 
 struct Result {
     name: &'static str,
     acked: usize,
     failed: usize,
+    /// Requests whose senders hung up at the end (`Ending::HangUp`).
+    abandoned: usize,
     latencies_us: Vec<u64>,
     elapsed: Duration,
 }
@@ -97,23 +105,34 @@ async fn wait_for(url: &str) {
     panic!("{url} did not answer");
 }
 
+/// How a load ends: senders wait for the answers of requests under way, or hang up.
+#[derive(Clone, Copy, PartialEq)]
+enum Ending {
+    Wait,
+    HangUp,
+}
+
 async fn load(name: &'static str, port: u16, payloads: Arc<Vec<(Vec<u8>, String)>>) -> Result {
+    load_for(name, port, payloads, DURATION, Ending::Wait).await
+}
+
+async fn load_for(name: &'static str, port: u16, payloads: Arc<Vec<(Vec<u8>, String)>>, duration: Duration, ending: Ending) -> Result {
     let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();
     let url = Arc::new(format!("http://127.0.0.1:{port}/webhooks/github"));
-    let deadline = Instant::now() + DURATION;
+    let deadline = Instant::now() + duration;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for connection in 0..CONNECTIONS {
         let (client, url, payloads) = (client.clone(), url.clone(), payloads.clone());
         tasks.spawn(async move {
-            let (mut acked, mut failed, mut latencies) = (0usize, 0usize, Vec::new());
+            let (mut acked, mut failed, mut abandoned, mut latencies) = (0usize, 0usize, 0usize, Vec::new());
             // Connections take the issues in turn.
             let mut next = connection;
             while Instant::now() < deadline {
                 let (body, signature) = &payloads[next % payloads.len()];
                 next += CONNECTIONS;
                 let sent = Instant::now();
-                let response = client
+                let request = client
                     .post(url.as_str())
                     .header("content-type", "application/json")
                     .header("x-github-event", "issues")
@@ -121,8 +140,18 @@ async fn load(name: &'static str, port: u16, payloads: Arc<Vec<(Vec<u8>, String)
                     .header("x-github-hook-id", "1")
                     .header("x-hub-signature-256", signature.as_str())
                     .body(body.clone())
-                    .send()
-                    .await;
+                    .send();
+                // Hanging up drops the request under way, which closes its connection.
+                let response = match ending {
+                    Ending::Wait => request.await,
+                    Ending::HangUp => match tokio::time::timeout_at(deadline.into(), request).await {
+                        Ok(response) => response,
+                        Err(_) => {
+                            abandoned += 1;
+                            break;
+                        }
+                    },
+                };
                 match response {
                     Ok(r) if r.status().is_success() => {
                         latencies.push(sent.elapsed().as_micros() as u64);
@@ -131,13 +160,14 @@ async fn load(name: &'static str, port: u16, payloads: Arc<Vec<(Vec<u8>, String)
                     _ => failed += 1,
                 }
             }
-            (acked, failed, latencies)
+            (acked, failed, abandoned, latencies)
         });
     }
-    let mut result = Result { name, acked: 0, failed: 0, latencies_us: Vec::new(), elapsed: Duration::ZERO };
-    while let Some(Ok((acked, failed, latencies))) = tasks.join_next().await {
+    let mut result = Result { name, acked: 0, failed: 0, abandoned: 0, latencies_us: Vec::new(), elapsed: Duration::ZERO };
+    while let Some(Ok((acked, failed, abandoned, latencies))) = tasks.join_next().await {
         result.acked += acked;
         result.failed += failed;
+        result.abandoned += abandoned;
         result.latencies_us.extend(latencies);
     }
     result.elapsed = started.elapsed();
@@ -182,15 +212,47 @@ async fn main() {
     );
     let node_receiver = std::env::var("NODE_RECEIVER").expect("NODE_RECEIVER");
     let mut results = Vec::new();
-    // `BENCH_ONLY=forgelink` skips the references (for profiling forgelink alone).
-    let only_forgelink = std::env::var("BENCH_ONLY").as_deref() == Ok("forgelink");
+    // `BENCH_ONLY=forgelink` skips the references and the drains (for profiling
+    // forgelink alone); `BENCH_ONLY=drain` measures the drains alone.
+    let only = std::env::var("BENCH_ONLY").ok();
+    let only = only.as_deref();
 
     // 1. and 2. Node, verify only; verify and INSERT with pg.
-    for store in [false, true].into_iter().filter(|_| !only_forgelink) {
+    for store in [false, true].into_iter().filter(|_| only.is_none()) {
         results.push(node(&node_receiver, &secret, store, payloads.clone()).await);
     }
 
     // 3. forgelink, storing every delivery durably (workers running, as in production).
+    if only != Some("drain") {
+        let (forgelink, port) = forgelink().await;
+        results.push(load("forgelink (stores durably)", port, payloads.clone()).await);
+        stop(forgelink);
+        report(&results, only.is_some());
+    }
+
+    // 4. The backlog a burst leaves, drained, after each ending.
+    if only.is_none_or(|only| only == "drain") {
+        let mut drains = Vec::new();
+        for ending in [Ending::Wait, Ending::HangUp] {
+            drains.push((ending, drain(ending, payloads.clone()).await));
+        }
+        println!("\n| burst ({} s, {CONNECTIONS} connections) ended by | acknowledged | abandoned | backlog | drained/s | intake busy after |", BURST.as_secs());
+        println!("| --- | ---: | ---: | ---: | ---: | --- |");
+        for (ending, d) in &drains {
+            let words = if *ending == Ending::Wait { "senders waiting for answers" } else { "senders hanging up" };
+            let busy = match d.busy_after {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "not reported",
+            };
+            println!("| {words} | {} | {} | {} | {:.0} | {busy} |", d.burst.acked, d.burst.abandoned, d.backlog, d.rate);
+        }
+        println!("\nafter hanging up / after waiting: {:.2}x the drain rate (target: within noise of 1x)", drains[1].1.rate / drains[0].1.rate);
+    }
+}
+
+/// A forgelink of the release build on a fresh database; its process and port.
+async fn forgelink() -> (Child, u16) {
     fresh_database("forgelink_bench").await;
     let port = free_port();
     let forgelink = spawn(
@@ -201,12 +263,51 @@ async fn main() {
             .env("RUST_LOG", "error"),
     );
     wait_for(&format!("http://127.0.0.1:{port}/readyz")).await;
-    results.push(load("forgelink (stores durably)", port, payloads.clone()).await);
-    stop(forgelink);
+    (forgelink, port)
+}
 
+struct Drain {
+    burst: Result,
+    /// Events waiting when the burst ended.
+    backlog: i64,
+    /// Events processed a second from then until the backlog is gone (or `DRAIN` is up).
+    rate: f64,
+    /// Whether the intake still counted as busy once the burst had ended
+    /// (`None`: a build before the figure was reported).
+    busy_after: Option<bool>,
+}
+
+async fn drain(ending: Ending, payloads: Arc<Vec<(Vec<u8>, String)>>) -> Drain {
+    let (forgelink, port) = forgelink().await;
+    let burst = load_for("forgelink", port, payloads, BURST, ending).await;
+    let metrics = format!("http://127.0.0.1:{port}/metrics");
+    // Answers under way when senders hang up are written a moment later.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let busy_after = gauge(&metrics, "webhook_intake_busy").await.map(|busy| busy == 1);
+    let started = Instant::now();
+    let depth = || async { gauge(&metrics, "event_queue_depth").await.expect("the queue's depth") };
+    let backlog = depth().await;
+    let mut left = backlog;
+    while left > 0 && started.elapsed() < DRAIN {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        left = depth().await;
+    }
+    let rate = (backlog - left) as f64 / started.elapsed().as_secs_f64();
+    stop(forgelink);
+    Drain { burst, backlog, rate, busy_after }
+}
+
+/// A gauge from forgelink's `/metrics`, if it reports it.
+async fn gauge(metrics: &str, name: &str) -> Option<i64> {
+    let text = reqwest::get(metrics).await.expect("metrics answer").text().await.expect("metrics are text");
+    let prefix = format!("forgelink_{name} ");
+    text.lines().find_map(|line| line.strip_prefix(&prefix)).map(|value| value.parse().expect("a whole number"))
+}
+
+fn report(results: &[Result], only_forgelink: bool) {
     println!("\n| receiver | acknowledged/s | p50 ms | p99 ms | failed |");
     println!("| --- | ---: | ---: | ---: | ---: |");
-    for r in &results {
+    for r in results {
         println!("| {} | {:.0} | {:.2} | {:.2} | {} |", r.name, r.rate(), r.percentile_ms(0.5), r.percentile_ms(0.99), r.failed);
     }
     let forgelink = results.last().expect("forgelink was measured");

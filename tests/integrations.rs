@@ -382,3 +382,16 @@ async fn live_changes_reach_only_the_people_concerned(pool: PgPool) {
     let anonymous = stack.app.another_browser();
     assert_eq!(open(&anonymous).await.unwrap().status(), 401);
 }
+
+/// A closed page lets go of its live stream at once, not at the next change that
+/// concerns it (which may never come): open streams do not pile up.
+#[sqlx::test]
+async fn a_closed_page_lets_go_of_its_live_stream(pool: PgPool) {
+    let app = &support::spawn_app(pool).await;
+    sign_up(app, "ada@example.com").await;
+    let mut stream = app.client.get(app.url("/live/integrations")).header("cookie", app.cookie_header()).send().await.unwrap();
+    assert!(next_change(&mut stream, std::time::Duration::from_secs(2)).await);
+    assert_eq!(support::gauge(app, "live_streams").await, 1);
+    drop(stream);
+    support::wait_for_gauge(app, "live_streams", 0).await;
+}

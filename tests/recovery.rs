@@ -65,3 +65,49 @@ async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
         .await;
     assert_eq!(someone.post_form("/api/recover_missed_deliveries", &[]).await.status(), 404);
 }
+
+/// Recovery runs once at a time (asking twice at once would redeliver twice),
+/// and a run whose caller stops waiting, here an operator who closed the page
+/// while GitHub was slow, does not keep the lock: the next run goes ahead.
+#[sqlx::test]
+async fn one_recovery_at_a_time_and_an_abandoned_one_lets_go(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    let admin = &stack.app;
+    support::flows::sign_up(admin, "ops@example.com").await; // the first account: an operator
+    let faults = format!("{}/_sim/faults", stack.gh.web);
+    stack.gh.http.put(&faults).json(&json!({"latency_ms": 1500})).send().await.unwrap();
+    let recover = || {
+        let request = admin.client.post(admin.url("/api/recover_missed_deliveries"));
+        request.header("origin", admin.url("")).header("cookie", admin.cookie_header())
+    };
+
+    let slow = tokio::spawn(recover().send());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let meanwhile = recover().send().await.unwrap();
+    assert_eq!(meanwhile.status(), 409, "a second run at once is refused");
+    assert!(meanwhile.text().await.unwrap().contains("already running"));
+    assert_eq!(slow.await.unwrap().unwrap().status(), 200);
+
+    // The operator gives up before GitHub answers.
+    let abandoned = recover().timeout(Duration::from_millis(300)).send().await;
+    assert!(abandoned.is_err_and(|e| e.is_timeout()));
+    stack.gh.http.delete(&faults).send().await.unwrap();
+    // No connection keeps it (a pooled connection holding a session's lock
+    // would take it again itself, so only another instance would notice).
+    let mut held = 1;
+    for _ in 0..50 {
+        held = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM pg_locks
+               WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"#
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if held == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(held, 0, "the abandoned run let go of the lock");
+    assert_eq!(recover().send().await.unwrap().status(), 200);
+}

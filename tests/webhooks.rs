@@ -15,7 +15,7 @@ use forgelink::server::{
     webhooks::{dispatcher::HandlerError, Dispatcher, Outcome},
 };
 use serde_json::{json, Value};
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 use support::{github::WEBHOOK_SECRET, spawn_app_with, wait_until_settled, TestApp};
 
 fn no_workers(config: &mut forgelink::server::config::Config) {
@@ -36,6 +36,10 @@ impl<'a> Delivery<'a> {
 }
 
 async fn post(app: &TestApp, d: &Delivery<'_>) -> reqwest::Response {
+    request(app, d).send().await.unwrap()
+}
+
+fn request(app: &TestApp, d: &Delivery<'_>) -> reqwest::RequestBuilder {
     app.client
         .post(app.url("/webhooks/github"))
         .header("x-github-event", d.event)
@@ -44,9 +48,6 @@ async fn post(app: &TestApp, d: &Delivery<'_>) -> reqwest::Response {
         .header("x-hub-signature-256", signature_256(d.secret, &d.body))
         .header("content-type", "application/json")
         .body(d.body.clone())
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn rows(pool: &PgPool) -> i64 {
@@ -318,6 +319,24 @@ async fn the_events_of_many_issues_are_each_applied_in_order(pool: PgPool) {
     }
 }
 
+/// A handler that panics fails its event, not its worker: the one worker goes on
+/// with the next event.
+#[sqlx::test]
+async fn a_handler_that_panics_fails_its_event_not_the_worker(pool: PgPool) {
+    let dispatcher = Dispatcher::new().on("ping", None, |_, event| async move {
+        assert_ne!(event.payload["zen"], "panic", "a handler bug");
+        Ok(Outcome::Processed)
+    });
+    let app = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| c.workers.workers = 1).await;
+    post(&app, &Delivery::new("ping", json!({"zen": "panic"}))).await;
+    wait_until_settled(&pool).await;
+    post(&app, &Delivery::new("ping", json!({"zen": "calm"}))).await;
+    wait_until_settled(&pool).await;
+    let got = statuses(&pool).await;
+    assert_eq!((got[0].1.as_str(), got[0].2.as_deref()), ("errored", Some("handler_panicked")));
+    assert_eq!(got[1].1, "processed", "the worker lived on");
+}
+
 #[sqlx::test]
 async fn the_dispatcher_records_processed_ignored_and_unhandled(pool: PgPool) {
     let (dispatcher, _) = recording();
@@ -470,3 +489,42 @@ async fn metrics_report_deliveries_processing_and_the_queue(pool: PgPool) {
     assert!(text.contains("forgelink_event_queue_depth 1"), "{text}");
     assert!(text.contains("# TYPE forgelink_event_processing_seconds histogram"), "{text}");
 }
+
+/// Senders that hang up while their deliveries wait for the commit (GitHub gives
+/// up after 10 s, load balancers sooner) leave nothing behind: the deliveries are
+/// stored all the same, and once they are the intake is idle again, so workers
+/// claim without pausing. (Before, each abandoned request left the intake one
+/// delivery busier for good, and workers paused 200 ms before every claim.)
+#[sqlx::test]
+async fn deliveries_whose_senders_hang_up_leave_the_intake_idle(pool: PgPool) {
+    // No workers: their claims would wait for the lock below too, holding
+    // connections the writer needs (a test pool has five).
+    let app = spawn_app_with(pool.clone(), no_workers).await;
+    let deliveries: Vec<_> = (0..12)
+        .map(|n| Delivery::new("issues", issue_opened(77, &format!("2026-11-22T10:00:{n:02}Z"))))
+        .collect();
+
+    // The writer is held back: its INSERT waits for this lock (taken outside the pool).
+    let mut outside = sqlx::PgConnection::connect_with(&pool.connect_options()).await.unwrap();
+    let mut lock = outside.begin().await.unwrap();
+    sqlx::query("LOCK TABLE github_events IN EXCLUSIVE MODE").execute(&mut *lock).await.unwrap();
+    let mut senders = tokio::task::JoinSet::new();
+    for d in &deliveries {
+        senders.spawn(request(&app, d).timeout(Duration::from_millis(300)).send());
+    }
+    while let Some(sent) = senders.join_next().await {
+        assert!(sent.unwrap().is_err_and(|e| e.is_timeout()), "the sender gave up before an answer");
+    }
+    support::wait_for_gauge(&app, "webhook_deliveries_waiting", 12).await;
+    assert_eq!(support::gauge(&app, "webhook_intake_busy").await, 1, "twelve waiting: workers yield");
+
+    assert_eq!(rows(&pool).await, 0);
+
+    lock.commit().await.unwrap();
+    support::wait_for_gauge(&app, "webhook_deliveries_waiting", 0).await;
+    assert_eq!(rows(&pool).await, 12, "every delivery stored, though no one waited for the answer");
+    assert_eq!(support::gauge(&app, "webhook_intake_busy").await, 0, "nothing waits: workers claim at full speed");
+    // GitHub redelivers what it saw fail: each is answered as already received.
+    assert_eq!(post(&app, &deliveries[0]).await.status(), 200);
+}
+

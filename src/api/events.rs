@@ -19,10 +19,13 @@ pub async fn recover_missed_deliveries() -> Result<RecoverySummary, AppError> {
     use crate::server::{context, webhooks::recovery};
     let state = context::state()?;
     context::require_admin().await?;
-    let found = recovery::recover_missed(&state).await.map_err(|error| {
+    let found = recovery::recover_exclusively(&state).await.map_err(|error| {
         tracing::warn!(%error, "missed-delivery recovery failed");
         context::fail(AppError::Invalid(format!("GitHub could not be asked: {error}")))
     })?;
+    let Some(found) = found else {
+        return Err(context::fail(AppError::Conflict("A recovery is already running. Try again in a minute.".into())));
+    };
     Ok(RecoverySummary { checked: found.checked, redelivered: found.redelivered })
 }
 

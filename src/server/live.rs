@@ -51,6 +51,11 @@ impl Live {
         });
         Self { changes }
     }
+
+    /// Live streams open on this instance (each holds one subscription).
+    pub fn streams(&self) -> usize {
+        self.changes.receiver_count()
+    }
 }
 
 pub fn router() -> Router<AppState> {
@@ -88,19 +93,28 @@ async fn integration_changes(State(state): State<AppState>, session: Session) ->
 fn changes(state: &AppState, relevant: impl Fn(&Heard) -> bool + Send + 'static) -> Response {
     let (tx, rx) = mpsc::channel::<()>(1);
     let mut heard = state.live.changes.subscribe();
+    // Ends (and lets go of its subscription) as soon as the page goes away, not
+    // at the next change that concerns it, which may never come.
     tokio::spawn(async move {
-        loop {
-            match heard.recv().await {
-                Ok(notification) if !relevant(&notification) => continue,
-                Err(broadcast::error::RecvError::Closed) => return,
-                _ => {}
+        let page = tx.clone();
+        let forward = async move {
+            loop {
+                match heard.recv().await {
+                    Ok(notification) if !relevant(&notification) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                    _ => {}
+                }
+                // Coalesce: one message for whatever arrived in a quarter of a second.
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                while !matches!(heard.try_recv(), Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)) {}
+                if tx.send(()).await.is_err() {
+                    return;
+                }
             }
-            // Coalesce: one message for whatever arrived in a quarter of a second.
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            while !matches!(heard.try_recv(), Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)) {}
-            if tx.send(()).await.is_err() {
-                return; // the page was closed
-            }
+        };
+        tokio::select! {
+            () = forward => {},
+            () = page.closed() => {},
         }
     });
     // One message at once: it flushes the response's head (without it the

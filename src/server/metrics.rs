@@ -1,6 +1,8 @@
 //! `GET /metrics` in Prometheus' text format: deliveries received (by event and
-//! outcome), events processed (by status), the queue's depth, processing latency.
-//! Counters are per instance, as Prometheus expects; the queue depth is global.
+//! outcome), events processed (by status), the queue's depth, processing latency,
+//! and what this instance holds right now (deliveries waiting for their commit,
+//! whether workers yield to the intake, open live streams). Counters are per
+//! instance, as Prometheus expects; the queue depth is global.
 
 use std::{
     collections::BTreeMap,
@@ -50,7 +52,7 @@ impl Metrics {
         histogram.total += 1;
     }
 
-    pub fn render(&self, queue_depth: Option<i64>) -> String {
+    pub fn render(&self, queue_depth: Option<i64>, now: &Held) -> String {
         let mut out = String::new();
         out.push_str("# HELP forgelink_webhook_deliveries_total Webhook deliveries received, by event and outcome.\n");
         out.push_str("# TYPE forgelink_webhook_deliveries_total counter\n");
@@ -67,6 +69,14 @@ impl Metrics {
             out.push_str("# TYPE forgelink_event_queue_depth gauge\n");
             let _ = writeln!(out, "forgelink_event_queue_depth {depth}");
         }
+        let gauges = [
+            ("webhook_deliveries_waiting", "Deliveries this instance is storing, not yet answered.", now.deliveries_waiting),
+            ("webhook_intake_busy", "1 while this instance's workers yield to the intake between claims.", usize::from(now.intake_busy)),
+            ("live_streams", "Live-update streams open on this instance.", now.live_streams),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(out, "# HELP forgelink_{name} {help}\n# TYPE forgelink_{name} gauge\nforgelink_{name} {value}");
+        }
         let histogram = lock(&self.latency);
         out.push_str("# HELP forgelink_event_processing_seconds Time to process one event.\n");
         out.push_str("# TYPE forgelink_event_processing_seconds histogram\n");
@@ -80,6 +90,13 @@ impl Metrics {
     }
 }
 
+/// What this instance holds at the moment of a scrape.
+pub struct Held {
+    pub deliveries_waiting: usize,
+    pub intake_busy: bool,
+    pub live_streams: usize,
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -88,6 +105,13 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let depth = super::webhooks::queue_depth(&state.pool).await.ok();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(depth),
+        state.metrics.render(
+            depth,
+            &Held {
+                deliveries_waiting: state.deliveries.waiting(),
+                intake_busy: state.deliveries.busy(),
+                live_streams: state.live.streams(),
+            },
+        ),
     )
 }

@@ -232,3 +232,24 @@ pub async fn wait_for_events(pool: &PgPool, count: i64) {
     }
     panic!("fewer than {count} webhook events arrived in 10 s");
 }
+
+/// A gauge of this instance's `/metrics`, by name without the `forgelink_` prefix.
+pub async fn gauge(app: &TestApp, name: &str) -> i64 {
+    let text = app.get("/metrics").await.text().await.expect("metrics are text");
+    let prefix = format!("forgelink_{name} ");
+    let line = text.lines().find(|line| line.starts_with(&prefix)).unwrap_or_else(|| panic!("no {name} in\n{text}"));
+    line[prefix.len()..].parse().unwrap_or_else(|_| panic!("{line}"))
+}
+
+/// Waits (at most 10 s) until a gauge reads `value`, and says what it read last if it never does.
+pub async fn wait_for_gauge(app: &TestApp, name: &str, value: i64) {
+    let mut last = gauge(app, name).await;
+    for _ in 0..200 {
+        if last == value {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        last = gauge(app, name).await;
+    }
+    panic!("forgelink_{name} is still {last} after 10 s, not {value}");
+}

@@ -109,7 +109,11 @@ impl Dispatcher {
     pub async fn dispatch(&self, state: AppState, event: EventRecord) -> Result<Outcome, HandlerError> {
         let key = (event.event.clone(), event.action.clone());
         if let Some(handler) = self.handlers.get(&key) {
-            return handler(state, event).await;
+            // A task of its own: a handler that panics fails its event (retried,
+            // then left for an operator) instead of ending the worker for good.
+            return tokio::spawn(handler(state, event))
+                .await
+                .unwrap_or_else(|panicked| Err(HandlerError::new("handler_panicked", panicked)));
         }
         let action = event.action.as_deref().unwrap_or("");
         Ok(match KNOWN_ACTIONS.iter().find(|(name, _)| *name == event.event) {

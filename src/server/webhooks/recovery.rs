@@ -1,7 +1,7 @@
 //! Missed-delivery recovery. GitHub never retries a failed delivery by itself
 //! but keeps them for 3 days: this asks for the failed ones forgelink does not
 //! have and requests their redelivery. Runs periodically on one instance at a
-//! time (a PostgreSQL advisory lock), and on demand.
+//! time (a PostgreSQL advisory lock), and on demand (under the same lock).
 
 use std::{collections::HashMap, time::Duration};
 
@@ -29,7 +29,7 @@ pub enum RecoveryError {
     Database(#[from] sqlx::Error),
 }
 
-pub async fn recover_missed(state: &AppState) -> Result<Recovery, RecoveryError> {
+async fn recover_missed(state: &AppState) -> Result<Recovery, RecoveryError> {
     let since = chrono::Utc::now() - chrono::Duration::days(WINDOW_DAYS);
     let in_window = |d: &crate::server::github::client::HookDelivery| {
         chrono::DateTime::parse_from_rfc3339(&d.delivered_at).is_ok_and(|at| at >= since)
@@ -69,22 +69,36 @@ pub fn spawn_periodic(state: AppState, every: Duration) {
         tick.tick().await; // not at start-up: let the server settle first
         loop {
             tick.tick().await;
-            if let Err(error) = run_exclusively(&state).await {
-                tracing::warn!(%error, "missed-delivery recovery failed; will try again");
+            // A run of its own, so that a panic in one ends that run, not the schedule.
+            let run = tokio::spawn({
+                let state = state.clone();
+                async move { recover_exclusively(&state).await }
+            });
+            match run.await {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "missed-delivery recovery failed; will try again"),
+                Err(error) => tracing::error!(%error, "missed-delivery recovery panicked; will try again"),
             }
         }
     });
 }
 
-async fn run_exclusively(state: &AppState) -> Result<(), RecoveryError> {
-    let mut conn = state.pool.acquire().await?;
-    let locked: bool = sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "locked!""#, LOCK_KEY)
-        .fetch_one(&mut *conn)
+/// Recovers unless another run (on any instance) is under way: `None` then.
+///
+/// The lock is a transaction's, so it goes with the transaction however the
+/// run ends: an error, a panic, or a caller that stops waiting (a dropped
+/// transaction is rolled back before its connection is used again). A
+/// session-level lock would stay with the pooled connection whenever the
+/// unlock was skipped, and every later run would find it held.
+pub async fn recover_exclusively(state: &AppState) -> Result<Option<Recovery>, RecoveryError> {
+    let mut tx = state.pool.begin().await?;
+    let locked: bool = sqlx::query_scalar!(r#"SELECT pg_try_advisory_xact_lock($1) AS "locked!""#, LOCK_KEY)
+        .fetch_one(&mut *tx)
         .await?;
     if !locked {
-        return Ok(());
+        return Ok(None);
     }
-    let result = recover_missed(state).await;
-    sqlx::query_scalar!("SELECT pg_advisory_unlock($1)", LOCK_KEY).fetch_one(&mut *conn).await?;
-    result.map(|_| ())
+    let recovery = recover_missed(state).await?;
+    tx.commit().await?;
+    Ok(Some(recovery))
 }

@@ -38,19 +38,52 @@ pub struct StoreError(String);
 
 struct Job {
     delivery: NewDelivery,
-    reply: oneshot::Sender<Result<Stored, StoreError>>,
+    reply: Reply,
+}
+
+/// Where a delivery's outcome goes. It counts as waiting for as long as it
+/// exists, so the count follows the deliveries themselves: a request whose
+/// client hung up drops its future, not the job it already handed over, and a
+/// job is dropped once answered, however its batch ended (stored, failed,
+/// panicked, the writer gone).
+struct Reply {
+    sender: oneshot::Sender<Result<Stored, StoreError>>,
+    _waiting: Waiting,
+}
+
+impl Reply {
+    fn send(self, result: Result<Stored, StoreError>) {
+        // The request may have given up (its client hung up): the delivery is stored all the same.
+        let _ = self.sender.send(result);
+    }
+}
+
+/// One delivery counted in `DeliveryWriter::waiting` until dropped.
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct DeliveryWriter {
     jobs: mpsc::Sender<Job>,
-    /// Deliveries waiting for their commit right now.
-    in_flight: Arc<AtomicUsize>,
+    /// Deliveries waiting for their commit right now (each job's `Waiting`).
+    waiting: Arc<AtomicUsize>,
     /// Told after every commit that stored something (this instance's workers wait on it).
     stored: Arc<Notify>,
 }
 
-/// Deliveries in flight above which the intake counts as busy.
+/// Deliveries waiting at or above which the intake counts as busy.
 const BUSY: usize = 8;
 
 impl DeliveryWriter {
@@ -59,18 +92,15 @@ impl DeliveryWriter {
         let (jobs, queue) = mpsc::channel::<Job>(4096);
         let stored = Arc::new(Notify::new());
         tokio::spawn(write_batches(pool, queue, stored.clone()));
-        Self { jobs, in_flight: Arc::default(), stored }
+        Self { jobs, waiting: Arc::default(), stored }
     }
 
+    /// Stores a delivery. A caller that stops waiting (its future dropped) does
+    /// not stop the delivery once handed over: it is stored, and counted as
+    /// waiting until then, not longer.
     pub async fn store(&self, delivery: NewDelivery) -> Result<Stored, StoreError> {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        let result = self.send(delivery).await;
-        self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        result
-    }
-
-    async fn send(&self, delivery: NewDelivery) -> Result<Stored, StoreError> {
-        let (reply, answer) = oneshot::channel();
+        let (sender, answer) = oneshot::channel();
+        let reply = Reply { sender, _waiting: Waiting::new(&self.waiting) };
         self.jobs
             .send(Job { delivery, reply })
             .await
@@ -86,7 +116,12 @@ impl DeliveryWriter {
     /// Whether many deliveries are waiting to be stored: workers then leave the
     /// CPU to the intake, whose answers GitHub waits for.
     pub fn busy(&self) -> bool {
-        self.in_flight.load(Ordering::Relaxed) >= BUSY
+        self.waiting() >= BUSY
+    }
+
+    /// Deliveries handed to this writer and not yet answered.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 }
 
@@ -188,14 +223,14 @@ async fn insert(pool: PgPool, batch: Vec<Job>, announce: bool) -> Inserted {
             for (delivery, reply) in deliveries.into_iter().zip(replies) {
                 // Of copies in one statement the first was stored; the others are redeliveries.
                 let new = stored_now.remove(&(delivery.delivery_id, delivery.hook_id));
-                let _ = reply.send(Ok(if new { Stored::New } else { Stored::Duplicate }));
+                reply.send(Ok(if new { Stored::New } else { Stored::Duplicate }));
             }
             Inserted { any, announced: announce }
         }
         Err(error) => {
             tracing::error!(%error, deliveries = deliveries.len(), "cannot store webhook deliveries");
             for reply in replies {
-                let _ = reply.send(Err(StoreError(error.to_string())));
+                reply.send(Err(StoreError(error.to_string())));
             }
             Inserted { any: false, announced: announce }
         }
