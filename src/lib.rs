@@ -1,13 +1,14 @@
 //! forgelink: connect GitHub repositories to projects through a GitHub App.
 //!
-//! `app` (the UI) and `api` (server functions and the types that cross the wire)
-//! compile for both the server and the browser; `server` is server-only.
+//! `app` (the UI), `api` (server functions and the types that cross the wire)
+//! and `paths` compile for both the server and the browser; `server` is server-only.
 
 // Large json! literals (GitHub payload shapes) need more macro recursion.
 #![recursion_limit = "256"]
 
 pub mod api;
 pub mod app;
+pub mod paths;
 #[cfg(feature = "ssr")]
 pub mod server;
 

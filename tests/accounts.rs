@@ -212,3 +212,22 @@ async fn each_project_page_reads_its_data_once_and_says_once_what_is_not_found(p
     assert!(html.contains("<h1>Apollo</h1>"), "{html}");
     assert_eq!(html.matches("Page not found").count(), 1);
 }
+
+/// Signing in goes on to `next` only if it is a path on this site: a crafted
+/// link cannot send someone elsewhere with their fresh session.
+#[sqlx::test]
+async fn signing_in_never_redirects_to_another_site(pool: PgPool) {
+    let server = spawn_app(pool).await;
+    let app = &server;
+    sign_up(app, "ada@example.com").await;
+    // A browser's plain form post, as the sign-in page makes before hydration.
+    let sign_in_then = |next: &'static str| async move {
+        let form = [("email", "ada@example.com"), ("password", "correct horse battery"), ("next", next)];
+        let request = app.client.post(app.url("/api/sign_in")).header("origin", app.url("")).header("accept", "text/html");
+        support::flows::location(&request.form(&form).send().await.unwrap())
+    };
+    assert_eq!(sign_in_then("/projects/new").await, "/projects/new");
+    for next in ["/\t/evil.example", "/\\evil.example", "//evil.example", "%2F%2Fevil", "https:evil", "/\n/evil.example"] {
+        assert_eq!(sign_in_then(next).await, "/projects", "{next:?}");
+    }
+}

@@ -38,7 +38,7 @@ pub async fn sign_up(email: String, display_name: String, password: String, next
         .await
         .map_err(context::account_error)?;
     context::begin_session(user.id).await?;
-    leptos_axum::redirect(&context::local_path(next.as_deref(), "/projects"));
+    leptos_axum::redirect(&crate::paths::local_path(next.as_deref(), "/projects"));
     Ok(())
 }
 
@@ -51,7 +51,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
         .await
         .map_err(context::account_error)?;
     context::begin_session(user.id).await?;
-    leptos_axum::redirect(&context::local_path(next.as_deref(), "/projects"));
+    leptos_axum::redirect(&crate::paths::local_path(next.as_deref(), "/projects"));
     Ok(())
 }
 

@@ -32,7 +32,7 @@ pub fn SignUpPage() -> impl IntoView {
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Create account"</button>
             </ActionForm>
             {move || action.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error/> })}
-            <p>"Already have an account? " <A href=move || format!("/signin?next={}", super::encode_query(&next.get()))>"Sign in"</A></p>
+            <p>"Already have an account? " <A href=move || format!("/signin?next={}", crate::paths::encode_query(&next.get()))>"Sign in"</A></p>
         </section>
     }
 }
@@ -52,7 +52,7 @@ pub fn SignInPage() -> impl IntoView {
                 <button type="submit" class="button" disabled=move || action.pending().get()>"Sign in"</button>
             </ActionForm>
             {move || action.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error/> })}
-            <p>"New here? " <A href=move || format!("/signup?next={}", super::encode_query(&next.get()))>"Create an account"</A></p>
+            <p>"New here? " <A href=move || format!("/signup?next={}", crate::paths::encode_query(&next.get()))>"Create an account"</A></p>
         </section>
     }
 }

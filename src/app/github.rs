@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::encode_query;
+use crate::paths::{encode_query, local_path};
 use crate::api::auth::GitHubIdentity;
 
 /// Connected (avatar and login, Disconnect), reconnect needed, or a Connect button.
@@ -54,10 +54,7 @@ pub fn GitHubConnection(github: Option<GitHubIdentity>, return_to: String) -> im
 pub fn ProblemPage() -> impl IntoView {
     let query = use_query_map();
     let reason = move || query.read().get("reason").unwrap_or_default();
-    let return_to = move || {
-        let path = query.read().get("return_to").unwrap_or_default();
-        if path.starts_with('/') && !path.starts_with("//") { path } else { "/account".to_owned() }
-    };
+    let return_to = move || local_path(query.read().get("return_to").as_deref(), "/account");
     let retry = move || format!("/auth/github/connect?return_to={}", encode_query(&return_to()));
     let message = move || match reason().as_str() {
         "cancelled" => "You cancelled on GitHub, so nothing was connected.",

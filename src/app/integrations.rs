@@ -11,7 +11,8 @@ use leptos_router::{
     hooks::use_query_map,
 };
 
-use super::{encode_query, github::GitHubConnection, live_changes, projects::{slug_param, use_project}, ErrorNote, NotFound};
+use super::{github::GitHubConnection, live_changes, projects::{slug_param, use_project}, ErrorNote, NotFound};
+use crate::paths::{encode_query, local_path};
 use crate::api::{
     error::AppError,
     integrations::{
@@ -312,10 +313,7 @@ fn Unavailable(repos: Vec<Repo>) -> impl IntoView {
 pub fn InstallProblemPage() -> impl IntoView {
     let query = use_query_map();
     let reason = move || query.read().get("reason").unwrap_or_default();
-    let return_to = move || {
-        let path = query.read().get("return_to").unwrap_or_default();
-        if path.starts_with('/') && !path.starts_with("//") { path } else { "/projects".to_owned() }
-    };
+    let return_to = move || local_path(query.read().get("return_to").as_deref(), "/projects");
     let (title, message) = match reason().as_str() {
         "request" => (
             "Waiting for an organization owner",

@@ -181,13 +181,3 @@ pub fn live_changes(path: &'static str) -> ReadSignal<u64> {
     changes
 }
 
-/// Percent-encodes a query-string value (both sides: no `url` crate in the bundle).
-pub fn encode_query(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}

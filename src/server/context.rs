@@ -75,14 +75,6 @@ pub async fn client_ip() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-/// A path on this site, or `fallback`.
-pub fn local_path(candidate: Option<&str>, fallback: &str) -> String {
-    match candidate {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
-        _ => fallback.to_owned(),
-    }
-}
-
 pub fn account_error(error: accounts::AccountError) -> AppError {
     use accounts::AccountError as E;
     match error {

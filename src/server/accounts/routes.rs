@@ -15,7 +15,10 @@ use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
 use super::{github_link, session};
-use crate::server::{integrations, state::AppState};
+use crate::{
+    paths::local_path,
+    server::{integrations, state::AppState},
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -31,11 +34,6 @@ const PENDING: &str = "github_oauth";
 struct Pending {
     state: String,
     return_to: String,
-}
-
-/// Only paths on this site: a crafted link must not send people elsewhere.
-fn local_path(candidate: Option<&str>) -> String {
-    crate::server::context::local_path(candidate, "/account")
 }
 
 fn redirect_with(path: &str, params: &[(&str, &str)]) -> Response {
@@ -57,7 +55,7 @@ struct ConnectQuery {
 }
 
 async fn connect(State(state): State<AppState>, session: Session, Query(query): Query<ConnectQuery>) -> Response {
-    let return_to = local_path(query.return_to.as_deref());
+    let return_to = local_path(query.return_to.as_deref(), "/account");
     match session::user_id(&session).await {
         Ok(Some(_)) => {}
         Ok(None) => {
@@ -144,7 +142,7 @@ struct DisconnectForm {
 }
 
 async fn disconnect(State(state): State<AppState>, session: Session, Form(form): Form<DisconnectForm>) -> Response {
-    let return_to = local_path(form.return_to.as_deref());
+    let return_to = local_path(form.return_to.as_deref(), "/account");
     match session::user_id(&session).await {
         Ok(Some(user_id)) => match github_link::disconnect(&state.pool, user_id).await {
             Ok(()) => Redirect::to(&return_to).into_response(),

@@ -59,7 +59,7 @@ struct InstallForm {
 }
 
 async fn install(State(state): State<AppState>, session: Session, Form(form): Form<InstallForm>) -> Response {
-    let tab = format!("/projects/{}/integrations", crate::app::encode_query(&form.slug));
+    let tab = format!("/projects/{}/integrations", crate::paths::encode_query(&form.slug));
     let user = match signed_in(&state, &session, &tab).await {
         Ok(user) => user,
         Err(response) => return response,
