@@ -113,7 +113,7 @@ impl Stack {
     /// `slug` (as a click on Install would); returns (time to `processed`, API
     /// calls, tokens minted).
     async fn install(&self, org: &str, repos: usize, slug: &str) -> (Duration, u64, u64, i64) {
-        self.sim_post("/_sim/orgs", json!({ "login": org, "repositories": repos, "members": ["octocat"] })).await;
+        self.sim_post("/_sim/orgs", json!({ "login": org, "repositories": repos, "owners": ["octocat"] })).await;
         sqlx::query(
             "INSERT INTO github_app_installations (user_id, originating_project_id, origin, state)
              SELECT u.id, p.id, 'app', 'initiated_on_app' FROM users u, projects p WHERE p.slug = $1",

@@ -231,3 +231,16 @@ async fn signing_in_never_redirects_to_another_site(pool: PgPool) {
         assert_eq!(sign_in_then(next).await, "/projects", "{next:?}");
     }
 }
+
+/// A problem page's "Go back" link is a path on this site whatever `return_to` says.
+#[sqlx::test]
+async fn problem_pages_go_back_only_to_this_site(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    for (page, fallback) in [("/auth/github/problem?reason=cancelled", "/account"), ("/integrations/github/problem?reason=state", "/projects")] {
+        for crafted in ["/%09/evil.example", "/%5Cevil.example", "//evil.example", "https:evil.example"] {
+            let html = app.get(&format!("{page}&return_to={crafted}")).await.text().await.unwrap();
+            assert!(!html.contains("evil.example"), "{page} {crafted}");
+            assert!(html.contains(&format!(r#"<a href="{fallback}">Go back</a>"#)), "{page} {crafted}: {html}");
+        }
+    }
+}

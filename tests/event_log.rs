@@ -82,8 +82,19 @@ async fn nobody_else_sees_the_event_log(pool: PgPool) {
     let someone = app.another_browser();
     sign_up(&someone, "dev@example.com").await;
     assert_eq!(list(&someone, json!({})).await.status(), 404);
-    assert_eq!(someone.get("/admin/events").await.status(), 404);
     assert_eq!(someone.client.get(someone.url("/live/events")).header("cookie", someone.cookie_header()).send().await.unwrap().status(), 404);
+    // The operator pages are the 404 page a missing address gets, nothing of their own.
     let anonymous = app.another_browser();
-    assert_eq!(anonymous.get("/admin/events").await.status(), 404);
+    for visitor in [&someone, &anonymous] {
+        for path in ["/admin/events", "/admin/events?status=errored", "/admin/events/1"] {
+            let page = visitor.get(path).await;
+            assert_eq!(page.status(), 404, "{path}");
+            let html = page.text().await.unwrap();
+            assert!(html.contains("<title>Not found · forgelink</title>"), "{path}: {html}");
+            assert_eq!(html.matches("Page not found").count(), 1, "{path}");
+            for own in ["Webhook event", "Filter events", "missed deliveries", "All events", "Loading"] {
+                assert!(!html.contains(own), "{path} shows {own:?}: {html}");
+            }
+        }
+    }
 }

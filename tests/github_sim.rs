@@ -273,6 +273,34 @@ async fn a_member_who_is_not_an_owner_can_only_request_an_install() {
     assert!(gh.sim.sim.world().installations.is_empty());
 }
 
+/// As on GitHub, every member is shown an organization's installation; only
+/// the membership endpoint tells its owners from the rest.
+#[tokio::test]
+async fn members_see_the_installation_and_the_membership_says_who_owns_the_organization() {
+    let gh = SimHarness::start().await;
+    gh.install("forge-demo", "octocat", None).await;
+    for (login, role) in [("octocat", Some("admin")), ("mona", Some("member")), ("hubot", None)] {
+        let token = {
+            let mut world = gh.sim.sim.world();
+            let id = world.account_by_login(login).unwrap().id;
+            world.issue_user_tokens(id).0
+        };
+        let listed: Value = gh.api_get("/user/installations", &token).await.json().await.unwrap();
+        assert_eq!(listed["total_count"], u64::from(role.is_some()), "{login}");
+        let membership = gh.api_get("/user/memberships/orgs/forge-demo", &token).await;
+        match role {
+            Some(role) => {
+                assert_eq!(membership.status(), 200, "{login}");
+                let body: Value = membership.json().await.unwrap();
+                assert_eq!((body["role"].as_str(), body["state"].as_str()), (Some(role), Some("active")), "{login}");
+                assert_eq!(body["organization"]["login"], "forge-demo");
+                assert_eq!(body["user"]["login"], login);
+            }
+            None => assert_eq!(membership.status(), 404, "{login}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn configuring_suspending_and_uninstalling_send_the_matching_webhooks() {
     let gh = SimHarness::start().await;

@@ -9,13 +9,32 @@ use serde_json::Value;
 use sqlx::PgPool;
 use support::{
     flows::{connect_github, create_project, local, location, query, sign_up},
-    spawn_stack, wait_for_events, Stack,
+    spawn_stack, wait_for_events, Stack, TestApp,
 };
 
 async fn integrations(stack: &Stack, slug: &str) -> Value {
-    let response = stack.app.post_form("/api/get_integrations", &[("slug", slug)]).await;
+    integrations_in(&stack.app, slug).await
+}
+
+async fn integrations_in(app: &TestApp, slug: &str) -> Value {
+    let response = app.post_form("/api/get_integrations", &[("slug", slug)]).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
+}
+
+/// Every installation row as `(id, github_id, user_id, state)`: what a refused link must leave alone.
+async fn installation_rows(pool: &PgPool) -> Vec<(i64, Option<i64>, Option<i64>, String)> {
+    sqlx::query!(r#"SELECT id, github_id, user_id, state FROM github_app_installations ORDER BY id"#)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.github_id, r.user_id, r.state))
+        .collect()
+}
+
+async fn attachments(pool: &PgPool) -> i64 {
+    sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM project_github_installations"#).fetch_one(pool).await.unwrap()
 }
 
 /// The first page of the installation's repositories, filtered, as the tab gets it.
@@ -38,16 +57,16 @@ fn repo_id(stack: &Stack, owner: &str, name: &str) -> u64 {
     stack.gh.sim.sim.world().repo_by_name(owner, name).unwrap().id
 }
 
-/// A person with a project and GitHub connected as `login`.
-async fn owner(stack: &Stack, email: &str, login: &str, slug: &str) {
-    sign_up(&stack.app, email).await;
-    create_project(&stack.app, slug).await;
-    connect_github(stack, &stack.app, login).await;
+/// A person (in the browser `app`) with a project and GitHub connected as `login`.
+async fn owner(stack: &Stack, app: &TestApp, email: &str, login: &str, slug: &str) {
+    sign_up(app, email).await;
+    create_project(app, slug).await;
+    connect_github(stack, app, login).await;
 }
 
 /// Clicks Install in forgelink; returns the `state` GitHub is given.
-async fn click_install(stack: &Stack, slug: &str) -> String {
-    let to_github = location(&stack.app.post_form("/integrations/github/install", &[("slug", slug)]).await);
+async fn click_install(stack: &Stack, app: &TestApp, slug: &str) -> String {
+    let to_github = location(&app.post_form("/integrations/github/install", &[("slug", slug)]).await);
     assert!(
         to_github.starts_with(&format!("{}/apps/forgelink-test/installations/new?state=", stack.gh.web)),
         "{to_github}"
@@ -73,8 +92,8 @@ async fn install_on_github(stack: &Stack, login: &str, account: &str, repos: Opt
 #[sqlx::test]
 async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositories(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
-    owner(&stack, "ada@example.com", "octocat", "apollo").await;
-    let state = click_install(&stack, "apollo").await;
+    owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
+    let state = click_install(&stack, &stack.app, "apollo").await;
     let pending = integrations(&stack, "apollo").await;
     assert_eq!(pending["install_pending"], true);
 
@@ -121,24 +140,12 @@ async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositori
 #[sqlx::test]
 async fn the_setup_url_refuses_what_it_cannot_confirm_and_changes_nothing(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
-    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
     // mona installs on her own account: octocat cannot see that installation.
     let monas = stack.gh.install("mona", "mona", None).await;
     wait_for_events(&pool, 1).await;
-    let state = click_install(&stack, "apollo").await;
-    let snapshot = || async {
-        sqlx::query!(r#"SELECT id, github_id, user_id, state FROM github_app_installations ORDER BY id"#)
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.id, r.github_id, r.user_id, r.state))
-            .collect::<Vec<_>>()
-    };
-    let before = snapshot().await;
-    let attached = || async {
-        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM project_github_installations"#).fetch_one(&pool).await.unwrap()
-    };
+    let state = click_install(&stack, &stack.app, "apollo").await;
+    let before = installation_rows(&pool).await;
 
     let cases = [
         (format!("installation_id={monas}&setup_action=install&state={state}"), "not_yours"),
@@ -152,8 +159,8 @@ async fn the_setup_url_refuses_what_it_cannot_confirm_and_changes_nothing(pool: 
         let landed = stack.app.get(&format!("/integrations/github/setup?{params}")).await;
         let to = location(&landed);
         assert!(to.starts_with(&format!("/integrations/github/problem?reason={reason}")), "{params}: {to}");
-        assert_eq!(snapshot().await, before, "{params} changed installations");
-        assert_eq!(attached().await, 0, "{params} attached something");
+        assert_eq!(installation_rows(&pool).await, before, "{params} changed installations");
+        assert_eq!(attachments(&pool).await, 0, "{params} attached something");
     }
     let page = stack.app.get("/integrations/github/problem?reason=request&return_to=%2Fprojects").await;
     assert_eq!(page.status(), 200);
@@ -171,10 +178,89 @@ async fn the_setup_url_refuses_what_it_cannot_confirm_and_changes_nothing(pool: 
     assert!(location(&landed).starts_with("/signin?next=%2Fintegrations%2Fgithub%2Fsetup"));
 }
 
+/// GitHub lists an organization's installation to every member; only one who
+/// installed it, or owns the organization, may link it to a project.
+#[sqlx::test]
+async fn a_member_who_does_not_own_the_organization_cannot_link_its_installation(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    // octocat (an owner) installs on forge-demo before connecting: nobody's yet.
+    let org = stack.gh.install("forge-demo", "octocat", None).await;
+    wait_for_events(&pool, 1).await;
+    owner(&stack, &stack.app, "mona@example.com", "mona", "monas").await;
+    let state = click_install(&stack, &stack.app, "monas").await;
+    let before = installation_rows(&pool).await;
+
+    // Through the setup URL, with her project's state or without one.
+    for params in [format!("installation_id={org}&setup_action=install&state={state}"), format!("installation_id={org}&setup_action=install")] {
+        let to = location(&stack.app.get(&format!("/integrations/github/setup?{params}")).await);
+        assert!(to.starts_with("/integrations/github/problem?reason=not_owner"), "{params}: {to}");
+        assert_eq!(query(&to)["account"], "forge-demo");
+        assert_eq!(installation_rows(&pool).await, before, "{params} changed installations");
+        assert_eq!(attachments(&pool).await, 0, "{params} attached something");
+        let page = stack.app.get(&to).await.text().await.unwrap();
+        assert!(page.contains("Ask an owner of forge-demo to add it"), "{page}");
+    }
+    // Not offered, not attachable by id, and its repositories not followable.
+    assert_eq!(integrations(&stack, "monas").await["offered"], serde_json::json!([]));
+    let id = sqlx::query_scalar!("SELECT id FROM github_app_installations WHERE github_id = $1", org as i64)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .to_string();
+    let attach = stack.app.post_form("/api/attach_installation", &[("slug", "monas"), ("installation_id", &id)]).await;
+    assert_eq!(attach.status(), 404);
+    let docs = sqlx::query_scalar!("SELECT id FROM github_repos WHERE full_name = 'forge-demo/docs'").fetch_one(&pool).await.unwrap();
+    let follow = stack.app.post_form("/api/set_following", &[("slug", "monas"), ("repo_id", &docs.to_string()), ("follow", "true")]).await;
+    assert_eq!(follow.status(), 404);
+    assert_eq!(installation_rows(&pool).await, before);
+
+    // An owner of forge-demo who did not install it may: GitHub says so.
+    {
+        let mut world = stack.gh.sim.sim.world();
+        let (org_id, hubot) = (world.account_by_login("forge-demo").unwrap().id, world.account_by_login("hubot").unwrap().id);
+        world.add_member(org_id, hubot, true);
+    }
+    let hubot = stack.app.another_browser();
+    owner(&stack, &hubot, "hubot@example.com", "hubot", "robots").await;
+    let state = click_install(&stack, &hubot, "robots").await;
+    let back = hubot.get(&format!("/integrations/github/setup?installation_id={org}&setup_action=install&state={state}")).await;
+    assert_eq!(location(&back), "/projects/robots/integrations");
+    let tab = integrations_in(&hubot, "robots").await;
+    assert_eq!(tab["installations"][0]["account_login"], "forge-demo", "{tab}");
+}
+
+/// An owner approving a member's request installs it for the member: it joins
+/// the member's project, not one the owner has an install pending for.
+#[sqlx::test]
+async fn an_approved_request_joins_the_requesters_project(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    owner(&stack, &stack.app, "mona@example.com", "mona", "monas").await;
+    let asked = click_install(&stack, &stack.app, "monas").await;
+    let to = install_on_github(&stack, "mona", "forge-demo", None, &asked).await;
+    assert!(stack.app.get(&local(&to)).await.headers()["location"].to_str().unwrap().contains("reason=request"));
+    let octocat = stack.app.another_browser();
+    owner(&stack, &octocat, "ada@example.com", "octocat", "apollo").await;
+    click_install(&stack, &octocat, "apollo").await;
+
+    stack.gh.install_requested("forge-demo", "octocat", Some("mona"), Some(&["docs"])).await;
+    wait_for_events(&pool, 1).await;
+    let monas = integrations(&stack, "monas").await;
+    assert_eq!(monas["installations"][0]["account_login"], "forge-demo", "{monas}");
+    assert_eq!(monas["install_pending"], false);
+    let apollo = integrations_in(&octocat, "apollo").await;
+    assert_eq!(apollo["installations"], serde_json::json!([]));
+    assert_eq!(apollo["install_pending"], true, "octocat's own install is still to come");
+    let requester = sqlx::query_scalar!("SELECT requester_github_id FROM github_app_installations WHERE github_id IS NOT NULL")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(requester, Some(sim_id(&stack, "mona") as i64));
+}
+
 #[sqlx::test]
 async fn an_install_started_on_github_is_offered_and_can_be_added(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
-    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
     let github_id = stack.gh.install("octocat", "octocat", None).await;
     wait_for_events(&pool, 1).await;
     // GitHub sends the installer to the setup URL without a state: to where it is offered.
@@ -216,7 +302,7 @@ async fn an_install_by_someone_not_yet_connected_is_theirs_once_they_connect(poo
     let row = sqlx::query!("SELECT state, user_id FROM github_app_installations").fetch_one(&pool).await.unwrap();
     assert_eq!((row.state.as_str(), row.user_id), ("unmatched_user", None));
 
-    owner(&stack, "mona@example.com", "mona", "sketchbook").await;
+    owner(&stack, &stack.app, "mona@example.com", "mona", "sketchbook").await;
     let tab = integrations(&stack, "sketchbook").await;
     assert_eq!(tab["offered"][0]["account_login"], "mona", "{tab}");
     let row = sqlx::query!("SELECT state, user_id FROM github_app_installations").fetch_one(&pool).await.unwrap();
@@ -227,8 +313,8 @@ async fn an_install_by_someone_not_yet_connected_is_theirs_once_they_connect(poo
 #[sqlx::test]
 async fn follows_change_and_survive_the_installation_changing_on_github(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
-    owner(&stack, "ada@example.com", "octocat", "apollo").await;
-    let state = click_install(&stack, "apollo").await;
+    owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
+    let state = click_install(&stack, &stack.app, "apollo").await;
     let setup = install_on_github(&stack, "octocat", "forge-demo", Some(&["api", "web"]), &state).await;
     stack.app.get(&local(&setup)).await;
     wait_for_events(&pool, 1).await;
@@ -305,7 +391,7 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
 #[sqlx::test]
 async fn only_the_owner_sees_or_changes_a_projects_integrations(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
-    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
     let eve = stack.app.another_browser();
     sign_up(&eve, "eve@example.com").await;
     for (path, form) in [
@@ -326,10 +412,10 @@ async fn only_the_owner_sees_or_changes_a_projects_integrations(pool: PgPool) {
 #[sqlx::test]
 async fn a_new_install_click_replaces_the_pending_one(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
-    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
     create_project(&stack.app, "gemini").await;
-    let first = click_install(&stack, "apollo").await;
-    let second = click_install(&stack, "gemini").await;
+    let first = click_install(&stack, &stack.app, "apollo").await;
+    let second = click_install(&stack, &stack.app, "gemini").await;
     assert_ne!(first, second);
     let pending = sqlx::query_scalar!("SELECT originating_project_id FROM github_app_installations")
         .fetch_all(&pool)
@@ -355,7 +441,7 @@ async fn next_change(stream: &mut reqwest::Response, wait: std::time::Duration) 
 #[sqlx::test]
 async fn live_changes_reach_only_the_people_concerned(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
-    owner(&stack, "ada@example.com", "octocat", "apollo").await;
+    owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
     stack.gh.install("forge-demo", "octocat", None).await;
     wait_for_events(&pool, 1).await;
     let id = integrations(&stack, "apollo").await["offered"][0]["id"].as_i64().unwrap().to_string();

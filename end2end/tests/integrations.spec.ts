@@ -1,7 +1,8 @@
 // The integrations tab's journeys against the simulated GitHub: install from a
 // project and watch it link live, follow and unfollow, change the installation
 // on GitHub and see the tab follow; attach an install started on GitHub; refuse
-// a forged installation id.
+// a forged installation id, and an organization's installation to a member who
+// does not own it.
 import { type Page, type BrowserContext } from '@playwright/test';
 import { createProject, expect, gotoHydrated, signUp, test, unique } from './support';
 
@@ -22,10 +23,10 @@ async function ownerWithGitHub(page: Page): Promise<{ projectPath: string; login
   return { projectPath, login };
 }
 
-/** A new organization on the simulator, `login` its owner, with repositories repo-00001…. */
-async function newOrg(page: Page, owner: string, repositories: number): Promise<string> {
+/** A new organization on the simulator, `owner` its owner (and `members`, not owners), with repositories repo-00001…. */
+async function newOrg(page: Page, owner: string, repositories: number, members: string[] = []): Promise<string> {
   const org = unique('acme').slice(0, 39);
-  const response = await page.request.post(`${sim}/_sim/orgs`, { data: { login: org, repositories, members: [owner] } });
+  const response = await page.request.post(`${sim}/_sim/orgs`, { data: { login: org, repositories, owners: [owner], members } });
   expect(response.status()).toBe(201);
   return org;
 }
@@ -114,6 +115,21 @@ test('a forged installation id on the setup URL is refused and links nothing', a
   await gotoHydrated(page, `${projectPath}/integrations`);
   await expect(page.getByRole('region', { name: 'Your other installations' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Install on GitHub' })).toBeVisible();
+});
+
+test('a member who does not own the organization is told to ask an owner, and links nothing', async ({ page }) => {
+  const { projectPath, login } = await ownerWithGitHub(page);
+  // hubot owns the organization and installs the App; GitHub lists it to every member.
+  const org = await newOrg(page, 'hubot', 2, [login]);
+  const installed = await page.request.post(`${sim}/_sim/installations`, { data: { account: org, sender: 'hubot' } });
+  expect(installed.status()).toBe(201);
+  const { id } = await installed.json();
+  await gotoHydrated(page, `/integrations/github/setup?installation_id=${id}&setup_action=install`);
+  await expect(page.getByRole('heading', { name: 'Only an owner can add this installation' })).toBeVisible();
+  await expect(page.getByRole('alert')).toContainText(`Ask an owner of ${org} to add it`);
+  await gotoHydrated(page, `${projectPath}/integrations`);
+  await expect(page.getByRole('region', { name: 'Your other installations' })).toHaveCount(0);
+  await expect(page.getByRole('region', { name: org })).toHaveCount(0);
 });
 
 test('a change made while the page loads still shows once its live stream connects', async ({ page, context }) => {

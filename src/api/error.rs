@@ -14,12 +14,18 @@ pub enum AppError {
     /// Also what someone gets for a page they may not see: no hint it exists.
     #[error("There is nothing here.")]
     NotFound,
+    /// Known to the person, but not theirs to change.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
     TooManyAttempts(String),
+    /// Something forgelink depends on (GitHub) did not answer.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("Something went wrong on our side. Try again in a moment.")]
     Internal,
     /// The request never reached the server function, or its answer was unreadable.
@@ -31,10 +37,12 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Unauthorized => 401,
+            Self::Forbidden(_) => 403,
             Self::NotFound => 404,
             Self::Invalid(_) => 422,
             Self::Conflict(_) => 409,
             Self::TooManyAttempts(_) => 429,
+            Self::Unavailable(_) => 503,
             Self::Internal | Self::Transport(_) => 500,
         }
     }

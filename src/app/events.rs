@@ -9,7 +9,7 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
-use super::{live_changes, ErrorNote, NotFound};
+use super::{live_changes, ErrorNote, NotFound, OperatorOnly};
 use crate::api::{
     error::AppError,
     events::{get_event, list_events, EventFilter, EventRow, RecoverMissedDeliveries, RetryEvent},
@@ -38,6 +38,7 @@ pub fn EventsPage() -> impl IntoView {
     let field = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
 
     view! {
+        <OperatorOnly>
         <Title text="Webhook events"/>
         <div class="page-heading">
             <h1>"Webhook events"</h1>
@@ -86,6 +87,7 @@ pub fn EventsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        </OperatorOnly>
     }
 }
 
@@ -127,6 +129,7 @@ pub fn EventPage() -> impl IntoView {
     let changes = live_changes("/live/events");
     let event = Resource::new(move || (id.get(), retry.version().get(), changes.get()), |(id, _, _)| get_event(id));
     view! {
+        <OperatorOnly>
         <Title text="Webhook event"/>
         <p><A href="/admin/events">"← All events"</A></p>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -163,5 +166,6 @@ pub fn EventPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        </OperatorOnly>
     }
 }

@@ -155,6 +155,27 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
+/// An operator's page: anyone else gets the 404 page (and status) a missing
+/// address gets, decided before any of the page renders. The page's resources
+/// are made outside (by the caller), never inside this `Suspense`.
+#[component]
+pub fn OperatorOnly(children: ChildrenFn) -> impl IntoView {
+    let user = use_session().user;
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(user)) if user.is_admin => children().into_any(),
+                        _ => view! { <NotFound/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
 /// An error from a server function, said plainly, for forms and pages.
 #[component]
 pub fn ErrorNote(error: AppError) -> impl IntoView {

@@ -100,7 +100,9 @@ pub fn integration_error(error: integrations::IntegrationError) -> AppError {
     match error {
         E::NotFound => fail(AppError::NotFound),
         E::NotConnected => fail(AppError::Invalid(error.to_string())),
+        E::NotAnOwner(_) => fail(AppError::Forbidden(error.to_string())),
+        E::GitHubDown(_) => fail(AppError::Unavailable(error.to_string())),
         E::Invalid(message) => fail(AppError::Invalid(message)),
-        E::Database(_) => internal(error),
+        E::Database(_) | E::Internal(_) => internal(error),
     }
 }

@@ -84,6 +84,11 @@ impl Application {
         })
     }
 
+    /// Every route, for tests that enumerate them (its `Debug` names each path).
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
     /// The address actually bound (port 0 in the configuration picks a free one).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()

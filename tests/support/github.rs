@@ -232,10 +232,15 @@ impl SimHarness {
 
     /// Installs the App through the control API (as if clicked through).
     pub async fn install(&self, account: &str, sender: &str, repositories: Option<&[&str]>) -> u64 {
+        self.install_requested(account, sender, None, repositories).await
+    }
+
+    /// Installs as `sender` (an owner) approving `requester`'s request, if given.
+    pub async fn install_requested(&self, account: &str, sender: &str, requester: Option<&str>, repositories: Option<&[&str]>) -> u64 {
         let response = self
             .http
             .post(format!("{}/_sim/installations", self.web))
-            .json(&json!({ "account": account, "sender": sender, "repositories": repositories }))
+            .json(&json!({ "account": account, "sender": sender, "requester": requester, "repositories": repositories }))
             .send()
             .await
             .unwrap();

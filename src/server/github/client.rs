@@ -53,6 +53,22 @@ pub struct GitHubUser {
     pub avatar_url: String,
 }
 
+/// The signed-in user's place in an organization (`GET /user/memberships/orgs/{org}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrgMembership {
+    /// `active`, or `pending` until an invitation is accepted.
+    pub state: String,
+    /// `admin` (an owner), `member` or `billing_manager`.
+    pub role: String,
+}
+
+impl OrgMembership {
+    /// An owner of the organization: may install and configure Apps on it.
+    pub fn is_admin(&self) -> bool {
+        self.state == "active" && self.role == "admin"
+    }
+}
+
 /// One attempt to deliver a webhook, as `GET /app/hook/deliveries` lists it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct HookDelivery {
@@ -249,6 +265,17 @@ impl GitHubClient {
     /// `GET /user` with a user access token.
     pub async fn current_user(&self, user_token: &str) -> Result<GitHubUser, GitHubError> {
         self.get_json("/user", user_token).await
+    }
+
+    /// The user's membership of `org`; `None` when they are not in it (GitHub
+    /// answers 404) or the App may not read it (403 without the Members permission).
+    pub async fn own_membership(&self, user_token: &str, org: &str) -> Result<Option<OrgMembership>, GitHubError> {
+        let path = format!("/user/memberships/orgs/{}", url::form_urlencoded::byte_serialize(org.as_bytes()).collect::<String>());
+        match self.get_json(&path, user_token).await {
+            Ok(membership) => Ok(Some(membership)),
+            Err(GitHubError::Status { status: 403 | 404, .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str, token: &str) -> Result<T, GitHubError> {

@@ -47,11 +47,15 @@ impl Simulator {
     }
 
     /// Installs the App on an account (all repositories when `repo_ids` is `None`)
-    /// and sends `installation.created`.
-    pub fn install(&self, account_id: Id, sender_id: Id, repo_ids: Option<BTreeSet<Id>>) -> Result<Id, Refusal> {
+    /// and sends `installation.created`; `requester` is the member whose request
+    /// the sender (an owner) approved, if any.
+    pub fn install(&self, account_id: Id, sender_id: Id, requester_id: Option<Id>, repo_ids: Option<BTreeSet<Id>>) -> Result<Id, Refusal> {
         let mut world = self.world();
         if !self.can_administer(&world, sender_id, account_id) {
             return Err("Only an owner of this account can install the App.".into());
+        }
+        if requester_id.is_some_and(|r| !world.accounts.get(&account_id).is_some_and(|a| a.members.contains(&r))) {
+            return Err("Only a member of the organization can request the App.".into());
         }
         if world.installation_for_account(account_id).is_some() {
             return Err("The App is already installed on this account.".into());
@@ -78,7 +82,7 @@ impl Simulator {
             "action": "created",
             "installation": self.installation_payload(&world, &installation),
             "repositories": repositories,
-            "requester": null,
+            "requester": requester_id.map(|r| self.sender(&world, r)),
             "sender": self.sender(&world, sender_id),
         });
         world.installations.insert(id, installation);

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::{
     auth::ApiError,
     faults, payloads,
-    world::{Grant, Id, Installation, Repo, World},
+    world::{AccountKind, Grant, Id, Installation, Repo, World},
     Simulator,
 };
 
@@ -32,6 +32,7 @@ pub fn router(sim: Simulator) -> Router {
         .route("/user", get(get_user))
         .route("/user/installations", get(list_user_installations))
         .route("/user/installations/{id}/repositories", get(list_user_installation_repos))
+        .route("/user/memberships/orgs/{org}", get(get_own_membership))
         .route("/users/{login}", get(get_user_by_login))
         .route("/repos/{owner}/{repo}", get(get_repo))
         .route("/repos/{owner}/{repo}/issues", get(list_issues).post(create_issue))
@@ -331,6 +332,19 @@ fn authorized_repo(sim: &Simulator, headers: &HeaderMap, owner: &str, name: &str
         }
     };
     Ok((repo.clone(), actor))
+}
+
+/// `GET /user/memberships/orgs/{org}`: the token's user's role in the
+/// organization; 404 for an organization they do not belong to, as on GitHub.
+async fn get_own_membership(State(sim): State<Simulator>, headers: HeaderMap, Path(org): Path<String>) -> ApiResult {
+    let user_id = sim.user_of(&headers)?;
+    let world = sim.world();
+    let org = world
+        .account_by_login(&org)
+        .filter(|a| a.kind == AccountKind::Organization && a.members.contains(&user_id))
+        .ok_or_else(ApiError::not_found)?;
+    let user = world.accounts.get(&user_id).ok_or_else(ApiError::bad_credentials)?;
+    Ok(Json(payloads::membership(sim.urls(), org, user)).into_response())
 }
 
 /// `GET /users/{username}`: public, as on GitHub.

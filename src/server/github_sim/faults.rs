@@ -139,7 +139,10 @@ struct NewOrg {
     login: String,
     #[serde(default)]
     repositories: usize,
-    /// Logins of existing users to make members (and admins).
+    /// Logins of existing users to make owners (admins).
+    #[serde(default)]
+    owners: Vec<String>,
+    /// Logins of existing users to make members who are not owners.
     #[serde(default)]
     members: Vec<String>,
 }
@@ -147,18 +150,23 @@ struct NewOrg {
 /// Creates (or grows) an organization with `repositories` repositories.
 async fn create_org(State(sim): State<Simulator>, Json(org): Json<NewOrg>) -> Result<impl IntoResponse, ApiError> {
     let mut world = sim.world();
-    let members = org
-        .members
-        .iter()
-        .map(|login| {
-            world
-                .account_by_login(login)
-                .filter(|a| a.kind == AccountKind::User)
-                .map(|a| a.id)
-                .ok_or_else(|| ApiError::unprocessable(format!("no user {login}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let id = world.add_large_org(&org.login, org.repositories, &members);
+    let users = |logins: &[String]| {
+        logins
+            .iter()
+            .map(|login| {
+                world
+                    .account_by_login(login)
+                    .filter(|a| a.kind == AccountKind::User)
+                    .map(|a| a.id)
+                    .ok_or_else(|| ApiError::unprocessable(format!("no user {login}")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let (owners, members) = (users(&org.owners)?, users(&org.members)?);
+    let id = world.add_large_org(&org.login, org.repositories, &owners);
+    for member in members {
+        world.add_member(id, member, false);
+    }
     let repositories = world.repos_of(id).len();
     sim.persist(&world);
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "login": org.login, "repositories": repositories }))))
@@ -170,16 +178,19 @@ struct NewInstallation {
     account: String,
     /// The user who installs (the webhook's sender).
     sender: String,
+    /// The member who asked the sender (an owner) to install, if one did.
+    requester: Option<String>,
     /// Repository names to select; all repositories when absent.
     repositories: Option<Vec<String>>,
 }
 
-/// Installs the App as if `sender` had clicked through the install page.
+/// Installs the App as if `sender` had clicked through the install page (or
+/// approved `requester`'s request).
 async fn create_installation(
     State(sim): State<Simulator>,
     Json(request): Json<NewInstallation>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (account_id, sender_id, repo_ids) = {
+    let (account_id, sender_id, requester, repo_ids) = {
         let world = sim.world();
         let account = world
             .account_by_login(&request.account)
@@ -188,6 +199,16 @@ async fn create_installation(
             .account_by_login(&request.sender)
             .filter(|a| a.kind == AccountKind::User)
             .ok_or_else(|| ApiError::unprocessable(format!("no user {}", request.sender)))?;
+        let requester = match &request.requester {
+            None => None,
+            Some(login) => Some(
+                world
+                    .account_by_login(login)
+                    .filter(|a| a.kind == AccountKind::User)
+                    .ok_or_else(|| ApiError::unprocessable(format!("no user {login}")))?
+                    .id,
+            ),
+        };
         let repo_ids = match &request.repositories {
             None => None,
             Some(names) => Some(
@@ -202,10 +223,10 @@ async fn create_installation(
                     .collect::<Result<_, _>>()?,
             ),
         };
-        (account.id, sender.id, repo_ids)
+        (account.id, sender.id, requester, repo_ids)
     };
     let id = sim
-        .install(account_id, sender_id, repo_ids)
+        .install(account_id, sender_id, requester, repo_ids)
         .map_err(ApiError::unprocessable)?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }

@@ -654,7 +654,7 @@ async fn install(State(sim): State<Simulator>, headers: HeaderMap, Path(slug): P
         // An owner has to approve; GitHub sends the requester back without an installation.
         return Redirect::to(&with_query(&setup_url, &[("setup_action", "request"), ("state", &state)])).into_response();
     }
-    match sim.install(target, user.id, repo_ids) {
+    match sim.install(target, user.id, None, repo_ids) {
         Ok(id) => Redirect::to(&with_query(
             &setup_url,
             &[("installation_id", &id.to_string()), ("setup_action", "install"), ("state", &state)],

@@ -52,6 +52,35 @@ pub fn account(urls: &Urls, account: &Account) -> Value {
     })
 }
 
+/// `org-membership`: a user's place in an organization (`role` is `admin` for
+/// its owners). The simulator has no invitations, so every membership is active.
+pub fn membership(urls: &Urls, org: &Account, user: &Account) -> Value {
+    let api = &urls.api;
+    let login = &org.login;
+    json!({
+        "url": format!("{api}/orgs/{login}/memberships/{}", user.login),
+        "state": "active",
+        "role": if org.admins.contains(&user.id) { "admin" } else { "member" },
+        "organization_url": format!("{api}/orgs/{login}"),
+        "organization": {
+            "login": login,
+            "id": org.id,
+            "node_id": node_id("12:Organization", org.id),
+            "url": format!("{api}/orgs/{login}"),
+            "repos_url": format!("{api}/orgs/{login}/repos"),
+            "events_url": format!("{api}/orgs/{login}/events"),
+            "hooks_url": format!("{api}/orgs/{login}/hooks"),
+            "issues_url": format!("{api}/orgs/{login}/issues"),
+            "members_url": format!("{api}/orgs/{login}/members{{/member}}"),
+            "public_members_url": format!("{api}/orgs/{login}/public_members{{/member}}"),
+            "avatar_url": format!("{}/avatars/{login}.svg", urls.web),
+            "description": org.name,
+        },
+        "user": account(urls, user),
+        "permissions": { "can_create_repository": true },
+    })
+}
+
 /// `private-user`: what `GET /user` answers for the token's owner.
 pub fn authenticated_user(urls: &Urls, world: &World, user: &Account) -> Value {
     let mut value = account(urls, user);

@@ -435,13 +435,13 @@ impl World {
         });
     }
 
-    /// Organizations of many repositories, for scale tests.
-    pub fn add_large_org(&mut self, login: &str, repo_count: usize, member_ids: &[Id]) -> Id {
+    /// Organizations of many repositories, for scale tests; `owner_ids` become owners.
+    pub fn add_large_org(&mut self, login: &str, repo_count: usize, owner_ids: &[Id]) -> Id {
         let org = match self.account_by_login(login) {
             Some(account) => account.id,
             None => self.add_account(login, AccountKind::Organization, None),
         };
-        for &user in member_ids {
+        for &user in owner_ids {
             self.add_member(org, user, true);
         }
         let existing = self.repos_of(org).len();

@@ -94,9 +94,14 @@ async fn match_installation(
     let id = if let Some(row) = queries::by_github_id(&mut *tx, installation.id).await? {
         row.id
     } else {
-        let mut pending = queries::pending_of_github_user(&mut tx, sender.id).await?;
-        if let (None, Some(requester)) = (pending, requester) {
-            pending = queries::pending_of_github_user(&mut tx, requester.id).await?;
+        // An approved request is the requester's install, whatever the
+        // approving owner may have pending themselves.
+        let mut pending = match requester {
+            Some(requester) => queries::pending_of_github_user(&mut tx, requester.id).await?,
+            None => None,
+        };
+        if pending.is_none() {
+            pending = queries::pending_of_github_user(&mut tx, sender.id).await?;
         }
         match pending {
             Some(pending) => {
@@ -110,7 +115,7 @@ async fn match_installation(
             }
         }
     };
-    queries::set_sender(&mut *tx, id, sender.id).await?;
+    queries::set_installer(&mut *tx, id, sender.id, requester.map(|r| r.id)).await?;
     queries::set_account(&mut *tx, id, &account_fields(installation)).await?;
     let lifecycle = if installation.suspended_at.is_some() { Lifecycle::Suspended } else { Lifecycle::Installed };
     queries::set_lifecycle(&mut *tx, id, lifecycle, timestamp(&installation.updated_at)).await?;

@@ -1,17 +1,16 @@
 //! Installing the App from a project: a pending installation and a signed
 //! `state` on the way out to GitHub; on the way back (the setup URL) the state
-//! is verified and the `installation_id` confirmed with the person's own token
-//! through `GET /user/installations` (the query alone can be forged).
+//! is verified, the `installation_id` confirmed with the person's own token
+//! through `GET /user/installations` (the query alone can be forged), and the
+//! person must be one who may link it (`authority`).
 
-use super::{queries, service, IntegrationError};
+use super::{
+    authority::{self, Authority, AuthorityError, Target},
+    queries, service, IntegrationError,
+};
 use crate::{
     api::{auth::User, integrations::InstallationState},
-    server::{
-        accounts::github_link::{self, LinkError},
-        github::events::Installation,
-        projects,
-        state::AppState,
-    },
+    server::{github::events::Installation, projects, state::AppState},
 };
 
 /// How long an install link stays good (choosing repositories can take a while).
@@ -77,6 +76,9 @@ pub enum SetupError {
     BadState,
     #[error("GitHub does not show this installation to you")]
     NotYours,
+    /// The account's login: someone who owns it can add it.
+    #[error("only an owner of {0} may link its installation")]
+    NotAnOwner(String),
     #[error("no usable GitHub connection")]
     NotConnected,
     #[error("GitHub did not answer: {0}")]
@@ -93,9 +95,21 @@ impl SetupError {
             Self::MissingInstallation => "missing_installation",
             Self::BadState => "state",
             Self::NotYours => "not_yours",
+            Self::NotAnOwner(_) => "not_owner",
             Self::NotConnected => "not_connected",
             Self::GitHubDown(_) => "github_down",
             Self::Failed(_) => "unavailable",
+        }
+    }
+}
+
+impl From<AuthorityError> for SetupError {
+    fn from(error: AuthorityError) -> Self {
+        match error {
+            AuthorityError::NotAnOwner(login) => Self::NotAnOwner(login),
+            AuthorityError::NotConnected => Self::NotConnected,
+            AuthorityError::GitHubDown(message) => Self::GitHubDown(message),
+            AuthorityError::Failed(message) => Self::Failed(message),
         }
     }
 }
@@ -132,7 +146,8 @@ pub async fn complete(state: &AppState, user: &User, query: &SetupQuery) -> Resu
         .as_deref()
         .and_then(|id| id.trim().parse::<i64>().ok())
         .ok_or(SetupError::MissingInstallation)?;
-    let installation = confirm(state, user, github_id).await?;
+    let (installation, token) = confirm(state, user, github_id).await?;
+    let authority = authorize(state, user, &installation, &token).await?;
 
     let mut tx = state.pool.begin().await?;
     queries::lock_github_installation(&mut tx, github_id).await?;
@@ -163,7 +178,7 @@ pub async fn complete(state: &AppState, user: &User, query: &SetupQuery) -> Resu
         queries::mark_linked(&mut *tx, id, user.id).await?;
     }
     tx.commit().await?;
-    tracing::info!(user_id = user.id, installation = github_id, ?project_id, "installation linked from the setup URL");
+    tracing::info!(user_id = user.id, installation = github_id, ?project_id, ?authority, "installation linked from the setup URL");
 
     // Back to the project it was installed for, or one it belongs to; an
     // install made on GitHub lands where it is offered ("Add to this project").
@@ -180,15 +195,10 @@ pub async fn complete(state: &AppState, user: &User, query: &SetupQuery) -> Resu
     })
 }
 
-/// The installation, if GitHub lists it among those the person can see.
-async fn confirm(state: &AppState, user: &User, github_id: i64) -> Result<Installation, SetupError> {
-    let token = github_link::user_access_token(&state.pool, &state.github, &state.cipher, user.id)
-        .await
-        .map_err(|error| match error {
-            LinkError::NotConnected | LinkError::ReconnectNeeded | LinkError::GitHubRefused(_) => SetupError::NotConnected,
-            LinkError::GitHubDown(e) => SetupError::GitHubDown(e.to_string()),
-            other => SetupError::Failed(other.to_string()),
-        })?;
+/// The installation, if GitHub lists it among those the person can see, and
+/// their token (to ask GitHub more).
+async fn confirm(state: &AppState, user: &User, github_id: i64) -> Result<(Installation, String), SetupError> {
+    let token = authority::user_token(state, user).await?;
     let visible = state.github.user_installations(&token).await.map_err(|error| {
         if error.is_transient() {
             SetupError::GitHubDown(error.to_string())
@@ -196,8 +206,23 @@ async fn confirm(state: &AppState, user: &User, github_id: i64) -> Result<Instal
             SetupError::NotConnected
         }
     })?;
-    visible.into_iter().find(|i| i.id == github_id).ok_or_else(|| {
+    let installation = visible.into_iter().find(|i| i.id == github_id).ok_or_else(|| {
         tracing::warn!(user_id = user.id, installation = github_id, "setup URL named an installation the user cannot see");
         SetupError::NotYours
-    })
+    })?;
+    Ok((installation, token))
+}
+
+/// Refuses unless the person may link it: GitHub's word on its account, and
+/// who installed it if its webhook came already.
+async fn authorize(state: &AppState, user: &User, installation: &Installation, token: &str) -> Result<Authority, SetupError> {
+    let row = queries::by_github_id(&state.pool, installation.id).await?;
+    let account = installation.account.as_ref();
+    let target = Target {
+        account_github_id: account.map(|a| a.id),
+        account_login: account.map(|a| a.login.as_str()),
+        account_type: account.map(|a| a.kind.as_str()),
+        ..row.as_ref().map(queries::InstallationRow::target).unwrap_or_default()
+    };
+    Ok(authority::authority(state, user, &target, Some(token)).await?)
 }

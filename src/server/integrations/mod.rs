@@ -3,6 +3,7 @@
 //! setup URL), the webhook handlers that keep the rows true, the repository
 //! listing, and what owners see and do on the integrations tab.
 
+pub mod authority;
 pub mod handlers;
 pub mod install_flow;
 mod queries;
@@ -21,10 +22,29 @@ pub enum IntegrationError {
     NotFound,
     #[error("Connect your GitHub account first.")]
     NotConnected,
+    /// Visible to the person on GitHub, but not theirs to link.
+    #[error("Only an owner of {0} can add its installation to a project. Ask an owner of {0} to add it.")]
+    NotAnOwner(String),
+    #[error("GitHub did not answer. Nothing was changed; try again in a moment.")]
+    GitHubDown(String),
     #[error("{0}")]
     Invalid(String),
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<authority::AuthorityError> for IntegrationError {
+    fn from(error: authority::AuthorityError) -> Self {
+        use authority::AuthorityError as E;
+        match error {
+            E::NotAnOwner(login) => Self::NotAnOwner(login),
+            E::NotConnected => Self::NotConnected,
+            E::GitHubDown(message) => Self::GitHubDown(message),
+            E::Failed(message) => Self::Internal(message),
+        }
+    }
 }
 
 /// Installations this GitHub user made before connecting their account: theirs now.

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
+use super::authority::Target;
 use crate::api::integrations::{InstallationState, Lifecycle};
 
 /// An installation as the handlers and the setup flow need it.
@@ -15,6 +16,24 @@ pub struct InstallationRow {
     pub lifecycle: String,
     /// Whether some project has it attached.
     pub attached: bool,
+    pub account_github_id: Option<i64>,
+    pub account_login: Option<String>,
+    pub account_type: Option<String>,
+    pub sender_github_id: Option<i64>,
+    pub requester_github_id: Option<i64>,
+}
+
+impl InstallationRow {
+    /// What deciding who may link it needs.
+    pub fn target(&self) -> Target<'_> {
+        Target {
+            account_github_id: self.account_github_id,
+            account_login: self.account_login.as_deref(),
+            account_type: self.account_type.as_deref(),
+            sender_github_id: self.sender_github_id,
+            requester_github_id: self.requester_github_id,
+        }
+    }
 }
 
 /// The account an installation is on, as GitHub reports it.
@@ -43,7 +62,8 @@ pub async fn by_github_id(conn: impl PgExecutor<'_>, github_id: i64) -> Result<O
     sqlx::query_as!(
         InstallationRow,
         r#"SELECT i.id, i.originating_project_id, i.state, i.lifecycle,
-                  EXISTS (SELECT 1 FROM project_github_installations p WHERE p.installation_id = i.id) AS "attached!"
+                  EXISTS (SELECT 1 FROM project_github_installations p WHERE p.installation_id = i.id) AS "attached!",
+                  i.account_github_id, i.account_login, i.account_type, i.sender_github_id, i.requester_github_id
            FROM github_app_installations i WHERE i.github_id = $1"#,
         github_id
     )
@@ -55,7 +75,8 @@ pub async fn by_id(conn: impl PgExecutor<'_>, id: i64) -> Result<Option<Installa
     sqlx::query_as!(
         InstallationRow,
         r#"SELECT i.id, i.originating_project_id, i.state, i.lifecycle,
-                  EXISTS (SELECT 1 FROM project_github_installations p WHERE p.installation_id = i.id) AS "attached!"
+                  EXISTS (SELECT 1 FROM project_github_installations p WHERE p.installation_id = i.id) AS "attached!",
+                  i.account_github_id, i.account_login, i.account_type, i.sender_github_id, i.requester_github_id
            FROM github_app_installations i WHERE i.id = $1"#,
         id
     )
@@ -180,10 +201,16 @@ pub async fn set_account(conn: impl PgExecutor<'_>, id: i64, account: &AccountFi
     Ok(())
 }
 
-pub async fn set_sender(conn: impl PgExecutor<'_>, id: i64, sender_github_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE github_app_installations SET sender_github_id = $2 WHERE id = $1", id, sender_github_id)
-        .execute(conn)
-        .await?;
+/// Records who installed it (and who asked an owner to, if anyone did).
+pub async fn set_installer(conn: impl PgExecutor<'_>, id: i64, sender_github_id: i64, requester_github_id: Option<i64>) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE github_app_installations SET sender_github_id = $2, requester_github_id = $3 WHERE id = $1",
+        id,
+        sender_github_id,
+        requester_github_id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -96,10 +96,14 @@ async fn setup(State(state): State<AppState>, session: Session, Query(query): Qu
         Err(error) => {
             tracing::warn!(user_id = user.id, %error, "setup redirect linked nothing");
             let return_to = match &error {
-                install_flow::SetupError::NotConnected => here.clone(),
-                _ => "/projects".to_owned(),
+                install_flow::SetupError::NotConnected => here.as_str(),
+                _ => "/projects",
             };
-            problem(error.reason(), &return_to)
+            let mut params = vec![("reason", error.reason()), ("return_to", return_to)];
+            if let install_flow::SetupError::NotAnOwner(account) = &error {
+                params.push(("account", account));
+            }
+            redirect_with("/integrations/github/problem", &params)
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use sqlx::PgPool;
 
-use super::{queries, IntegrationError};
+use super::{authority, queries, IntegrationError};
 use crate::{
     api::{
         auth::User,
@@ -12,7 +12,10 @@ use crate::{
             Installation, InstallationState, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus, REPOS_PER_PAGE,
         },
     },
-    server::projects::{self, Project},
+    server::{
+        projects::{self, Project},
+        state::AppState,
+    },
 };
 
 /// The project, if `user_id` owns it.
@@ -139,20 +142,23 @@ pub async fn set_following(pool: &PgPool, user_id: i64, slug: &str, repo_id: i64
     }
 }
 
-/// Attaches one of the owner's installations (started by them or on their
-/// GitHub account) to their project.
-pub async fn attach(pool: &PgPool, user: &User, slug: &str, installation_id: i64) -> Result<(), IntegrationError> {
+/// Attaches one of the owner's installations (offered to them, and theirs to
+/// link: see `authority`) to their project.
+pub async fn attach(state: &AppState, user: &User, slug: &str, installation_id: i64) -> Result<(), IntegrationError> {
+    let pool = &state.pool;
     let project = owned_project(pool, user.id, slug).await?;
     let github_id = user.github.as_ref().map(|g| g.id);
     let visible = queries::visible_to_user(pool, user.id, github_id, None).await?;
     if !visible.iter().any(|i| i.id == installation_id && i.lifecycle != Lifecycle::Uninstalled.as_str()) {
         return Err(IntegrationError::NotFound);
     }
+    let row = queries::by_id(pool, installation_id).await?.ok_or(IntegrationError::NotFound)?;
+    let authority = authority::authority(state, user, &row.target(), None).await?;
     let mut tx = pool.begin().await?;
     queries::attach(&mut *tx, project.id, installation_id).await?;
     queries::mark_linked(&mut *tx, installation_id, user.id).await?;
     tx.commit().await?;
-    tracing::info!(project = %project.slug, installation_id, "installation attached");
+    tracing::info!(project = %project.slug, installation_id, ?authority, "installation attached");
     Ok(())
 }
 

@@ -73,7 +73,9 @@ impl From<IntegrationError> for ApiError {
             IntegrationError::NotConnected | IntegrationError::Invalid(_) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
             }
-            IntegrationError::Database(error) => Self::internal(error),
+            IntegrationError::NotAnOwner(_) => Self::new(StatusCode::FORBIDDEN, error.to_string()),
+            IntegrationError::GitHubDown(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
+            IntegrationError::Database(_) | IntegrationError::Internal(_) => Self::internal(error),
         }
     }
 }
