@@ -54,7 +54,7 @@ async fn faults(gh: &SimHarness, faults: Value) {
 #[sqlx::test]
 async fn concurrent_callers_on_two_instances_share_one_mint(pool: PgPool) {
     let s = setup().await;
-    // Two instances: each has its own in-process gate; the database lock spans both.
+    // Two instances: each has its own in-process gate; the lease spans both.
     let (a, b) = (tokens(&pool, &s), tokens(&pool, &s));
     let calls: Vec<_> = (0..16)
         .map(|n| {

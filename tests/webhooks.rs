@@ -528,3 +528,72 @@ async fn deliveries_whose_senders_hang_up_leave_the_intake_idle(pool: PgPool) {
     assert_eq!(post(&app, &deliveries[0]).await.status(), 200);
 }
 
+
+/// A slow GitHub never starves intake of connections: none is held while
+/// GitHub answers. (Before, each installation token mint held one in a
+/// transaction for as long as GitHub took: three were seen held here, and
+/// enough slow mints leave intake none.)
+#[sqlx::test]
+async fn a_slow_github_leaves_the_intake_its_connections(pool: PgPool) {
+    // Connections that give up after 3 s, as in production, one per worker,
+    // each worker taking one event at a time.
+    let small = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let stack = support::spawn_stack_with(small, |config| {
+        config.workers.workers = 8;
+        config.workers.batch = 1;
+    })
+    .await;
+    let orgs: Vec<String> = {
+        let mut world = stack.gh.sim.sim.world();
+        let octocat = world.account_by_login("octocat").unwrap().id;
+        (0..8).map(|n| format!("slow-{n}")).inspect(|login| {
+            world.add_large_org(login, 1, &[octocat]);
+        }).collect()
+    };
+    let faults = stack.gh.http.put(format!("{}/_sim/faults", stack.gh.web)).json(&json!({ "latency_ms": 5000 })).send().await.unwrap();
+    assert!(faults.status().is_success());
+    for org in &orgs {
+        stack.gh.install(org, "octocat", None).await;
+    }
+    // Every worker is waiting for GitHub to mint its installation's token.
+    for _ in 0..100 {
+        let busy = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events WHERE status = 'processing'"#)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if busy == 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A connection idle in a transaction for over a second is one held while GitHub answers.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let held: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+         AND state = 'idle in transaction' AND state_change < now() - interval '1 second'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(held, 0, "connections held across a GitHub call");
+    let deliveries: Vec<_> = (0..200)
+        .map(|n| Delivery::new("issues", issue_opened(77, &format!("2026-11-22T10:{:02}:{:02}Z", n / 60, n % 60))))
+        .collect();
+    let mut senders = tokio::task::JoinSet::new();
+    for d in &deliveries {
+        // GitHub gives up on a delivery after 10 s.
+        senders.spawn(request(&stack.app, d).timeout(Duration::from_secs(10)).send());
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    while let Some(sent) = senders.join_next().await {
+        let status = sent.unwrap().map_or(0, |response| response.status().as_u16());
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    assert_eq!(statuses, [(202, 200)].into(), "every delivery acknowledged while GitHub was slow");
+}

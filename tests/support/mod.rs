@@ -185,11 +185,17 @@ pub struct Stack {
 }
 
 pub async fn spawn_stack(pool: PgPool) -> Stack {
+    spawn_stack_with(pool, |_| {}).await
+}
+
+/// As `spawn_stack`, with forgelink's configuration adjusted first.
+pub async fn spawn_stack_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> Stack {
     let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim_addr = sim_listener.local_addr().unwrap();
     let app = spawn_app_with(pool, |config| {
         config.github.api_url = format!("http://{sim_addr}/api/v3");
         config.github.web_url = format!("http://{sim_addr}");
+        adjust(config);
     })
     .await;
     let gh = github::SimHarness::serve_on(sim_listener, |config| {

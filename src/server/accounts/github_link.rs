@@ -8,12 +8,17 @@ use sqlx::PgPool;
 use super::queries::{self, NewTokens};
 use crate::server::{
     crypto::TokenCipher,
-    github::client::{GitHubClient, GitHubError, GitHubUser, UserTokens},
+    github::{
+        client::{GitHubClient, GitHubError, GitHubUser, UserTokens},
+        leases,
+    },
 };
 
 /// Refresh this long (seconds) before expiry, so a request never carries a
 /// token that expires on the way.
 const REFRESH_MARGIN_SECS: f64 = 300.0;
+/// Longer than a refresh can take (the client's retries included).
+const REFRESH_LEASE: std::time::Duration = std::time::Duration::from_secs(120);
 
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
@@ -76,45 +81,52 @@ pub async fn complete_link(
 }
 
 /// A user access token good for at least a few more minutes, refreshing it
-/// first when needed. The row lock makes concurrent callers wait for one refresh
-/// (refresh tokens are single-use: two refreshes would lose the link).
+/// first when needed. Refresh tokens are single-use (two refreshes would lose
+/// the link), so one caller at a time refreshes, under a lease: no connection
+/// is held while GitHub answers.
 pub async fn user_access_token(
     pool: &PgPool,
     github: &GitHubClient,
     cipher: &TokenCipher,
     user_id: i64,
 ) -> Result<String, LinkError> {
-    let mut tx = pool.begin().await?;
-    let stored = queries::lock_tokens(&mut *tx, user_id, REFRESH_MARGIN_SECS)
-        .await?
-        .ok_or(LinkError::NotConnected)?;
-    let Some(access) = stored.access_token else {
-        return Err(LinkError::ReconnectNeeded);
-    };
-    if stored.access_fresh {
-        return Ok(cipher.decrypt(&access, &access_context(user_id))?);
-    }
-    let refresh = match stored.refresh_token {
-        Some(token) if stored.refresh_valid => cipher.decrypt(&token, &refresh_context(user_id))?,
-        _ => {
-            queries::forget_tokens(&mut *tx, user_id, true).await?;
-            tx.commit().await?;
+    let key = format!("user_token:{user_id}");
+    let mut lease = None;
+    loop {
+        let stored = queries::tokens(pool, user_id, REFRESH_MARGIN_SECS).await?.ok_or(LinkError::NotConnected)?;
+        let Some(access) = stored.access_token else {
             return Err(LinkError::ReconnectNeeded);
+        };
+        if stored.access_fresh {
+            return Ok(cipher.decrypt(&access, &access_context(user_id))?);
         }
-    };
-    match github.refresh_user_token(&refresh).await {
-        Ok(tokens) => {
-            queries::store_tokens(&mut *tx, user_id, &seal(cipher, user_id, &tokens)).await?;
-            tx.commit().await?;
-            Ok(tokens.access_token)
+        // Read again once the lease is ours: the last holder may just have refreshed.
+        if lease.is_none() {
+            lease = leases::try_claim(pool, &key, REFRESH_LEASE).await?;
+            if lease.is_none() {
+                tokio::time::sleep(leases::POLL).await;
+            }
+            continue;
         }
-        Err(error) if error.is_transient() => Err(LinkError::GitHubDown(error)),
-        Err(error) => {
-            tracing::info!(user_id, %error, "GitHub refused the refresh token; reconnect needed");
-            queries::forget_tokens(&mut *tx, user_id, true).await?;
-            tx.commit().await?;
-            Err(LinkError::ReconnectNeeded)
-        }
+        let refresh = match stored.refresh_token {
+            Some(token) if stored.refresh_valid => cipher.decrypt(&token, &refresh_context(user_id))?,
+            _ => {
+                queries::forget_tokens(pool, user_id, true).await?;
+                return Err(LinkError::ReconnectNeeded);
+            }
+        };
+        return match github.refresh_user_token(&refresh).await {
+            Ok(tokens) => {
+                queries::store_tokens(pool, user_id, &seal(cipher, user_id, &tokens)).await?;
+                Ok(tokens.access_token)
+            }
+            Err(error) if error.is_transient() => Err(LinkError::GitHubDown(error)),
+            Err(error) => {
+                tracing::info!(user_id, %error, "GitHub refused the refresh token; reconnect needed");
+                queries::forget_tokens(pool, user_id, true).await?;
+                Err(LinkError::ReconnectNeeded)
+            }
+        };
     }
 }
 

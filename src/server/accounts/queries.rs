@@ -110,8 +110,8 @@ pub struct StoredTokens {
     pub refresh_valid: bool,
 }
 
-/// Locks the user's row so that only one request refreshes a token at a time.
-pub async fn lock_tokens(conn: impl PgExecutor<'_>, user_id: i64, margin_secs: f64) -> Result<Option<StoredTokens>, sqlx::Error> {
+/// The user's tokens (callers that refresh them hold a lease: see `github_link`).
+pub async fn tokens(conn: impl PgExecutor<'_>, user_id: i64, margin_secs: f64) -> Result<Option<StoredTokens>, sqlx::Error> {
     sqlx::query_as!(
         StoredTokens,
         r#"SELECT github_access_token AS access_token,
@@ -120,7 +120,7 @@ pub async fn lock_tokens(conn: impl PgExecutor<'_>, user_id: i64, margin_secs: f
                   github_refresh_token AS refresh_token,
                   (github_refresh_token_expires_at IS NULL
                    OR github_refresh_token_expires_at > now()) AS "refresh_valid!"
-           FROM users WHERE id = $1 AND github_id IS NOT NULL FOR UPDATE"#,
+           FROM users WHERE id = $1 AND github_id IS NOT NULL"#,
         user_id,
         margin_secs,
     )

@@ -1,7 +1,7 @@
 //! Installation access tokens: minted with the App's JWT, cached encrypted in
 //! PostgreSQL with their expiry, replaced a few minutes before they expire.
 //! One mint at a time per installation, on this instance (a mutex) and across
-//! instances (an advisory lock), so a burst of work never stampedes GitHub.
+//! instances (a lease), so a burst of work never stampedes GitHub.
 
 use std::{
     collections::HashMap,
@@ -11,11 +11,17 @@ use std::{
 
 use sqlx::PgPool;
 
-use super::client::{GitHubClient, GitHubError};
+use super::{
+    client::{GitHubClient, GitHubError},
+    leases,
+};
 use crate::server::crypto::{CryptoError, TokenCipher};
 
 /// A token with less time left than this is replaced before use.
 const REFRESH_MARGIN_SECS: f64 = 300.0;
+/// Longer than a mint can take (the client's retries included); a minter that
+/// dies lets go after this.
+const MINT_LEASE: std::time::Duration = std::time::Duration::from_secs(120);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -54,32 +60,36 @@ impl InstallationTokens {
             minting.entry(installation_github_id).or_default().clone()
         };
         let _held = gate.lock().await;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query!(
-            "SELECT pg_advisory_xact_lock(hashtextextended('installation_token:' || $1::text, 0))",
-            installation_github_id.to_string(),
-        )
-        .execute(&mut *tx)
-        .await?;
-        // Whoever held the lock before us may have minted one meanwhile.
-        if let Some(token) = self.cached(installation_github_id).await? {
-            return Ok(token);
+        let key = format!("installation_token:{installation_github_id}");
+        loop {
+            // Whoever minted before us (here or on another instance) stored it.
+            if let Some(token) = self.cached(installation_github_id).await? {
+                return Ok(token);
+            }
+            let Some(_lease) = leases::try_claim(&self.pool, &key, MINT_LEASE).await? else {
+                tokio::time::sleep(leases::POLL).await;
+                continue;
+            };
+            // A mint may have finished between the look and the claim.
+            if let Some(token) = self.cached(installation_github_id).await? {
+                return Ok(token);
+            }
+            // No connection is held while GitHub answers.
+            let minted = self.github.create_installation_token(installation_github_id).await?;
+            sqlx::query!(
+                r#"INSERT INTO github_installation_tokens (installation_github_id, token, expires_at)
+                   VALUES ($1, $2, to_timestamp($3))
+                   ON CONFLICT (installation_github_id) DO UPDATE
+                   SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, created_at = now()"#,
+                installation_github_id,
+                self.cipher.encrypt(&minted.token, &context(installation_github_id)),
+                minted.expires_at.timestamp() as f64,
+            )
+            .execute(&self.pool)
+            .await?;
+            tracing::debug!(installation_github_id, expires_at = %minted.expires_at, "installation token minted");
+            return Ok(minted.token);
         }
-        let minted = self.github.create_installation_token(installation_github_id).await?;
-        sqlx::query!(
-            r#"INSERT INTO github_installation_tokens (installation_github_id, token, expires_at)
-               VALUES ($1, $2, to_timestamp($3))
-               ON CONFLICT (installation_github_id) DO UPDATE
-               SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, created_at = now()"#,
-            installation_github_id,
-            self.cipher.encrypt(&minted.token, &context(installation_github_id)),
-            minted.expires_at.timestamp() as f64,
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        tracing::debug!(installation_github_id, expires_at = %minted.expires_at, "installation token minted");
-        Ok(minted.token)
     }
 
     async fn cached(&self, installation_github_id: i64) -> Result<Option<String>, TokenError> {

@@ -1,7 +1,9 @@
 //! Talking to GitHub: the REST client (OAuth, App JWT, rate limits), cached
-//! installation tokens, and the shapes of its webhook events.
+//! installation tokens, leases that keep calls on a shared credential one at a
+//! time, and the shapes of its webhook events.
 
 pub mod client;
 pub mod config;
 pub mod events;
 pub mod installation_tokens;
+pub mod leases;
