@@ -529,6 +529,24 @@ async fn deliveries_whose_senders_hang_up_leave_the_intake_idle(pool: PgPool) {
 }
 
 
+/// Makes GitHub answer every API call after `latency_ms`, then installs the
+/// App (as octocat) on `count` new organizations of `repos` repositories each.
+async fn install_with_slow_github(stack: &support::Stack, count: usize, repos: usize, latency_ms: u64) {
+    let orgs: Vec<String> = (0..count).map(|n| format!("slow-{n}")).collect();
+    {
+        let mut world = stack.gh.sim.sim.world();
+        let octocat = world.account_by_login("octocat").unwrap().id;
+        for login in &orgs {
+            world.add_large_org(login, repos, &[octocat]);
+        }
+    }
+    let faults = stack.gh.http.put(format!("{}/_sim/faults", stack.gh.web)).json(&json!({ "latency_ms": latency_ms })).send().await.unwrap();
+    assert!(faults.status().is_success());
+    for org in &orgs {
+        stack.gh.install(org, "octocat", None).await;
+    }
+}
+
 /// A slow GitHub never starves intake of connections: none is held while
 /// GitHub answers. (Before, each installation token mint held one in a
 /// transaction for as long as GitHub took: three were seen held here, and
@@ -548,18 +566,7 @@ async fn a_slow_github_leaves_the_intake_its_connections(pool: PgPool) {
         config.workers.batch = 1;
     })
     .await;
-    let orgs: Vec<String> = {
-        let mut world = stack.gh.sim.sim.world();
-        let octocat = world.account_by_login("octocat").unwrap().id;
-        (0..8).map(|n| format!("slow-{n}")).inspect(|login| {
-            world.add_large_org(login, 1, &[octocat]);
-        }).collect()
-    };
-    let faults = stack.gh.http.put(format!("{}/_sim/faults", stack.gh.web)).json(&json!({ "latency_ms": 5000 })).send().await.unwrap();
-    assert!(faults.status().is_success());
-    for org in &orgs {
-        stack.gh.install(org, "octocat", None).await;
-    }
+    install_with_slow_github(&stack, 8, 1, 5000).await;
     // Every worker is waiting for GitHub to mint its installation's token.
     for _ in 0..100 {
         let busy = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events WHERE status = 'processing'"#)
@@ -596,4 +603,28 @@ async fn a_slow_github_leaves_the_intake_its_connections(pool: PgPool) {
         *statuses.entry(status).or_insert(0) += 1;
     }
     assert_eq!(statuses, [(202, 200)].into(), "every delivery acknowledged while GitHub was slow");
+}
+
+/// Claims are renewed while an event is worked on: with a 2 s lease and GitHub
+/// taking 1 s a call, ten installations (each a token mint and a listing, one
+/// worker's batch taking ~20 s) are each handled once. (Before, the other
+/// worker took over every event whose lease ran out and ran it again.)
+#[sqlx::test]
+async fn a_slow_event_keeps_its_claim_and_runs_once(pool: PgPool) {
+    let stack = support::spawn_stack_with(pool.clone(), |config| config.workers.lease = Duration::from_secs(2)).await;
+    install_with_slow_github(&stack, 10, 3, 1000).await;
+    for _ in 0..1200 {
+        let done = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events WHERE status = 'processed'"#)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if done == 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let attempts = sqlx::query_scalar!("SELECT attempts FROM github_events WHERE status = 'processed' ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert_eq!(attempts, vec![1; 10], "each event claimed and handled once");
+    let listed = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_repos WHERE installation_id IS NOT NULL"#).fetch_one(&pool).await.unwrap();
+    assert_eq!(listed, 30, "every installation's three repositories");
 }

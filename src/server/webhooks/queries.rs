@@ -159,6 +159,21 @@ pub async fn claim(
     .await
 }
 
+/// Extends claims this worker still holds (by their claim tokens).
+pub async fn renew(pool: &PgPool, ids: &[i64], tokens: &[Option<Uuid>], lease_secs: f64) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE github_events e SET locked_until = now() + make_interval(secs => $3)
+           FROM UNNEST($1::int8[], $2::uuid[]) AS c(i, t)
+           WHERE e.id = c.i AND e.claim_token = c.t AND e.status = 'processing'"#,
+        ids,
+        tokens as &[Option<Uuid>],
+        lease_secs,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// A final outcome to record: (event, status, reason).
 pub type Finished<'a> = (&'a EventRecord, &'a str, Option<&'a str>);
 

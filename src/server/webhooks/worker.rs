@@ -117,14 +117,38 @@ async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig,
             continue;
         }
         // Outcomes are recorded together, one commit for the batch (a failure at once).
-        let mut finished = Vec::with_capacity(claimed.len());
-        for event in &claimed {
-            let span = tracing::info_span!("event", id = event.id, event = %event.event, action = event.action.as_deref().unwrap_or(""));
-            if let Some(outcome) = process(&state, &dispatcher, &config, event).instrument(span).await {
-                finished.push((event, outcome));
+        let work = async {
+            let mut finished = Vec::with_capacity(claimed.len());
+            for event in &claimed {
+                let span = tracing::info_span!("event", id = event.id, event = %event.event, action = event.action.as_deref().unwrap_or(""));
+                if let Some(outcome) = process(&state, &dispatcher, &config, event).instrument(span).await {
+                    finished.push((event, outcome));
+                }
             }
-        }
+            finished
+        };
+        // The claims are renewed while the batch is worked on, so a slow
+        // GitHub never lets another worker run the same event meanwhile.
+        let finished = tokio::select! {
+            finished = work => finished,
+            never = renew(&state, &config, &claimed) => match never {},
+        };
         record(&state, &finished).await;
+    }
+}
+
+/// Extends the batch's claims every third of a lease, until dropped. A claim
+/// already lost (to a worker that took it over, or recorded) is not renewed.
+async fn renew(state: &AppState, config: &WorkerConfig, claimed: &[EventRecord]) -> std::convert::Infallible {
+    let ids: Vec<i64> = claimed.iter().map(|e| e.id).collect();
+    let tokens: Vec<Option<uuid::Uuid>> = claimed.iter().map(|e| e.claim_token).collect();
+    let mut every = tokio::time::interval(config.lease / 3);
+    every.tick().await; // the first tick is now: the claim was just made
+    loop {
+        every.tick().await;
+        if let Err(error) = queries::renew(&state.pool, &ids, &tokens, config.lease.as_secs_f64()).await {
+            tracing::warn!(%error, "cannot renew the claims; another worker may take them over");
+        }
     }
 }
 
