@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use sqlx::PgPool;
 use support::{
     flows::{connect_github, create_project, sign_up},
-    spawn_stack, test_config, wait_until_settled, TestApp,
+    spawn_stack, test_config, wait_for_events, TestApp,
 };
 
 /// `(method, path)` of every route: paths from the router's `Debug` (axum has no
@@ -181,7 +181,8 @@ async fn every_route_answers_each_kind_of_caller_as_it_must(pool: PgPool) {
     create_project(&owner, "apollo").await;
     connect_github(&stack, &owner, "octocat").await;
     stack.gh.install("octocat", "octocat", None).await;
-    wait_until_settled(&pool).await;
+    // Its webhook may not be stored yet: wait for it, then for it to be processed.
+    wait_for_events(&pool, 1).await;
     let stranger = operator.another_browser();
     sign_up(&stranger, "eve@example.com").await;
     let anonymous = operator.another_browser();
