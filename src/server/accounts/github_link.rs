@@ -90,43 +90,49 @@ pub async fn user_access_token(
     cipher: &TokenCipher,
     user_id: i64,
 ) -> Result<String, LinkError> {
-    let key = format!("user_token:{user_id}");
-    let mut lease = None;
-    loop {
-        let stored = queries::tokens(pool, user_id, REFRESH_MARGIN_SECS).await?.ok_or(LinkError::NotConnected)?;
-        let Some(access) = stored.access_token else {
+    if let Access::Fresh(token) = access(pool, cipher, user_id).await? {
+        return Ok(token);
+    }
+    let _lease = leases::claim(pool, &format!("user_token:{user_id}"), REFRESH_LEASE).await?;
+    // The last holder may just have refreshed it.
+    let stored = match access(pool, cipher, user_id).await? {
+        Access::Fresh(token) => return Ok(token),
+        Access::Stale(stored) => stored,
+    };
+    let refresh = match stored.refresh_token {
+        Some(token) if stored.refresh_valid => cipher.decrypt(&token, &refresh_context(user_id))?,
+        _ => {
+            queries::forget_tokens(pool, user_id, true).await?;
             return Err(LinkError::ReconnectNeeded);
-        };
-        if stored.access_fresh {
-            return Ok(cipher.decrypt(&access, &access_context(user_id))?);
         }
-        // Read again once the lease is ours: the last holder may just have refreshed.
-        if lease.is_none() {
-            lease = leases::try_claim(pool, &key, REFRESH_LEASE).await?;
-            if lease.is_none() {
-                tokio::time::sleep(leases::POLL).await;
-            }
-            continue;
+    };
+    match github.refresh_user_token(&refresh).await {
+        Ok(tokens) => {
+            queries::store_tokens(pool, user_id, &seal(cipher, user_id, &tokens)).await?;
+            Ok(tokens.access_token)
         }
-        let refresh = match stored.refresh_token {
-            Some(token) if stored.refresh_valid => cipher.decrypt(&token, &refresh_context(user_id))?,
-            _ => {
-                queries::forget_tokens(pool, user_id, true).await?;
-                return Err(LinkError::ReconnectNeeded);
-            }
-        };
-        return match github.refresh_user_token(&refresh).await {
-            Ok(tokens) => {
-                queries::store_tokens(pool, user_id, &seal(cipher, user_id, &tokens)).await?;
-                Ok(tokens.access_token)
-            }
-            Err(error) if error.is_transient() => Err(LinkError::GitHubDown(error)),
-            Err(error) => {
-                tracing::info!(user_id, %error, "GitHub refused the refresh token; reconnect needed");
-                queries::forget_tokens(pool, user_id, true).await?;
-                Err(LinkError::ReconnectNeeded)
-            }
-        };
+        Err(error) if error.is_transient() => Err(LinkError::GitHubDown(error)),
+        Err(error) => {
+            tracing::info!(user_id, %error, "GitHub refused the refresh token; reconnect needed");
+            queries::forget_tokens(pool, user_id, true).await?;
+            Err(LinkError::ReconnectNeeded)
+        }
+    }
+}
+
+enum Access {
+    /// Good for a few more minutes.
+    Fresh(String),
+    /// To be refreshed: what is stored.
+    Stale(queries::StoredTokens),
+}
+
+async fn access(pool: &PgPool, cipher: &TokenCipher, user_id: i64) -> Result<Access, LinkError> {
+    let stored = queries::tokens(pool, user_id, REFRESH_MARGIN_SECS).await?.ok_or(LinkError::NotConnected)?;
+    match &stored.access_token {
+        None => Err(LinkError::ReconnectNeeded),
+        Some(access) if stored.access_fresh => Ok(Access::Fresh(cipher.decrypt(access, &access_context(user_id))?)),
+        Some(_) => Ok(Access::Stale(stored)),
     }
 }
 

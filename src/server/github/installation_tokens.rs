@@ -60,36 +60,26 @@ impl InstallationTokens {
             minting.entry(installation_github_id).or_default().clone()
         };
         let _held = gate.lock().await;
-        let key = format!("installation_token:{installation_github_id}");
-        loop {
-            // Whoever minted before us (here or on another instance) stored it.
-            if let Some(token) = self.cached(installation_github_id).await? {
-                return Ok(token);
-            }
-            let Some(_lease) = leases::try_claim(&self.pool, &key, MINT_LEASE).await? else {
-                tokio::time::sleep(leases::POLL).await;
-                continue;
-            };
-            // A mint may have finished between the look and the claim.
-            if let Some(token) = self.cached(installation_github_id).await? {
-                return Ok(token);
-            }
-            // No connection is held while GitHub answers.
-            let minted = self.github.create_installation_token(installation_github_id).await?;
-            sqlx::query!(
-                r#"INSERT INTO github_installation_tokens (installation_github_id, token, expires_at)
-                   VALUES ($1, $2, to_timestamp($3))
-                   ON CONFLICT (installation_github_id) DO UPDATE
-                   SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, created_at = now()"#,
-                installation_github_id,
-                self.cipher.encrypt(&minted.token, &context(installation_github_id)),
-                minted.expires_at.timestamp() as f64,
-            )
-            .execute(&self.pool)
-            .await?;
-            tracing::debug!(installation_github_id, expires_at = %minted.expires_at, "installation token minted");
-            return Ok(minted.token);
+        let _lease = leases::claim(&self.pool, &format!("installation_token:{installation_github_id}"), MINT_LEASE).await?;
+        // Whoever held it before us (here or on another instance) may have minted one.
+        if let Some(token) = self.cached(installation_github_id).await? {
+            return Ok(token);
         }
+        // No connection is held while GitHub answers.
+        let minted = self.github.create_installation_token(installation_github_id).await?;
+        sqlx::query!(
+            r#"INSERT INTO github_installation_tokens (installation_github_id, token, expires_at)
+               VALUES ($1, $2, to_timestamp($3))
+               ON CONFLICT (installation_github_id) DO UPDATE
+               SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, created_at = now()"#,
+            installation_github_id,
+            self.cipher.encrypt(&minted.token, &context(installation_github_id)),
+            minted.expires_at.timestamp() as f64,
+        )
+        .execute(&self.pool)
+        .await?;
+        tracing::debug!(installation_github_id, expires_at = %minted.expires_at, "installation token minted");
+        Ok(minted.token)
     }
 
     async fn cached(&self, installation_github_id: i64) -> Result<Option<String>, TokenError> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 /// How often a caller waiting for someone else's call looks again.
-pub const POLL: Duration = Duration::from_millis(100);
+const POLL: Duration = Duration::from_millis(100);
 
 /// A claimed lease; released when dropped (or, if this process dies, once it expires).
 #[derive(Debug)]
@@ -19,8 +19,19 @@ pub struct Lease {
     holder: uuid::Uuid,
 }
 
+/// Claims `key` for `lifetime`, waiting while someone else holds it. What the
+/// holder did may make the caller's own call needless: look again once claimed.
+pub async fn claim(pool: &PgPool, key: &str, lifetime: Duration) -> Result<Lease, sqlx::Error> {
+    loop {
+        if let Some(lease) = try_claim(pool, key, lifetime).await? {
+            return Ok(lease);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// Claims `key` for `lifetime` unless someone else holds it.
-pub async fn try_claim(pool: &PgPool, key: &str, lifetime: Duration) -> Result<Option<Lease>, sqlx::Error> {
+async fn try_claim(pool: &PgPool, key: &str, lifetime: Duration) -> Result<Option<Lease>, sqlx::Error> {
     let holder = uuid::Uuid::new_v4();
     let claimed = sqlx::query!(
         r#"INSERT INTO github_call_leases (key, holder, until) VALUES ($1, $2, now() + make_interval(secs => $3))

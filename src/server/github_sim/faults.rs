@@ -17,7 +17,11 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{auth::ApiError, world::AccountKind, Simulator};
+use super::{
+    auth::ApiError,
+    world::{AccountKind, Id, World},
+    Simulator,
+};
 
 /// Faults applied to the REST API and to webhook deliveries. Counters count down
 /// to zero; `error_rate` applies to every request while set.
@@ -134,6 +138,15 @@ async fn clear_faults(State(sim): State<Simulator>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+/// The id of the user (not an organization) with this login, or GitHub's 422.
+fn user_id(world: &World, login: &str) -> Result<Id, ApiError> {
+    world
+        .account_by_login(login)
+        .filter(|a| a.kind == AccountKind::User)
+        .map(|a| a.id)
+        .ok_or_else(|| ApiError::unprocessable(format!("no user {login}")))
+}
+
 #[derive(Deserialize)]
 struct NewOrg {
     login: String,
@@ -150,18 +163,7 @@ struct NewOrg {
 /// Creates (or grows) an organization with `repositories` repositories.
 async fn create_org(State(sim): State<Simulator>, Json(org): Json<NewOrg>) -> Result<impl IntoResponse, ApiError> {
     let mut world = sim.world();
-    let users = |logins: &[String]| {
-        logins
-            .iter()
-            .map(|login| {
-                world
-                    .account_by_login(login)
-                    .filter(|a| a.kind == AccountKind::User)
-                    .map(|a| a.id)
-                    .ok_or_else(|| ApiError::unprocessable(format!("no user {login}")))
-            })
-            .collect::<Result<Vec<_>, _>>()
-    };
+    let users = |logins: &[String]| logins.iter().map(|login| user_id(&world, login)).collect::<Result<Vec<_>, _>>();
     let (owners, members) = (users(&org.owners)?, users(&org.members)?);
     let id = world.add_large_org(&org.login, org.repositories, &owners);
     for member in members {
@@ -195,20 +197,8 @@ async fn create_installation(
         let account = world
             .account_by_login(&request.account)
             .ok_or_else(|| ApiError::unprocessable(format!("no account {}", request.account)))?;
-        let sender = world
-            .account_by_login(&request.sender)
-            .filter(|a| a.kind == AccountKind::User)
-            .ok_or_else(|| ApiError::unprocessable(format!("no user {}", request.sender)))?;
-        let requester = match &request.requester {
-            None => None,
-            Some(login) => Some(
-                world
-                    .account_by_login(login)
-                    .filter(|a| a.kind == AccountKind::User)
-                    .ok_or_else(|| ApiError::unprocessable(format!("no user {login}")))?
-                    .id,
-            ),
-        };
+        let sender = user_id(&world, &request.sender)?;
+        let requester = request.requester.as_deref().map(|login| user_id(&world, login)).transpose()?;
         let repo_ids = match &request.repositories {
             None => None,
             Some(names) => Some(
@@ -223,7 +213,7 @@ async fn create_installation(
                     .collect::<Result<_, _>>()?,
             ),
         };
-        (account.id, sender.id, requester, repo_ids)
+        (account.id, sender, requester, repo_ids)
     };
     let id = sim
         .install(account_id, sender_id, requester, repo_ids)
