@@ -241,14 +241,13 @@ run_browser_tests() {
   mkdir -p "$DATA_DIR"
   GITHUB_SIM_STATE_FILE="" start_sim "http://127.0.0.1:$port"
   DATABASE_URL="$database" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_ENV=PROD \
-    FORGELINK_ADMIN_EMAILS="$E2E_ADMIN_EMAIL" \
     RUST_LOG="${RUST_LOG:-forgelink=info,tower_http=warn}" \
     "$TARGET_DIR/release/forgelink" >"$DATA_DIR/e2e-server.log" 2>&1 &
   SERVER_PID=$!
   wait_for_http "http://127.0.0.1:$port/readyz" 60 \
     || { tail -30 "$DATA_DIR/e2e-server.log" >&2; die "the server did not become ready"; }
   (cd "$ROOT/end2end" && FORGELINK_URL="http://127.0.0.1:$port" GITHUB_SIM_URL="$GITHUB_WEB_URL" \
-    E2E_ADMIN_EMAIL="$E2E_ADMIN_EMAIL" \
+    E2E_ADMIN_EMAIL="$E2E_ADMIN_EMAIL" E2E_DATABASE_URL="$database" \
     FORGELINK_BIN="$TARGET_DIR/release/forgelink" \
     CHROMIUM_PATH="$(command -v chromium || command -v chromium-browser)" timeout 900 npx playwright test "$@") \
     | tee "$DATA_DIR/browser-tests.log"

@@ -6,8 +6,9 @@ async fn main() -> std::process::ExitCode {
     use forgelink::server::{config::Config, startup::Application, telemetry};
 
     telemetry::init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
     // `forgelink github-sim` serves the GitHub simulator instead of the app.
-    if std::env::args().nth(1).as_deref() == Some("github-sim") {
+    if args.first().map(String::as_str) == Some("github-sim") {
         return match forgelink::server::github_sim::run_from_env().await {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(error) => {
@@ -15,6 +16,10 @@ async fn main() -> std::process::ExitCode {
                 std::process::ExitCode::from(2)
             }
         };
+    }
+    // `forgelink admin …` names operators.
+    if args.first().map(String::as_str) == Some("admin") {
+        return forgelink::server::admin::run(&args[1..]).await;
     }
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -25,6 +30,9 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    if std::env::var_os("FORGELINK_ADMIN_EMAILS").is_some() {
+        eprintln!("forgelink: FORGELINK_ADMIN_EMAILS is no longer read; name operators with `forgelink admin grant EMAIL`");
+    }
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(error) => {

@@ -49,12 +49,59 @@ async fn signing_up_starts_a_session_kept_in_postgres(pool: PgPool) {
 
     let user = current_user(&app).await;
     assert_eq!(user["email"], "ada@example.com");
-    assert_eq!(user["is_admin"], true, "the first account is the admin");
+    assert_eq!(user["is_admin"], false, "being the first account makes nobody an operator");
     let sessions: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM tower_sessions.session"#)
         .fetch_one(&pool)
         .await
         .unwrap();
     assert_eq!(sessions, 1);
+}
+
+/// `forgelink admin …` against this test's database, as run on the server.
+fn admin_command(pool: &PgPool, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    url.set_path(pool.connect_options().get_database().unwrap());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_forgelink"))
+        .arg("admin")
+        .args(args)
+        .env("DATABASE_URL", url.as_str())
+        .output()
+        .unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status, text(output.stdout), text(output.stderr))
+}
+
+/// Operators are named on the server, never by being first or by an address
+/// typed into the sign-up form.
+#[sqlx::test]
+async fn operators_are_named_on_the_server_only(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    sign_up(&app, "ada@example.com").await;
+    assert_eq!(current_user(&app).await["is_admin"], false);
+    assert_eq!(app.get("/admin/events").await.status(), 404);
+    let (status, out, _) = admin_command(&pool, &["list"]);
+    assert!(status.success() && out.contains("No operators yet"), "{out}");
+
+    let (status, out, err) = admin_command(&pool, &["grant", " ADA@example.com"]);
+    assert!(status.success(), "{err}");
+    assert!(out.contains("ada@example.com is an operator."), "{out}");
+    assert_eq!(current_user(&app).await["is_admin"], true, "at once, in the session already open");
+    assert_eq!(app.get("/admin/events").await.status(), 200);
+    let (_, out, _) = admin_command(&pool, &["list"]);
+    assert!(out.contains("ada@example.com"), "{out}");
+
+    // Mistakes say what is wrong and change nothing.
+    let (status, _, err) = admin_command(&pool, &["grant", "eve@example.com"]);
+    assert!(!status.success());
+    assert!(err.contains("No account has the email eve@example.com."), "{err}");
+    let (status, _, err) = admin_command(&pool, &["promote", "ada@example.com"]);
+    assert_eq!(status.code(), Some(2));
+    assert!(err.contains("usage: forgelink admin grant EMAIL"), "{err}");
+
+    let (status, out, err) = admin_command(&pool, &["revoke", "ada@example.com"]);
+    assert!(status.success(), "{err}");
+    assert!(out.contains("ada@example.com is no longer an operator."), "{out}");
+    assert_eq!(current_user(&app).await["is_admin"], false);
 }
 
 #[sqlx::test]

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use reqwest::{Method, StatusCode};
 use sqlx::PgPool;
 use support::{
-    flows::{connect_github, create_project, sign_up},
+    flows::{connect_github, create_project, sign_up, sign_up_operator},
     spawn_stack, test_config, wait_for_events, TestApp,
 };
 
@@ -175,7 +175,7 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
 async fn every_route_answers_each_kind_of_caller_as_it_must(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
     let operator = &stack.app;
-    sign_up(operator, "ops@example.com").await;
+    sign_up_operator(operator, &pool, "ops@example.com").await;
     let owner = operator.another_browser();
     sign_up(&owner, "ada@example.com").await;
     create_project(&owner, "apollo").await;

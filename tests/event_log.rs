@@ -7,12 +7,11 @@ mod support;
 use forgelink::server::github_sim::signature_256;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{github::WEBHOOK_SECRET, spawn_app, wait_until_settled, TestApp};
-
-async fn sign_up(app: &TestApp, email: &str) {
-    app.post_form("/api/sign_up", &[("email", email), ("display_name", "Ops"), ("password", "correct horse battery"), ("next", "")])
-        .await;
-}
+use support::{
+    flows::{sign_up, sign_up_operator},
+    github::WEBHOOK_SECRET,
+    spawn_app, wait_until_settled, TestApp,
+};
 
 async fn deliver(app: &TestApp, event: &str, payload: Value) {
     let body = serde_json::to_vec(&payload).unwrap();
@@ -43,7 +42,7 @@ async fn list(app: &TestApp, filter: Value) -> reqwest::Response {
 #[sqlx::test]
 async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
-    sign_up(&app, "ops@example.com").await; // the first account: an operator
+    sign_up_operator(&app, &pool, "ops@example.com").await;
     deliver(&app, "ping", json!({"zen": "Half measures are as bad as nothing at all."})).await;
     deliver(&app, "star", json!({"action": "created"})).await;
     wait_until_settled(&pool).await;
@@ -77,8 +76,8 @@ async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
 
 #[sqlx::test]
 async fn nobody_else_sees_the_event_log(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    sign_up(&app, "ops@example.com").await;
+    let app = spawn_app(pool.clone()).await;
+    sign_up_operator(&app, &pool, "ops@example.com").await;
     let someone = app.another_browser();
     sign_up(&someone, "dev@example.com").await;
     assert_eq!(list(&someone, json!({})).await.status(), 404);

@@ -22,9 +22,7 @@ async fn stored(pool: &PgPool, guid: &str) -> bool {
 async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
     let admin = &stack.app;
-    admin
-        .post_form("/api/sign_up", &[("email", "ops@example.com"), ("display_name", "Ops"), ("password", "correct horse battery"), ("next", "")])
-        .await;
+    support::flows::sign_up_operator(admin, &pool, "ops@example.com").await;
 
     // An outage: the first delivery never arrives; the second does.
     stack.gh.http.put(format!("{}/_sim/faults", stack.gh.web)).json(&json!({"drop_webhooks": 1})).send().await.unwrap();
@@ -73,7 +71,7 @@ async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
 async fn one_recovery_at_a_time_and_an_abandoned_one_lets_go(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
     let admin = &stack.app;
-    support::flows::sign_up(admin, "ops@example.com").await; // the first account: an operator
+    support::flows::sign_up_operator(admin, &pool, "ops@example.com").await;
     let faults = format!("{}/_sim/faults", stack.gh.web);
     stack.gh.http.put(&faults).json(&json!({"latency_ms": 1500})).send().await.unwrap();
     let recover = || {

@@ -1,18 +1,20 @@
 // An operator watches webhook events arrive on the event log without reloading,
 // opens one to see its payload, and nobody else can see the log.
 import { type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { sign } from '@octokit/webhooks-methods';
 import { expect, gotoHydrated, signUp, test, unique } from './support';
 
-/** Signs in as the operator the server was started with (FORGELINK_ADMIN_EMAILS),
- * signing up first if no journey has yet. */
+/** Signs up (unless a journey has already), is named an operator as on the
+ * server (`forgelink admin grant`), and signs in. */
 async function signInAsOperator(page: Page) {
   const email = process.env.E2E_ADMIN_EMAIL!;
   const password = 'correct horse battery';
   const origin = new URL(process.env.FORGELINK_URL ?? 'http://127.0.0.1:3000').origin;
   const created = await page.request.post('/api/sign_up', { form: { email, display_name: 'Operator', password }, headers: { origin } });
   expect([200, 409]).toContain(created.status());
+  execFileSync(process.env.FORGELINK_BIN!, ['admin', 'grant', email], { env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL } });
   await gotoHydrated(page, '/signin');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);

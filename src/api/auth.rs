@@ -34,7 +34,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 pub async fn sign_up(email: String, display_name: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::server::{accounts, context};
     let state = context::state()?;
-    let user = accounts::service::sign_up(&state.pool, &state.admin_emails, &email, &display_name, &password)
+    let user = accounts::service::sign_up(&state.pool, &email, &display_name, &password)
         .await
         .map_err(context::account_error)?;
     context::begin_session(user.id).await?;

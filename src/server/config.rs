@@ -86,9 +86,6 @@ pub struct Config {
     /// How often to ask GitHub for failed deliveries to redeliver
     /// (`FORGELINK_RECOVERY_INTERVAL_SECS`, default 600; 0 turns it off).
     pub recovery_interval: Option<std::time::Duration>,
-    /// Emails that become operators when they sign up (`FORGELINK_ADMIN_EMAILS`,
-    /// comma-separated); the first account ever is one too.
-    pub admin_emails: Vec<String>,
 }
 
 impl Config {
@@ -184,12 +181,6 @@ impl Config {
             cipher,
             github: GitHubConfig::from_lookup(&lookup)?,
             workers,
-            admin_emails: lookup("FORGELINK_ADMIN_EMAILS")
-                .unwrap_or_default()
-                .split(',')
-                .map(|e| e.trim().to_lowercase())
-                .filter(|e| !e.is_empty())
-                .collect(),
             recovery_interval: match parse_or("FORGELINK_RECOVERY_INTERVAL_SECS", &lookup, 600u64)? {
                 0 => None,
                 secs => Some(std::time::Duration::from_secs(secs)),

@@ -82,6 +82,7 @@ pub fn account_error(error: accounts::AccountError) -> AppError {
         E::EmailTaken => fail(AppError::Conflict(error.to_string())),
         E::WrongCredentials => fail(AppError::Invalid(error.to_string())),
         E::Throttled { .. } => fail(AppError::TooManyAttempts(error.to_string())),
+        E::NoSuchAccount(_) => fail(AppError::NotFound),
         E::Database(_) => internal(error),
     }
 }

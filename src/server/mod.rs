@@ -1,6 +1,7 @@
 //! Server-only code, one folder per domain, each owning its SQL.
 
 pub mod accounts;
+pub mod admin;
 pub mod config;
 pub mod context;
 pub mod crypto;

@@ -70,7 +70,6 @@ impl Application {
             metrics: Default::default(),
             deliveries: webhooks::writer::DeliveryWriter::spawn(pool.clone()),
             live: live::Live::spawn(pool.clone()),
-            admin_emails: Arc::new(config.admin_emails),
         };
         if config.workers.workers > 0 {
             webhooks::worker::spawn(state.clone(), Arc::new(dispatcher), config.workers);

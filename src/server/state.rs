@@ -31,8 +31,6 @@ pub struct AppState {
     pub deliveries: DeliveryWriter,
     /// Changes heard from PostgreSQL, for pages that follow them live.
     pub live: Live,
-    /// Emails that become operators on sign-up (`FORGELINK_ADMIN_EMAILS`).
-    pub admin_emails: Arc<Vec<String>>,
 }
 
 impl AppState {

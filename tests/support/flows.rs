@@ -18,6 +18,12 @@ pub async fn sign_up(app: &TestApp, email: &str) {
     assert!(!response.status().is_client_error(), "{}", response.status());
 }
 
+/// Signs up, then is made an operator the way `forgelink admin grant` does it.
+pub async fn sign_up_operator(app: &TestApp, pool: &sqlx::PgPool, email: &str) {
+    sign_up(app, email).await;
+    forgelink::server::accounts::service::set_operator(pool, email, true).await.unwrap();
+}
+
 pub async fn create_project(app: &TestApp, slug: &str) {
     let response = app
         .post_form("/api/create_project", &[("name", slug), ("slug", slug), ("description", "")])

@@ -14,25 +14,17 @@ pub struct UserRow {
     pub github_reconnect_needed: bool,
 }
 
-/// Inserts a user; the first account of a fresh installation becomes an admin,
-/// as does one whose email the configuration names (`admin`).
-pub async fn insert_user(
-    pool: &PgPool,
-    email: &str,
-    display_name: &str,
-    password_hash: &str,
-    admin: bool,
-) -> Result<UserRow, sqlx::Error> {
+/// Inserts a user, never an operator.
+pub async fn insert_user(pool: &PgPool, email: &str, display_name: &str, password_hash: &str) -> Result<UserRow, sqlx::Error> {
     sqlx::query_as!(
         UserRow,
-        r#"INSERT INTO users (email, display_name, password_hash, is_admin)
-           VALUES ($1, $2, $3, $4 OR NOT EXISTS (SELECT 1 FROM users))
+        r#"INSERT INTO users (email, display_name, password_hash)
+           VALUES ($1, $2, $3)
            RETURNING id, email, display_name, password_hash, is_admin,
                      github_id, github_login, github_avatar_url, github_reconnect_needed"#,
         email,
         display_name,
         password_hash,
-        admin,
     )
     .fetch_one(pool)
     .await
@@ -47,6 +39,30 @@ pub async fn user_by_email(pool: &PgPool, email: &str) -> Result<Option<UserRow>
         email,
     )
     .fetch_optional(pool)
+    .await
+}
+
+pub async fn set_admin(pool: &PgPool, email: &str, admin: bool) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as!(
+        UserRow,
+        r#"UPDATE users SET is_admin = $2 WHERE email = $1
+           RETURNING id, email, display_name, password_hash, is_admin,
+                     github_id, github_login, github_avatar_url, github_reconnect_needed"#,
+        email,
+        admin,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn admins(pool: &PgPool) -> Result<Vec<UserRow>, sqlx::Error> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, email, display_name, password_hash, is_admin,
+                  github_id, github_login, github_avatar_url, github_reconnect_needed
+           FROM users WHERE is_admin ORDER BY email"#,
+    )
+    .fetch_all(pool)
     .await
 }
 

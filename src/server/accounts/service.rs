@@ -16,6 +16,8 @@ pub enum AccountError {
     WrongCredentials,
     #[error("Too many failed attempts. Wait {minutes} minutes, then try again.")]
     Throttled { minutes: i32 },
+    #[error("No account has the email {0}.")]
+    NoSuchAccount(String),
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -57,10 +59,9 @@ pub fn from_row(row: queries::UserRow) -> User {
     }
 }
 
-/// `admin_emails`: addresses that become operators when they sign up.
+/// Nobody becomes an operator by signing up: see [`set_operator`].
 pub async fn sign_up(
     pool: &PgPool,
-    admin_emails: &[String],
     email: &str,
     display_name: &str,
     password: &str,
@@ -80,8 +81,7 @@ pub async fn sign_up(
     let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
         .await
         .map_err(|e| AccountError::Invalid(format!("hashing failed: {e}")))?;
-    let admin = admin_emails.contains(&email);
-    match queries::insert_user(pool, &email, display_name, &hash, admin).await {
+    match queries::insert_user(pool, &email, display_name, &hash).await {
         Ok(row) => Ok(from_row(row)),
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(AccountError::EmailTaken),
         Err(error) => Err(error.into()),
@@ -124,4 +124,17 @@ pub async fn sign_in(pool: &PgPool, email: &str, password: &str, client_ip: &str
 
 pub async fn user_by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> {
     Ok(queries::user_by_id(pool, id).await?.map(from_row))
+}
+
+/// Makes the account with this email an operator (`operator`) or no longer one.
+/// Only `forgelink admin` calls it, on the server: an address someone typed
+/// into a sign-up form proves nothing.
+pub async fn set_operator(pool: &PgPool, email: &str, operator: bool) -> Result<User, AccountError> {
+    let email = normalize_email(email)?;
+    let row = queries::set_admin(pool, &email, operator).await?;
+    row.map(from_row).ok_or(AccountError::NoSuchAccount(email))
+}
+
+pub async fn operators(pool: &PgPool) -> Result<Vec<User>, sqlx::Error> {
+    Ok(queries::admins(pool).await?.into_iter().map(from_row).collect())
 }
