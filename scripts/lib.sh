@@ -241,7 +241,7 @@ run_browser_tests() {
   mkdir -p "$DATA_DIR"
   GITHUB_SIM_STATE_FILE="" start_sim "http://127.0.0.1:$port"
   DATABASE_URL="$database" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_ENV=PROD \
-    RUST_LOG="${RUST_LOG:-forgelink=info,tower_http=warn}" \
+    FORGELINK_TRUSTED_PROXIES=127.0.0.1 RUST_LOG="${RUST_LOG:-forgelink=info,tower_http=warn}" \
     "$TARGET_DIR/release/forgelink" >"$DATA_DIR/e2e-server.log" 2>&1 &
   SERVER_PID=$!
   wait_for_http "http://127.0.0.1:$port/readyz" 60 \

@@ -5,7 +5,7 @@ mod support;
 
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{spawn_app, TestApp};
+use support::{spawn_app, spawn_app_with, TestApp};
 
 pub async fn sign_up(app: &TestApp, email: &str) -> reqwest::Response {
     app.post_form(
@@ -136,7 +136,161 @@ async fn repeated_failures_slow_down_even_the_right_password(pool: PgPool) {
     }
     let (status, body) = error_message(sign_in(&attacker, "ada@example.com", "correct horse battery").await).await;
     assert_eq!(status, 429);
-    assert!(body.contains("Too many failed attempts"), "{body}");
+    assert!(body.contains("Too many attempts. Wait 1 second, then try again."), "{body}");
+}
+
+/// Moves the throttles' clock on: their last attempts happened `secs` earlier.
+async fn time_passes(pool: &PgPool, secs: f64) {
+    sqlx::query!("UPDATE auth_throttles SET last_at = last_at - make_interval(secs => $1)", secs)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+/// Past five failures each attempt waits twice as long as the one before (up
+/// to 15 minutes), and the right password gets in once the wait is over.
+#[sqlx::test]
+async fn the_wait_doubles_and_never_locks_anyone_out_for_good(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), behind_a_proxy).await;
+    sign_up(&app, "ada@example.com").await;
+    let attacker = app.another_browser();
+    let guess = || sign_in_from(&attacker, "198.51.100.1", "ada@example.com", "guess guess guess");
+    for _ in 0..5 {
+        assert_eq!(guess().await, 422);
+    }
+    let waits = ["1 second", "2 seconds", "4 seconds", "8 seconds", "16 seconds", "32 seconds", "64 seconds"];
+    for wait in waits.into_iter().chain(["3 minutes", "5 minutes", "9 minutes", "15 minutes", "15 minutes"]) {
+        let refused = attacker
+            .post_form_with("/api/sign_in", &[("email", "ada@example.com"), ("password", "guess guess guess"), ("next", "")], &[("x-forwarded-for", "198.51.100.1")])
+            .await;
+        let (status, body) = error_message(refused).await;
+        assert_eq!(status, 429, "{body}");
+        assert!(body.contains(&format!("Wait {wait},")), "{wait}: {body}");
+        // A refused attempt is not counted: waiting is what lets the next one in.
+        time_passes(&pool, 900.0).await;
+        assert_eq!(guess().await, 422);
+    }
+    time_passes(&pool, 900.0).await;
+    let status = sign_in_from(&attacker, "198.51.100.1", "ada@example.com", "correct horse battery").await;
+    assert!(status < 400, "{status}");
+    // Signing in forgives the account's failures.
+    let other = app.another_browser();
+    for _ in 0..5 {
+        assert_eq!(sign_in_from(&other, "198.51.100.2", "ada@example.com", "guess guess guess").await, 422);
+    }
+}
+
+/// Parallel guesses are counted before any is checked, so no more than the
+/// free five get to try a password.
+#[sqlx::test]
+async fn parallel_guesses_get_no_more_tries_than_one_after_another(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    sign_up(&app, "ada@example.com").await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let attacker = app.another_browser();
+        guesses.spawn(async move { sign_in(&attacker, "ada@example.com", "guess guess guess").await.status().as_u16() });
+    }
+    let statuses = guesses.join_all().await;
+    assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 15, "{statuses:?}");
+}
+
+/// A browser that has signed in to the account answers only for its own
+/// failures: someone guessing elsewhere never slows the owner down.
+#[sqlx::test]
+async fn guessing_from_elsewhere_never_slows_the_owner_down(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    sign_up(&app, "ada@example.com").await;
+    assert!(app.cookie("forgelink_device").is_some(), "the browser that signed up is known");
+    app.post_form("/api/sign_out", &[]).await;
+    let attacker = app.another_browser();
+    for _ in 0..5 {
+        sign_in(&attacker, "ada@example.com", "guess guess guess").await;
+    }
+    assert_eq!(sign_in(&attacker, "ada@example.com", "correct horse battery").await.status(), 429);
+    let response = sign_in(&app, "ada@example.com", "correct horse battery").await;
+    assert!(response.status().is_redirection() || response.status().is_success(), "{}", response.status());
+    assert_eq!(current_user(&app).await["email"], "ada@example.com");
+
+    // Its own failures still count, and a forged device cookie is just a stranger.
+    app.post_form("/api/sign_out", &[]).await;
+    for _ in 0..5 {
+        assert_eq!(sign_in(&app, "ada@example.com", "a typo a typo").await.status(), 422);
+    }
+    assert_eq!(sign_in(&app, "ada@example.com", "correct horse battery").await.status(), 429);
+    attacker.cookies.lock().unwrap().insert("forgelink_device".into(), "0".repeat(64));
+    assert_eq!(sign_in(&attacker, "ada@example.com", "correct horse battery").await.status(), 429);
+}
+
+/// The test client is a proxy forgelink trusts.
+fn behind_a_proxy(config: &mut forgelink::server::config::Config) {
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+}
+
+async fn sign_in_from(app: &TestApp, forwarded_for: &str, email: &str, password: &str) -> u16 {
+    let form = [("email", email), ("password", password), ("next", "")];
+    app.post_form_with("/api/sign_in", &form, &[("x-forwarded-for", forwarded_for)]).await.status().as_u16()
+}
+
+/// Behind a trusted proxy each client is throttled by its own address, so one
+/// attacker cannot lock out everyone who comes through the proxy; without one,
+/// `X-Forwarded-For` is the client's say-so and is ignored.
+#[sqlx::test]
+async fn each_client_behind_a_trusted_proxy_has_its_own_limit(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), behind_a_proxy).await;
+    sign_up(&app, "ada@example.com").await;
+    let attacker = app.another_browser();
+    for n in 0..20 {
+        assert_eq!(sign_in_from(&attacker, "198.51.100.1", &format!("guess{n}@example.com"), "guess guess guess").await, 422);
+    }
+    assert_eq!(sign_in_from(&attacker, "198.51.100.1", "guess@example.com", "guess guess guess").await, 429);
+    let owner = app.another_browser();
+    let status = sign_in_from(&owner, "198.51.100.2", "ada@example.com", "correct horse battery").await;
+    assert!(status < 400, "{status}");
+
+    let direct = spawn_app(pool).await;
+    let attacker = direct.another_browser();
+    for n in 0..20 {
+        sign_in_from(&attacker, &format!("198.51.100.{n}"), &format!("guess{n}@example.com"), "guess guess guess").await;
+    }
+    assert_eq!(sign_in_from(&attacker, "198.51.100.99", "guess@example.com", "guess guess guess").await, 429);
+}
+
+#[sqlx::test]
+async fn sign_ups_from_one_address_are_throttled(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    for n in 0..10 {
+        let response = sign_up(&app.another_browser(), &format!("user{n}@example.com")).await;
+        assert!(response.status().as_u16() < 400, "{}", response.status());
+    }
+    let (status, body) = error_message(sign_up(&app.another_browser(), "one-more@example.com").await).await;
+    assert_eq!(status, 429);
+    assert!(body.contains("Too many attempts. Wait 1 second"), "{body}");
+}
+
+/// Throttles quiet for a day and devices unused for 400 days are deleted.
+#[sqlx::test]
+async fn old_throttles_and_devices_are_swept(pool: PgPool) {
+    sqlx::query!(
+        "INSERT INTO auth_throttles (key, attempts, last_at) VALUES
+           ('account:old@example.com', 9, now() - interval '25 hours'), ('account:new@example.com', 3, now() - interval '1 hour')"
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query!(
+        "INSERT INTO sign_in_devices (token_hash, email, last_used_at) VALUES
+           ('\\x01', 'old@example.com', now() - interval '401 days'), ('\\x02', 'new@example.com', now())"
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(forgelink::server::accounts::throttle::sweep(&pool).await.unwrap(), 2);
+    let keys: Vec<String> = sqlx::query_scalar!("SELECT key FROM auth_throttles").fetch_all(&pool).await.unwrap();
+    assert_eq!(keys, ["account:new@example.com"]);
+    let devices: Vec<String> = sqlx::query_scalar!("SELECT email FROM sign_in_devices").fetch_all(&pool).await.unwrap();
+    assert_eq!(devices, ["new@example.com"]);
 }
 
 #[sqlx::test]

@@ -3,8 +3,15 @@ import { test as base, expect, type Page } from '@playwright/test';
 export { expect };
 
 /** Every journey fails on an uncaught error in a page (a hydration panic, say),
- * rather than later on text that stopped updating. */
+ * rather than later on text that stopped updating. And each comes from an
+ * address of its own, through the proxy scripts/test tells forgelink to trust
+ * (FORGELINK_TRUSTED_PROXIES), as people do: the sign-in and sign-up throttles
+ * count per address. */
 export const test = base.extend<{ failOnPageErrors: void }>({
+  extraHTTPHeaders: async ({}, use) => {
+    const octet = () => Math.floor(Math.random() * 254) + 1;
+    await use({ 'x-forwarded-for': `198.18.${octet()}.${octet()}` });
+  },
   failOnPageErrors: [
     async ({ context }, use) => {
       const errors: string[] = [];

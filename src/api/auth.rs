@@ -34,10 +34,12 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 pub async fn sign_up(email: String, display_name: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::server::{accounts, context};
     let state = context::state()?;
-    let user = accounts::service::sign_up(&state.pool, &email, &display_name, &password)
+    let client = context::auth_client().await?;
+    let signed_in = accounts::service::sign_up(&state.pool, &email, &display_name, &password, &client)
         .await
         .map_err(context::account_error)?;
-    context::begin_session(user.id).await?;
+    context::keep_device(&signed_in.device)?;
+    context::begin_session(signed_in.user.id).await?;
     leptos_axum::redirect(&crate::paths::local_path(next.as_deref(), "/projects"));
     Ok(())
 }
@@ -46,11 +48,12 @@ pub async fn sign_up(email: String, display_name: String, password: String, next
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::server::{accounts, context};
     let state = context::state()?;
-    let ip = context::client_ip().await;
-    let user = accounts::service::sign_in(&state.pool, &email, &password, &ip)
+    let client = context::auth_client().await?;
+    let signed_in = accounts::service::sign_in(&state.pool, &email, &password, &client)
         .await
         .map_err(context::account_error)?;
-    context::begin_session(user.id).await?;
+    context::keep_device(&signed_in.device)?;
+    context::begin_session(signed_in.user.id).await?;
     leptos_axum::redirect(&crate::paths::local_path(next.as_deref(), "/projects"));
     Ok(())
 }

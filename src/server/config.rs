@@ -86,6 +86,10 @@ pub struct Config {
     /// How often to ask GitHub for failed deliveries to redeliver
     /// (`FORGELINK_RECOVERY_INTERVAL_SECS`, default 600; 0 turns it off).
     pub recovery_interval: Option<std::time::Duration>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed
+    /// (`FORGELINK_TRUSTED_PROXIES`: addresses or CIDR ranges, comma-separated;
+    /// none by default, so the TCP peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -165,6 +169,22 @@ impl Config {
             .ok_or(ConfigError::Missing("FORGELINK_ENCRYPTION_KEY"))?;
         let cipher = TokenCipher::from_base64("FORGELINK_ENCRYPTION_KEY", &Secret::new(key))?;
 
+        let trusted_proxies = lookup("FORGELINK_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| ConfigError::Invalid {
+                        var: "FORGELINK_TRUSTED_PROXIES",
+                        reason: format!("{entry:?} is neither an IP address nor a CIDR range such as 10.0.0.0/8"),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+
         let defaults = WorkerConfig::default();
         let workers = WorkerConfig {
             workers: parse_or("FORGELINK_WORKERS", &lookup, defaults.workers)?,
@@ -181,6 +201,7 @@ impl Config {
             cipher,
             github: GitHubConfig::from_lookup(&lookup)?,
             workers,
+            trusted_proxies,
             recovery_interval: match parse_or("FORGELINK_RECOVERY_INTERVAL_SECS", &lookup, 600u64)? {
                 0 => None,
                 secs => Some(std::time::Duration::from_secs(secs)),

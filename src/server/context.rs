@@ -4,11 +4,14 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::ConnectInfo;
+use axum::{
+    extract::ConnectInfo,
+    http::{header, HeaderMap},
+};
 use leptos::prelude::*;
-use tower_sessions::Session;
+use tower_sessions::{cookie::Cookie, Session};
 
-use super::{accounts, integrations, projects, state::AppState};
+use super::{accounts, accounts::throttle::Client, integrations, projects, security, state::AppState};
 use crate::api::{auth::User, error::AppError};
 
 pub fn state() -> Result<AppState, AppError> {
@@ -67,12 +70,36 @@ pub async fn end_session() -> Result<(), AppError> {
     accounts::session::end(&session().await?).await.map_err(internal)
 }
 
-/// The peer address, for throttling sign-in attempts per address.
-pub async fn client_ip() -> String {
-    leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-        .await
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|_| "unknown".into())
+/// Kept by a browser that has signed in, so its sign-ins are throttled apart
+/// from strangers' guesses (see `accounts::throttle`).
+const DEVICE_COOKIE: &str = "forgelink_device";
+
+/// Who is signing in or up, as the throttle sees them.
+pub async fn auth_client() -> Result<Client, AppError> {
+    let state = state()?;
+    let ConnectInfo(peer) = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.map_err(internal)?;
+    let headers = leptos_axum::extract::<HeaderMap>().await.map_err(internal)?;
+    let ip = security::client_ip(peer.ip(), &headers, &state.trusted_proxies);
+    let device = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .flatten()
+        .find(|cookie| cookie.name() == DEVICE_COOKIE)
+        .map(|cookie| cookie.value().to_owned());
+    Ok(Client::new(ip, device))
+}
+
+/// Gives the browser its device token for a year (sent back to `/api` only).
+pub fn keep_device(token: &str) -> Result<(), AppError> {
+    let state = state()?;
+    let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!("{DEVICE_COOKIE}={token}; Path=/api; Max-Age=31536000; HttpOnly; SameSite=Strict{secure}");
+    if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), cookie.parse()) {
+        response.append_header(header::SET_COOKIE, value);
+    }
+    Ok(())
 }
 
 pub fn account_error(error: accounts::AccountError) -> AppError {
@@ -81,7 +108,7 @@ pub fn account_error(error: accounts::AccountError) -> AppError {
         E::Invalid(message) => fail(AppError::Invalid(message)),
         E::EmailTaken => fail(AppError::Conflict(error.to_string())),
         E::WrongCredentials => fail(AppError::Invalid(error.to_string())),
-        E::Throttled { .. } => fail(AppError::TooManyAttempts(error.to_string())),
+        E::Throttled(_) => fail(AppError::TooManyAttempts(error.to_string())),
         E::NoSuchAccount(_) => fail(AppError::NotFound),
         E::Database(_) => internal(error),
     }

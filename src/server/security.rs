@@ -1,7 +1,10 @@
 //! Refuses state-changing requests from other sites: a POST, PUT, PATCH or
 //! DELETE must carry an `Origin` (or, failing that, a `Referer`) naming the host
 //! it was sent to. It guards the pages and server functions; GitHub's webhook
-//! deliveries never pass through it (their signature is their proof).
+//! deliveries never pass through it (their signature is their proof). And who
+//! the client is, behind the proxies we trust.
+
+use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     extract::Request,
@@ -9,6 +12,34 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then
+/// `X-Forwarded-For` is read from the right (each proxy appends the address it
+/// heard from) up to the first hop that is not a trusted proxy. What lies left
+/// of that hop was written by the client and proves nothing.
+pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer.to_canonical();
+    if !is_trusted(&client) {
+        return client;
+    }
+    let values: Vec<String> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .collect();
+    for hop in values.iter().flat_map(|value| value.split(',')).rev() {
+        let hop = hop.trim();
+        let Some(ip) = hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|a| a.ip())) else {
+            break; // unreadable: the last hop that could be read stands
+        };
+        client = ip.to_canonical();
+        if !is_trusted(&client) {
+            break;
+        }
+    }
+    client
+}
 
 pub async fn same_origin_only(request: Request, next: Next) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -44,5 +75,48 @@ pub async fn same_origin_only(request: Request, next: Next) -> Response {
         } else {
             (StatusCode::FORBIDDEN, message).into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_peer_is_the_client() {
+        assert_eq!(client_ip(ip("203.0.113.9"), &forwarded(&["198.51.100.1"]), &[]), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_first_untrusted_hop_from_the_right_is_the_client() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        let via = |values: &[&str]| client_ip(ip("10.0.0.1"), &forwarded(values), &trusted);
+        assert_eq!(via(&["198.51.100.7"]), ip("198.51.100.7"));
+        // The client wrote the leftmost entries; the proxies appended the rest.
+        assert_eq!(via(&["1.1.1.1, 198.51.100.7, 10.0.0.2"]), ip("198.51.100.7"));
+        assert_eq!(via(&["1.1.1.1", "198.51.100.7:4711"]), ip("198.51.100.7"));
+        assert_eq!(via(&["nonsense, 198.51.100.7"]), ip("198.51.100.7"));
+        assert_eq!(via(&["198.51.100.7, nonsense"]), ip("10.0.0.1"), "the proxy is the last hop known");
+        assert_eq!(via(&[]), ip("10.0.0.1"));
+        assert_eq!(via(&["::ffff:198.51.100.7"]), ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn an_untrusted_peer_cannot_claim_another_address() {
+        let trusted = ["10.0.0.1".parse::<IpAddr>().unwrap().into()];
+        assert_eq!(client_ip(ip("10.0.0.5"), &forwarded(&["198.51.100.7"]), &trusted), ip("10.0.0.5"));
     }
 }

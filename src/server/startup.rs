@@ -58,7 +58,7 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr, source })?;
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
         let secure_cookies = public_url.starts_with("https://");
-        accounts::session::spawn_expired_cleanup(pool.clone());
+        accounts::spawn_sweeps(pool.clone());
         let github = GitHubClient::new(config.github);
         let state = AppState {
             leptos_options: config.leptos,
@@ -70,6 +70,7 @@ impl Application {
             metrics: Default::default(),
             deliveries: webhooks::writer::DeliveryWriter::spawn(pool.clone()),
             live: live::Live::spawn(pool.clone()),
+            trusted_proxies: config.trusted_proxies.into(),
         };
         if config.workers.workers > 0 {
             webhooks::worker::spawn(state.clone(), Arc::new(dispatcher), config.workers);

@@ -31,6 +31,8 @@ pub struct AppState {
     pub deliveries: DeliveryWriter,
     /// Changes heard from PostgreSQL, for pages that follow them live.
     pub live: Live,
+    /// Proxies whose `X-Forwarded-For` names the client (see `security::client_ip`).
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl AppState {

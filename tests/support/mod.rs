@@ -130,15 +130,20 @@ impl TestApp {
 
     /// Posts a form as a page of this site would (with its `Origin`).
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let response = self
+        self.post_form_with(path, form, &[]).await
+    }
+
+    /// As `post_form`, with more headers (e.g. a proxy's `X-Forwarded-For`).
+    pub async fn post_form_with(&self, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self
             .client
             .post(self.url(path))
             .header("origin", format!("http://{}", self.addr))
-            .header("cookie", self.cookie_header())
-            .form(form)
-            .send()
-            .await
-            .expect("the server answers");
+            .header("cookie", self.cookie_header());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.form(form).send().await.expect("the server answers");
         self.keep_cookies(&response);
         response
     }

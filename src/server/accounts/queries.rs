@@ -78,43 +78,94 @@ pub async fn user_by_id(pool: &PgPool, id: i64) -> Result<Option<UserRow>, sqlx:
     .await
 }
 
-pub async fn record_sign_in_failure(pool: &PgPool, email: &str, client_ip: &str) -> Result<(), sqlx::Error> {
+/// Counts an attempt against `key` and says whether it may go ahead, in one
+/// statement (the row is locked while it decides, so parallel attempts queue).
+/// Allowed: the key has been quiet for `quiet_secs` (counting starts again), or
+/// it has had fewer than `free` attempts, or `least(cap, base · 2^(attempts -
+/// free))` seconds have passed since the last one let through. Refused attempts
+/// are not counted: waiting is what lets the next one through. `None`: allowed.
+/// `Some(seconds)`: refused, for that much longer.
+pub async fn claim_attempt(
+    pool: &PgPool,
+    key: &str,
+    free: i32,
+    base_secs: f64,
+    cap_secs: f64,
+    quiet_secs: f64,
+) -> Result<Option<f64>, sqlx::Error> {
+    let wait = sqlx::query_scalar!(
+        r#"WITH counted AS (
+               INSERT INTO auth_throttles AS t (key, attempts) VALUES ($1, 1)
+               ON CONFLICT (key) DO UPDATE
+               SET attempts = CASE WHEN t.last_at < now() - make_interval(secs => $5) THEN 1 ELSE t.attempts + 1 END,
+                   last_at = now()
+               WHERE t.last_at < now() - make_interval(secs => $5)
+                  OR t.attempts < $2
+                  OR t.last_at + make_interval(secs => least($4, $3 * power(2, t.attempts - $2))) <= now()
+               RETURNING 1 AS counted
+           )
+           SELECT greatest(0.5, extract(epoch FROM t.last_at
+                  + make_interval(secs => least($4, $3 * power(2, t.attempts - $2))) - now()))::float8 AS "wait!"
+           FROM auth_throttles t
+           WHERE t.key = $1 AND NOT EXISTS (SELECT 1 FROM counted)"#,
+        key,
+        free,
+        base_secs,
+        cap_secs,
+        quiet_secs,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(wait)
+}
+
+/// Takes back one counted attempt (it turned out not to be a failure).
+pub async fn uncount_attempt(pool: &PgPool, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE auth_throttles SET attempts = greatest(attempts - 1, 0) WHERE key = $1", key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn forget_attempts(pool: &PgPool, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM auth_throttles WHERE key = $1", key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Whether this browser has signed in to this account before.
+pub async fn known_device(pool: &PgPool, token_hash: &[u8], email: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM sign_in_devices WHERE token_hash = $1 AND email = $2) AS "known!""#,
+        token_hash,
+        email
+    )
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn remember_device(pool: &PgPool, token_hash: &[u8], email: &str) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO sign_in_failures (email, client_ip) VALUES ($1, $2)",
-        email,
-        client_ip
+        "INSERT INTO sign_in_devices (token_hash, email) VALUES ($1, $2)
+         ON CONFLICT (token_hash) DO UPDATE SET email = $2, last_used_at = now()",
+        token_hash,
+        email
     )
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// Failures in the last `minutes` for this email and from this address.
-pub async fn recent_sign_in_failures(
-    pool: &PgPool,
-    email: &str,
-    client_ip: &str,
-    minutes: i32,
-) -> Result<(i64, i64), sqlx::Error> {
-    let row = sqlx::query!(
-        r#"SELECT count(*) FILTER (WHERE email = $1) AS "by_email!",
-                  count(*) FILTER (WHERE client_ip = $2) AS "by_ip!"
-           FROM sign_in_failures
-           WHERE failed_at > now() - make_interval(mins => $3) AND (email = $1 OR client_ip = $2)"#,
-        email,
-        client_ip,
-        minutes,
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok((row.by_email, row.by_ip))
-}
-
-pub async fn clear_sign_in_failures(pool: &PgPool, email: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM sign_in_failures WHERE email = $1", email)
+/// Deletes throttles quiet for `quiet_secs` and devices unused for `device_secs`.
+pub async fn sweep_throttles(pool: &PgPool, quiet_secs: f64, device_secs: f64) -> Result<u64, sqlx::Error> {
+    let throttles = sqlx::query!("DELETE FROM auth_throttles WHERE last_at < now() - make_interval(secs => $1)", quiet_secs)
         .execute(pool)
         .await?;
-    Ok(())
+    let devices = sqlx::query!("DELETE FROM sign_in_devices WHERE last_used_at < now() - make_interval(secs => $1)", device_secs)
+        .execute(pool)
+        .await?;
+    Ok(throttles.rows_affected() + devices.rows_affected())
 }
 
 /// The stored GitHub tokens of a user (ciphertexts), judged by the database's clock.

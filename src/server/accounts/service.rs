@@ -2,7 +2,10 @@
 
 use sqlx::PgPool;
 
-use super::{passwords, queries};
+use super::{
+    passwords, queries,
+    throttle::{self, Client},
+};
 pub use crate::api::auth::{GitHubIdentity, User};
 
 #[derive(Debug, thiserror::Error)]
@@ -14,18 +17,14 @@ pub enum AccountError {
     /// The same words whether the email is unknown or the password wrong.
     #[error("That email and password do not match an account.")]
     WrongCredentials,
-    #[error("Too many failed attempts. Wait {minutes} minutes, then try again.")]
-    Throttled { minutes: i32 },
+    #[error("Too many attempts. Wait {}, then try again.", throttle::in_words(*.0))]
+    Throttled(std::time::Duration),
     #[error("No account has the email {0}.")]
     NoSuchAccount(String),
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
 }
 
-/// How far back failed sign-ins count, and how many are allowed in that window.
-const FAILURE_WINDOW_MINUTES: i32 = 15;
-const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 pub const MIN_PASSWORD_LEN: usize = 10;
 
 /// Lower-cases and trims; refuses what cannot be an email address.
@@ -59,13 +58,21 @@ pub fn from_row(row: queries::UserRow) -> User {
     }
 }
 
+/// Someone who has just proved they know the account's password, and the
+/// device token their browser keeps (see `throttle`).
+pub struct SignedIn {
+    pub user: User,
+    pub device: String,
+}
+
 /// Nobody becomes an operator by signing up: see [`set_operator`].
 pub async fn sign_up(
     pool: &PgPool,
     email: &str,
     display_name: &str,
     password: &str,
-) -> Result<User, AccountError> {
+    client: &Client,
+) -> Result<SignedIn, AccountError> {
     let email = normalize_email(email)?;
     let display_name = display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > 100 {
@@ -76,27 +83,40 @@ pub async fn sign_up(
             "Choose a password of at least {MIN_PASSWORD_LEN} characters."
         )));
     }
+    throttle::claim(pool, &format!("signup:{}", client.address), &throttle::SIGN_UP).await?;
     // Hashing is deliberately slow: keep it off the async workers.
     let password = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
         .await
         .map_err(|e| AccountError::Invalid(format!("hashing failed: {e}")))?;
     match queries::insert_user(pool, &email, display_name, &hash).await {
-        Ok(row) => Ok(from_row(row)),
+        Ok(row) => remember(pool, from_row(row), None).await,
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(AccountError::EmailTaken),
         Err(error) => Err(error.into()),
     }
 }
 
-/// Checks the password, after the throttle: too many recent failures for this
-/// account or from this address refuse without looking at the password.
-pub async fn sign_in(pool: &PgPool, email: &str, password: &str, client_ip: &str) -> Result<User, AccountError> {
+/// Checks the password once the attempt is counted (see `throttle`): against
+/// the address, and against the account, or against this browser if it has
+/// signed in to the account before.
+pub async fn sign_in(pool: &PgPool, email: &str, password: &str, client: &Client) -> Result<SignedIn, AccountError> {
+    let address = format!("address:{}", client.address);
+    throttle::claim(pool, &address, &throttle::ADDRESS).await?;
     let Ok(email) = normalize_email(email) else {
         return Err(AccountError::WrongCredentials);
     };
-    let (by_email, by_ip) = queries::recent_sign_in_failures(pool, &email, client_ip, FAILURE_WINDOW_MINUTES).await?;
-    if by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_ADDRESS {
-        return Err(AccountError::Throttled { minutes: FAILURE_WINDOW_MINUTES });
+    let device = match &client.device {
+        Some(token) if queries::known_device(pool, &throttle::device_hash(token), &email).await? => Some(token.clone()),
+        _ => None,
+    };
+    let account = match &device {
+        Some(token) => format!("device:{}", hex::encode(throttle::device_hash(token))),
+        None => format!("account:{email}"),
+    };
+    if let Err(refused) = throttle::claim(pool, &account, &throttle::ACCOUNT).await {
+        // A refused attempt counts nowhere, the address included.
+        queries::uncount_attempt(pool, &address).await?;
+        return Err(refused);
     }
     let row = queries::user_by_email(pool, &email).await?;
     let password = password.to_owned();
@@ -112,14 +132,27 @@ pub async fn sign_in(pool: &PgPool, email: &str, password: &str, client_ip: &str
     .unwrap_or(false);
     match row {
         Some(row) if matches => {
-            queries::clear_sign_in_failures(pool, &email).await?;
-            Ok(from_row(row))
+            // Not a failure after all: the account's (or browser's) count
+            // starts again, and the address's loses this attempt.
+            queries::forget_attempts(pool, &account).await?;
+            queries::uncount_attempt(pool, &address).await?;
+            remember(pool, from_row(row), device).await
         }
-        _ => {
-            queries::record_sign_in_failure(pool, &email, client_ip).await?;
-            Err(AccountError::WrongCredentials)
-        }
+        _ => Err(AccountError::WrongCredentials),
     }
+}
+
+/// Notes that this browser (its token, or a new one) knows the user's password.
+async fn remember(pool: &PgPool, user: User, device: Option<String>) -> Result<SignedIn, AccountError> {
+    let (device, hash) = match device {
+        Some(token) => {
+            let hash = throttle::device_hash(&token);
+            (token, hash)
+        }
+        None => throttle::new_device(),
+    };
+    queries::remember_device(pool, &hash, &user.email).await?;
+    Ok(SignedIn { user, device })
 }
 
 pub async fn user_by_id(pool: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> {

@@ -3,8 +3,6 @@
 //! GitHub's redirects back keep it), Secure over https, and expires after a week
 //! without use.
 
-use std::time::Duration as StdDuration;
-
 use sqlx::PgPool;
 use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
@@ -43,18 +41,10 @@ pub async fn user_id(session: &Session) -> Result<Option<i64>, SessionError> {
     Ok(session.get::<i64>(USER_ID).await?)
 }
 
-/// Deletes expired sessions every hour, on every instance (the DELETE is idempotent).
-pub fn spawn_expired_cleanup(pool: PgPool) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(StdDuration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            if let Err(error) = sqlx::query!("DELETE FROM tower_sessions.session WHERE expiry_date < now()")
-                .execute(&pool)
-                .await
-            {
-                tracing::warn!(%error, "cannot delete expired sessions");
-            }
-        }
-    });
+/// Deletes expired sessions (idempotent, so every instance may run it).
+pub async fn delete_expired(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let deleted = sqlx::query!("DELETE FROM tower_sessions.session WHERE expiry_date < now()")
+        .execute(pool)
+        .await?;
+    Ok(deleted.rows_affected())
 }
