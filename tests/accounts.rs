@@ -445,3 +445,47 @@ async fn problem_pages_go_back_only_to_this_site(pool: PgPool) {
         }
     }
 }
+
+/// The projects list comes 50 to a page, the viewer's own first; a page past
+/// the end, however far, is an empty page with a way back.
+#[sqlx::test]
+async fn the_projects_list_comes_in_pages(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    sign_up(&app, "ada@example.com").await;
+    sqlx::query!(
+        "INSERT INTO projects (owner_id, name, slug)
+         SELECT u.id, 'Project ' || n, 'project-' || n FROM users u, generate_series(1, 120) n"
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let page = |n: &str| {
+        let n = n.to_owned();
+        let app = &app;
+        async move {
+            let response = app.post_form("/api/list_projects", &[("page", &n)]).await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let first = page("1").await;
+    assert_eq!(first["projects"].as_array().unwrap().len(), 50);
+    assert_eq!(first["has_more"], true);
+    let last = page("3").await;
+    assert_eq!(last["projects"].as_array().unwrap().len(), 20);
+    assert_eq!(last["has_more"], false);
+    let slugs = |v: &Value| v["projects"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let mut all = slugs(&first);
+    all.extend(slugs(&page("2").await));
+    all.extend(slugs(&last));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 120, "every project once");
+
+    let html = app.get("/projects").await.text().await.unwrap();
+    assert!(html.contains("<a href=\"/projects?page=2\">Next</a>"), "{html}");
+    let far = app.get("/projects?page=9223372036854775807").await;
+    assert_eq!(far.status(), 200);
+    assert!(far.text().await.unwrap().contains("No projects on this page."));
+    assert_eq!(page("9223372036854775807").await["projects"], serde_json::json!([]));
+}

@@ -76,6 +76,81 @@ async fn the_home_page_is_rendered_on_the_server_with_its_hydration_scripts(pool
     assert!(html.contains("/pkg/forgelink.css"), "stylesheet missing");
 }
 
+/// Every page carries a policy the hydrated app runs under: its inline scripts
+/// only with this response's nonce (fresh each time), nothing framed or sniffed.
+#[sqlx::test]
+async fn pages_carry_a_content_security_policy_with_their_own_nonce(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut nonces = Vec::new();
+    for path in ["/", "/signin", "/no/such/page"] {
+        let response = app.get(path).await;
+        let headers = response.headers().clone();
+        let policy = headers["content-security-policy"].to_str().unwrap().to_owned();
+        let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce").to_owned();
+        assert!(nonce.len() >= 22, "128 bits: {nonce}");
+        for directive in ["default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'", "'strict-dynamic'"] {
+            assert!(policy.contains(directive), "{path}: {policy}");
+        }
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "strict-origin-when-cross-origin");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert!(headers.get("strict-transport-security").is_none(), "not over plain http");
+        let html = response.text().await.unwrap();
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0, "{path}");
+        assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{path}: every script carries the nonce: {html}");
+        nonces.push(nonce);
+    }
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "a new nonce each response");
+    // What is not a page may load nothing.
+    let health = app.get("/healthz").await;
+    assert_eq!(health.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+}
+
+#[sqlx::test]
+async fn over_https_browsers_are_told_to_stay_on_https(pool: PgPool) {
+    let app = support::spawn_app_with(pool, |config| config.public_url = Some("https://forgelink.example.com".into())).await;
+    let response = app.get("/").await;
+    assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
+}
+
+/// A signed-in person's pages and data are never stored (the back button on a
+/// shared computer shows nothing).
+#[sqlx::test]
+async fn a_signed_in_persons_pages_are_not_stored(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    assert!(app.get("/").await.headers().get("cache-control").is_none(), "anonymous pages may be stored");
+    support::flows::sign_up(&app, "ada@example.com").await;
+    for path in ["/projects", "/account", "/no/such/page"] {
+        assert_eq!(app.get(path).await.headers()["cache-control"], "no-store", "{path}");
+    }
+    let user = app.post_form("/api/current_user", &[]).await;
+    assert_eq!(user.headers()["cache-control"], "no-store");
+}
+
+/// A form or server function body larger than 256 KiB is refused from its
+/// Content-Length, before any of it is read.
+#[sqlx::test]
+async fn a_huge_form_is_refused_before_it_is_read(pool: PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app(pool).await;
+    for path in ["/api/sign_in", "/api/projects/apollo/github-repos"] {
+        let mut tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: 52428800\r\n\r\nemail=",
+            app.addr
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = vec![0; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut answer)).await.expect("answered without the 50 MB").unwrap();
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+    }
+}
+
 #[sqlx::test]
 async fn an_unknown_path_is_404(pool: PgPool) {
     let app = spawn_app(pool).await;

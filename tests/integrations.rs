@@ -131,6 +131,15 @@ async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositori
     assert_eq!(rows[0].origin, "app");
     assert!(rows[0].github_id.is_some() && rows[0].user_id.is_some());
 
+    // A page number past any end, however large, is an empty page.
+    let id = installation["id"].as_i64().unwrap().to_string();
+    let form = [("slug", "apollo"), ("installation", id.as_str()), ("filter", ""), ("page", "9223372036854775807")];
+    let far = stack.app.post_form("/api/get_integrations", &form).await;
+    assert_eq!(far.status(), 200);
+    let page = stack.app.get(&format!("/projects/apollo/integrations?installation={id}&page=9223372036854775807")).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("No repository matches."));
+
     // The same setup URL again (a reload) changes nothing and lands on the tab.
     let again = stack.app.get(&local(&setup)).await;
     assert_eq!(location(&again), "/projects/apollo/integrations");
@@ -480,4 +489,30 @@ async fn a_closed_page_lets_go_of_its_live_stream(pool: PgPool) {
     assert_eq!(support::gauge(app, "live_streams").await, 1);
     drop(stream);
     support::wait_for_gauge(app, "live_streams", 0).await;
+}
+
+/// One person holds at most 16 live streams open (a tab each); closing one
+/// makes room again.
+#[sqlx::test]
+async fn one_person_holds_a_bounded_number_of_live_streams(pool: PgPool) {
+    let app = &support::spawn_app(pool).await;
+    sign_up(app, "ada@example.com").await;
+    let open = || app.client.get(app.url("/live/integrations")).header("cookie", app.cookie_header()).send();
+    let mut streams = Vec::new();
+    for _ in 0..16 {
+        let stream = open().await.unwrap();
+        assert_eq!(stream.status(), 200);
+        streams.push(stream);
+    }
+    let refused = open().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.text().await.unwrap().contains("Too many live pages open"));
+    // Someone else is not affected.
+    let other = app.another_browser();
+    sign_up(&other, "grace@example.com").await;
+    let theirs = other.client.get(other.url("/live/integrations")).header("cookie", other.cookie_header()).send().await.unwrap();
+    assert_eq!(theirs.status(), 200);
+    drop(streams.pop());
+    support::wait_for_gauge(app, "live_streams", 16).await;
+    assert_eq!(open().await.unwrap().status(), 200);
 }

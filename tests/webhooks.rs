@@ -627,3 +627,44 @@ async fn a_slow_event_keeps_its_claim_and_runs_once(pool: PgPool) {
     let listed = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_repos WHERE installation_id IS NOT NULL"#).fetch_one(&pool).await.unwrap();
     assert_eq!(listed, 30, "every installation's three repositories");
 }
+
+/// Large bodies (or of unknown length) are read two at a time, each within
+/// GitHub's 10 s, so unsigned 25 MB uploads cannot pile up in memory and
+/// hashing; small deliveries never wait for them; past 25 MB is refused at once.
+#[sqlx::test]
+async fn large_unsigned_bodies_wait_their_turn_and_small_deliveries_do_not(pool: PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(pool, no_workers).await;
+    let upload = |length: usize| {
+        let addr = app.addr;
+        async move {
+            let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let head = format!(
+                "POST /webhooks/github HTTP/1.1\r\nHost: {addr}\r\nX-GitHub-Event: ping\r\nX-GitHub-Delivery: x\r\n\
+                 X-Hub-Signature-256: sha256=00\r\nContent-Length: {length}\r\n\r\n{{"
+            );
+            tcp.write_all(head.as_bytes()).await.unwrap();
+            tcp // held open, the rest of the body never sent
+        }
+    };
+    let mut held = Vec::new();
+    for _ in 0..6 {
+        held.push(upload(20 * 1024 * 1024).await);
+    }
+    support::wait_for_gauge(&app, "webhook_large_bodies", 2).await;
+    let signed = post(&app, &Delivery::new("ping", json!({"zen": "small", "hook_id": 1}))).await;
+    assert_eq!(signed.status(), 202, "a small delivery does not wait for large ones");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(support::gauge(&app, "webhook_large_bodies").await, 2, "never more than two at once");
+
+    let mut too_large = upload(26 * 1024 * 1024).await;
+    let mut answer = vec![0; 512];
+    let n = tokio::time::timeout(Duration::from_secs(5), too_large.read(&mut answer)).await.expect("answered at once").unwrap();
+    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 413"));
+
+    // The first two give up after GitHub's 10 s; the next two get their turn.
+    let mut first = held.remove(0);
+    let n = tokio::time::timeout(Duration::from_secs(15), first.read(&mut answer)).await.expect("timed out by the server").unwrap();
+    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 408"), "{}", String::from_utf8_lossy(&answer[..n]));
+    assert_eq!(support::gauge(&app, "webhook_large_bodies").await, 2);
+}

@@ -31,3 +31,17 @@ test('an unknown address answers 404 with a way home', async ({ page }) => {
   await page.getByRole('link', { name: 'Go to the home page' }).click();
   await expect(page).toHaveURL(/\/$/);
 });
+
+test('the page runs under a Content-Security-Policy that refuses an injected script', async ({ page, cspViolations }) => {
+  const response = await page.goto('/');
+  expect(response?.headers()['content-security-policy']).toContain("'strict-dynamic'");
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  // What an XSS would do: markup with an inline handler, as an unescaped
+  // GitHub title would bring.
+  await page.evaluate(() => {
+    document.body.insertAdjacentHTML('beforeend', '<img src="/no-such.png" onerror="window.injected = true">');
+  });
+  await expect.poll(() => cspViolations.length).toBeGreaterThan(0);
+  expect(await page.evaluate(() => (window as any).injected)).toBeUndefined();
+  cspViolations.length = 0; // seen and expected: the journey itself had none
+});

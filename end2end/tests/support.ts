@@ -3,21 +3,30 @@ import { test as base, expect, type Page } from '@playwright/test';
 export { expect };
 
 /** Every journey fails on an uncaught error in a page (a hydration panic, say),
- * rather than later on text that stopped updating. And each comes from an
+ * rather than later on text that stopped updating, and on anything the page's
+ * Content-Security-Policy refused (Chromium reports each on the console). And each comes from an
  * address of its own, through the proxy scripts/test tells forgelink to trust
  * (FORGELINK_TRUSTED_PROXIES), as people do: the sign-in and sign-up throttles
  * count per address. */
-export const test = base.extend<{ failOnPageErrors: void }>({
+export const test = base.extend<{ failOnPageErrors: void; cspViolations: string[] }>({
   extraHTTPHeaders: async ({}, use) => {
     const octet = () => Math.floor(Math.random() * 254) + 1;
     await use({ 'x-forwarded-for': `198.18.${octet()}.${octet()}` });
   },
+  cspViolations: async ({ context }, use) => {
+    const violations: string[] = [];
+    context.on('console', (message) => {
+      if (message.type() === 'error' && message.text().includes('Content Security Policy')) violations.push(message.text());
+    });
+    await use(violations);
+  },
   failOnPageErrors: [
-    async ({ context }, use) => {
+    async ({ context, cspViolations }, use) => {
       const errors: string[] = [];
       context.on('weberror', (error) => errors.push(error.error().message));
       await use();
       expect(errors, 'uncaught errors in the page').toEqual([]);
+      expect(cspViolations, 'what the Content-Security-Policy refused').toEqual([]);
     },
     { auto: true },
   ],

@@ -16,12 +16,22 @@ pub struct Project {
     pub is_owner: bool,
 }
 
+pub const PROJECTS_PER_PAGE: i64 = 50;
+
+/// A page of the projects list (pages from 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectPage {
+    pub projects: Vec<Project>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
 #[server(endpoint = "list_projects")]
-pub async fn list_projects() -> Result<Vec<Project>, AppError> {
+pub async fn list_projects(page: Option<i64>) -> Result<ProjectPage, AppError> {
     use crate::server::{context, projects};
     let state = context::state()?;
     let viewer = context::current_user().await?.map(|u| u.id);
-    projects::list(&state.pool, viewer).await.map_err(context::internal)
+    projects::list(&state.pool, viewer, page.unwrap_or(1)).await.map_err(context::internal)
 }
 
 #[server(endpoint = "create_project")]

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
-    components::{Form, A},
+    components::Form,
     hooks::use_query_map,
 };
 
@@ -200,7 +200,7 @@ fn RepoList(installation_id: i64, total: i64, page: RepoPage) -> impl IntoView {
     let current = page.page;
     let page_href =
         move |n: i64, filter: &str| format!("?installation={installation_id}&q={}&page={n}", encode_query(filter));
-    let (previous, next) = (page_href(current - 1, &page.filter), page_href(current + 1, &page.filter));
+    let (previous, next) = (page_href(current - 1, &page.filter), page_href(current.saturating_add(1), &page.filter));
     view! {
         <div class="repo-browser">
             {(total > 10).then(|| view! {
@@ -219,9 +219,9 @@ fn RepoList(installation_id: i64, total: i64, page: RepoPage) -> impl IntoView {
             </ul>
             {(pages > 1).then(|| view! {
                 <nav class="pager" aria-label="Repository pages">
-                    {(current > 1).then(|| view! { <A href=previous>"Previous"</A> })}
+                    {(current > 1).then(|| view! { <a href=previous>"Previous"</a> })}
                     <span>{format!("Page {current} of {pages} · {} repositories", thousands(page.total))}</span>
-                    {(current < pages).then(|| view! { <A href=next>"Next"</A> })}
+                    {(current < pages).then(|| view! { <a href=next>"Next"</a> })}
                 </nav>
             })}
         </div>

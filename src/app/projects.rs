@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
     components::{Outlet, A},
-    hooks::use_params_map,
+    hooks::{use_params_map, use_query_map},
 };
 
 use super::{use_session, ErrorNote, NotFound};
@@ -16,7 +16,9 @@ use crate::api::{
 
 #[component]
 pub fn ProjectListPage() -> impl IntoView {
-    let projects = Resource::new(|| (), |_| list_projects());
+    let query = use_query_map();
+    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.trim().parse::<i64>().ok()).unwrap_or(1).max(1));
+    let projects = Resource::new(move || page.get(), |page| list_projects(Some(page)));
     view! {
         <Title text="Projects"/>
         <div class="page-heading">
@@ -26,12 +28,15 @@ pub fn ProjectListPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading projects…"</p> }>
             {move || Suspend::new(async move {
                 match projects.await {
-                    Ok(list) if list.is_empty() => view! {
+                    Ok(list) if list.projects.is_empty() && list.page == 1 => view! {
                         <p class="empty">"No projects yet. Create the first one."</p>
+                    }.into_any(),
+                    Ok(list) if list.projects.is_empty() => view! {
+                        <p class="empty">"No projects on this page. " <A href="/projects">"Back to the first page"</A></p>
                     }.into_any(),
                     Ok(list) => view! {
                         <ul class="project-list">
-                            {list.into_iter().map(|p| view! {
+                            {list.projects.into_iter().map(|p| view! {
                                 <li class="card">
                                     <A href=format!("/projects/{}", p.slug)>{p.name}</A>
                                     {p.is_owner.then(|| view! { <span class="badge">"Yours"</span> })}
@@ -39,6 +44,13 @@ pub fn ProjectListPage() -> impl IntoView {
                                 </li>
                             }).collect_view()}
                         </ul>
+                        {(list.page > 1 || list.has_more).then(|| view! {
+                            <nav class="pager" aria-label="Project pages">
+                                {(list.page > 1).then(|| view! { <a href=format!("/projects?page={}", list.page - 1)>"Previous"</a> })}
+                                <span>{format!("Page {}", list.page)}</span>
+                                {list.has_more.then(|| view! { <a href=format!("/projects?page={}", list.page.saturating_add(1))>"Next"</a> })}
+                            </nav>
+                        })}
                     }.into_any(),
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }

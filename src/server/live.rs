@@ -1,7 +1,12 @@
 //! Live updates for open pages: PostgreSQL `LISTEN/NOTIFY` (so a change made on
 //! any instance is heard on every one) fanned out to server-sent events.
 
-use std::{convert::Infallible, time::Duration};
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use axum::{
     extract::State,
@@ -26,10 +31,33 @@ pub const INTEGRATIONS_CHANNEL: &str = "github_integrations";
 /// A notification heard: its channel and payload.
 type Heard = (String, String);
 
-/// Changes heard, by channel name.
+/// Live streams one person may hold open on an instance (a tab each): enough
+/// for anyone, too few to hold a server's worth of tasks and connections.
+pub const STREAMS_PER_PERSON: usize = 16;
+
+/// Changes heard, by channel name; and the streams each person holds open.
 #[derive(Clone, Debug)]
 pub struct Live {
     changes: broadcast::Sender<Heard>,
+    open: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+/// One person's open stream, counted until it is dropped (its task ends).
+struct Opened {
+    open: Arc<Mutex<HashMap<i64, usize>>>,
+    user_id: i64,
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.user_id) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
 }
 
 impl Live {
@@ -49,7 +77,18 @@ impl Live {
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
         });
-        Self { changes }
+        Self { changes, open: Default::default() }
+    }
+
+    /// Counts a stream for `user_id`, unless they hold `STREAMS_PER_PERSON` already.
+    fn open(&self, user_id: i64) -> Option<Opened> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(user_id).or_default();
+        if *n >= STREAMS_PER_PERSON {
+            return None;
+        }
+        *n += 1;
+        Some(Opened { open: self.open.clone(), user_id })
     }
 
     /// Live streams open on this instance (each holds one subscription).
@@ -68,13 +107,13 @@ pub fn router() -> Router<AppState> {
 /// change status (admins only).
 async fn event_changes(State(state): State<AppState>, session: Session) -> Response {
     let admin = match accounts::session::user_id(&session).await {
-        Ok(Some(id)) => accounts::service::user_by_id(&state.pool, id).await.ok().flatten().is_some_and(|u| u.is_admin),
-        _ => false,
+        Ok(Some(id)) => accounts::service::user_by_id(&state.pool, id).await.ok().flatten().filter(|u| u.is_admin),
+        _ => None,
     };
-    if !admin {
+    let Some(admin) = admin else {
         return axum::http::StatusCode::NOT_FOUND.into_response();
-    }
-    changes(&state, |(channel, _)| channel == webhooks::CHANNEL || channel == webhooks::STATUS_CHANNEL)
+    };
+    changes(&state, admin.id, |(channel, _)| channel == webhooks::CHANNEL || channel == webhooks::STATUS_CHANNEL)
 }
 
 /// `GET /live/integrations`: a `changed` message whenever an installation, a
@@ -85,17 +124,23 @@ async fn integration_changes(State(state): State<AppState>, session: Session) ->
         return axum::http::StatusCode::UNAUTHORIZED.into_response();
     };
     let audience = format!("u{user_id}");
-    changes(&state, move |(channel, payload)| channel == INTEGRATIONS_CHANNEL && *payload == audience)
+    changes(&state, user_id, move |(channel, payload)| channel == INTEGRATIONS_CHANNEL && *payload == audience)
 }
 
 /// Server-sent `changed` messages for the notifications `relevant` picks, at
-/// most four a second however busy the database.
-fn changes(state: &AppState, relevant: impl Fn(&Heard) -> bool + Send + 'static) -> Response {
+/// most four a second however busy the database; 429 for someone who holds
+/// `STREAMS_PER_PERSON` open already.
+fn changes(state: &AppState, user_id: i64, relevant: impl Fn(&Heard) -> bool + Send + 'static) -> Response {
+    let Some(opened) = state.live.open(user_id) else {
+        let message = "Too many live pages open: close some tabs, then reload this one.";
+        return (axum::http::StatusCode::TOO_MANY_REQUESTS, message).into_response();
+    };
     let (tx, rx) = mpsc::channel::<()>(1);
     let mut heard = state.live.changes.subscribe();
     // Ends (and lets go of its subscription) as soon as the page goes away, not
     // at the next change that concerns it, which may never come.
     tokio::spawn(async move {
+        let _opened = opened;
         let page = tx.clone();
         let forward = async move {
             loop {

@@ -73,6 +73,7 @@ impl Metrics {
             ("webhook_deliveries_waiting", "Deliveries this instance is storing, not yet answered.", now.deliveries_waiting),
             ("webhook_intake_busy", "1 while this instance's workers yield to the intake between claims.", usize::from(now.intake_busy)),
             ("live_streams", "Live-update streams open on this instance.", now.live_streams),
+            ("webhook_large_bodies", "Large webhook bodies this instance is reading or checking (at most 2).", now.large_bodies),
         ];
         for (name, help, value) in gauges {
             let _ = writeln!(out, "# HELP forgelink_{name} {help}\n# TYPE forgelink_{name} gauge\nforgelink_{name} {value}");
@@ -95,6 +96,7 @@ pub struct Held {
     pub deliveries_waiting: usize,
     pub intake_busy: bool,
     pub live_streams: usize,
+    pub large_bodies: usize,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -111,6 +113,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
                 deliveries_waiting: state.deliveries.waiting(),
                 intake_busy: state.deliveries.busy(),
                 live_streams: state.live.streams(),
+                large_bodies: state.large_bodies.in_flight(),
             },
         ),
     )

@@ -1,17 +1,91 @@
 //! Refuses state-changing requests from other sites: a POST, PUT, PATCH or
 //! DELETE must carry an `Origin` (or, failing that, a `Referer`) naming the host
 //! it was sent to. It guards the pages and server functions; GitHub's webhook
-//! deliveries never pass through it (their signature is their proof). And who
-//! the client is, behind the proxies we trust.
+//! deliveries never pass through it (their signature is their proof). The
+//! headers every response carries (a Content-Security-Policy with the page's
+//! nonce, no framing, no sniffing, HSTS over https, no-store for the signed in).
+//! And who the client is, behind the proxies we trust.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::{
-    extract::Request,
-    http::{header, Method, StatusCode},
+    extract::{Request, State},
+    http::{header, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+
+use super::state::AppState;
+
+/// The largest body a form, server function or JSON API call may send.
+pub const MAX_FORM_BODY: usize = 256 * 1024;
+
+/// A page's policy: scripts only with the nonce Leptos puts on its hydration
+/// script, and what that script loads ('strict-dynamic'), the WASM it compiles
+/// ('wasm-unsafe-eval'); styles, requests and live streams from this site;
+/// images from here and GitHub (avatars); forms to here and GitHub (installing
+/// the App redirects there); no framing, no plugins, no `<base>`.
+pub fn page_policy(nonce: &str, github_web: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data: {github_web} https://avatars.githubusercontent.com; \
+         connect-src 'self'; form-action 'self' {github_web}; frame-ancestors 'none'; \
+         object-src 'none'; base-uri 'none'"
+    )
+}
+
+/// What answers carry when nothing made a page of them: nothing may load.
+const NOTHING_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Called while the shell renders (so before the stream starts): sets the
+/// page's policy with this response's nonce.
+pub fn set_page_policy() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(state), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<AppState>(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return; // the default policy stands: a page that cannot run, not one that runs unguarded
+    };
+    let github_web = url::Url::parse(&state.github.config().web_url)
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce, &github_web)) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// Headers on every answer. A signed-in person's pages and data are never
+/// stored by a browser or proxy (`no-store`): the next person at a shared
+/// computer must not find them with the back button.
+pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let signed_in = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|cookies| cookies.split(';').any(|c| c.trim_start().starts_with(super::accounts::session::COOKIE_NAME)));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(NOTHING_POLICY));
+    if state.public_url.starts_with("https://") {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    let dynamic = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| ["text/html", "application/json", "text/plain", "text/event-stream"].iter().any(|d| t.starts_with(d)));
+    if signed_in && dynamic {
+        headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    }
+    response
+}
 
 /// The client's address: the TCP peer, unless the peer is a trusted proxy; then
 /// `X-Forwarded-For` is read from the right (each proxy appends the address it

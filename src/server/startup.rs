@@ -71,6 +71,7 @@ impl Application {
             deliveries: webhooks::writer::DeliveryWriter::spawn(pool.clone()),
             live: live::Live::spawn(pool.clone()),
             trusted_proxies: config.trusted_proxies.into(),
+            large_bodies: Default::default(),
         };
         if config.workers.workers > 0 {
             webhooks::worker::spawn(state.clone(), Arc::new(dispatcher), config.workers);
@@ -128,14 +129,18 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(accounts::session::layer(state.pool.clone(), secure_cookies))
-        .layer(axum::middleware::from_fn(security::same_origin_only));
+        .layer(axum::middleware::from_fn(security::same_origin_only))
+        // Forms and server functions are small: a larger body is refused
+        // (413) from its Content-Length, before any of it is read.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(security::MAX_FORM_BODY));
     // What machines use (GitHub, probes, Prometheus): no session to load.
     let app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .merge(webhooks::intake::router())
-        .merge(pages);
+        .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::security_headers));
     telemetry::layer(app).with_state(state)
 }
 

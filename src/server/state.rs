@@ -11,7 +11,7 @@ use super::{
     github::{client::GitHubClient, installation_tokens::InstallationTokens},
     live::Live,
     metrics::Metrics,
-    webhooks::writer::DeliveryWriter,
+    webhooks::{intake::LargeBodies, writer::DeliveryWriter},
 };
 
 /// Handlers take the parts they need through `State<T>` (via `FromRef`);
@@ -31,6 +31,8 @@ pub struct AppState {
     pub deliveries: DeliveryWriter,
     /// Changes heard from PostgreSQL, for pages that follow them live.
     pub live: Live,
+    /// Turns for reading large webhook bodies (see `webhooks::intake`).
+    pub large_bodies: LargeBodies,
     /// Proxies whose `X-Forwarded-For` names the client (see `security::client_ip`).
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }

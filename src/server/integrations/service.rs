@@ -122,7 +122,7 @@ async fn page_of(pool: &PgPool, project_id: i64, installation_id: i64, filter: &
     let page = page.max(1);
     let filter: String = filter.trim().chars().take(100).collect();
     let (repos, total) =
-        queries::installation_repos(pool, project_id, installation_id, &filter, REPOS_PER_PAGE, (page - 1) * REPOS_PER_PAGE).await?;
+        queries::installation_repos(pool, project_id, installation_id, &filter, REPOS_PER_PAGE, (page - 1).saturating_mul(REPOS_PER_PAGE)).await?;
     Ok(RepoPage { filter, repos: repos.into_iter().map(repo_view).collect(), total, page, per_page: REPOS_PER_PAGE })
 }
 

@@ -5,7 +5,7 @@ mod queries;
 
 use sqlx::PgPool;
 
-pub use crate::api::projects::Project;
+pub use crate::api::projects::{Project, ProjectPage, PROJECTS_PER_PAGE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
@@ -56,8 +56,15 @@ pub async fn create(pool: &PgPool, owner_id: i64, name: &str, slug: &str, descri
     }
 }
 
-pub async fn list(pool: &PgPool, viewer: Option<i64>) -> Result<Vec<Project>, sqlx::Error> {
-    queries::list(pool, viewer).await
+/// A page (from 1) of projects, the viewer's own first. A page past the end,
+/// however far, is empty.
+pub async fn list(pool: &PgPool, viewer: Option<i64>, page: i64) -> Result<ProjectPage, sqlx::Error> {
+    let page = page.max(1);
+    let offset = (page - 1).saturating_mul(PROJECTS_PER_PAGE);
+    let mut projects = queries::list(pool, viewer, PROJECTS_PER_PAGE + 1, offset).await?;
+    let has_more = projects.len() as i64 > PROJECTS_PER_PAGE;
+    projects.truncate(PROJECTS_PER_PAGE as usize);
+    Ok(ProjectPage { projects, page, has_more })
 }
 
 pub async fn by_slug(pool: &PgPool, slug: &str, viewer: Option<i64>) -> Result<Option<Project>, sqlx::Error> {

@@ -21,14 +21,17 @@ pub async fn insert(pool: &PgPool, owner_id: i64, name: &str, slug: &str, descri
     .await
 }
 
-pub async fn list(pool: &PgPool, viewer: Option<i64>) -> Result<Vec<Project>, sqlx::Error> {
+pub async fn list(pool: &PgPool, viewer: Option<i64>, limit: i64, offset: i64) -> Result<Vec<Project>, sqlx::Error> {
     sqlx::query_as!(
         Project,
         r#"SELECT p.id, p.slug, p.name, p.description, u.display_name AS owner_name,
                   (p.owner_id = $1) IS TRUE AS "is_owner!"
            FROM projects p JOIN users u ON u.id = p.owner_id
-           ORDER BY (p.owner_id = $1) IS TRUE DESC, p.created_at DESC"#,
+           ORDER BY (p.owner_id = $1) IS TRUE DESC, p.created_at DESC, p.id DESC
+           LIMIT $2 OFFSET $3"#,
         viewer,
+        limit,
+        offset,
     )
     .fetch_all(pool)
     .await

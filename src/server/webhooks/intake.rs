@@ -1,11 +1,11 @@
 //! `POST /webhooks/github`: verify, store, acknowledge. Nothing is written for a
 //! delivery that fails a check; nothing is acknowledged that is not stored.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, sync::Arc, time::Duration};
 
 use axum::{
-    body::Bytes,
-    extract::{DefaultBodyLimit, State},
+    body::{Body, Bytes},
+    extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::post,
@@ -23,9 +23,35 @@ use crate::server::state::AppState;
 
 /// GitHub caps payloads at 25 MB.
 pub const MAX_BODY: usize = 25 * 1024 * 1024;
+/// Nearly every delivery is smaller; those are read and checked at once.
+const SMALL_BODY: u64 = 256 * 1024;
+/// Larger bodies (or ones of unknown length) are read and hashed this many at a
+/// time, so unsigned ones cannot make the server buffer and hash 25 MB each
+/// without bound; small deliveries never wait for them.
+pub const LARGE_AT_ONCE: usize = 2;
+/// GitHub gives up on a delivery after 10 s: a body slower than that is no
+/// delivery, and must not hold a place among the large ones.
+const READ_WITHIN: Duration = Duration::from_secs(10);
+
+/// Places for large bodies (see `LARGE_AT_ONCE`), shared by the route's requests.
+#[derive(Clone, Debug)]
+pub struct LargeBodies(Arc<tokio::sync::Semaphore>);
+
+impl Default for LargeBodies {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(LARGE_AT_ONCE)))
+    }
+}
+
+impl LargeBodies {
+    /// Large bodies being read or checked now.
+    pub fn in_flight(&self) -> usize {
+        LARGE_AT_ONCE - self.0.available_permits()
+    }
+}
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/webhooks/github", post(receive).layer(DefaultBodyLimit::max(MAX_BODY)))
+    Router::new().route("/webhooks/github", post(receive))
 }
 
 fn answer(status: StatusCode, message: &str) -> Response {
@@ -36,18 +62,43 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
-async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let event = header(&headers, "x-github-event").unwrap_or("").to_owned();
-    let (status, outcome) = intake(&state, &headers, &body).await;
+    let (status, outcome) = match read(&state, &headers, body).await {
+        Ok((body, signed)) => intake(&state, &headers, &body, signed).await,
+        Err(refused) => refused,
+    };
     state.metrics.delivery_received(if event.is_empty() { "unknown" } else { &event }, outcome);
     status
 }
 
+/// Reads the body and checks its signature: a large one only in its turn,
+/// within GitHub's time, and hashed off the async threads.
+async fn read(state: &AppState, headers: &HeaderMap, body: Body) -> Result<(Bytes, bool), (Response, &'static str)> {
+    let length = header(headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    if length.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err((answer(StatusCode::PAYLOAD_TOO_LARGE, "larger than GitHub's 25 MB"), "too_large"));
+    }
+    let large = length.is_none_or(|n| n > SMALL_BODY);
+    let _turn = if large { Some(state.large_bodies.0.acquire().await) } else { None };
+    let body = match tokio::time::timeout(READ_WITHIN, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return Err((answer(StatusCode::PAYLOAD_TOO_LARGE, "larger than GitHub's 25 MB, or cut short"), "too_large")),
+        Err(_) => return Err((answer(StatusCode::REQUEST_TIMEOUT, "the body took longer than 10 s to arrive"), "bad_request")),
+    };
+    let signature = header(headers, "x-hub-signature-256").map(str::to_owned);
+    let secrets = state.github.config().webhook_secrets.clone();
+    let check = {
+        let body = body.clone();
+        move || signature.is_some_and(|sig| signature::verify(&secrets, &body, &sig))
+    };
+    let signed = if large { tokio::task::spawn_blocking(check).await.unwrap_or(false) } else { check() };
+    Ok((body, signed))
+}
+
 /// Returns the answer and a word for the metrics.
-async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response, &'static str) {
+async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8], signed: bool) -> (Response, &'static str) {
     // The signature first: nothing about an unsigned request is looked at.
-    let signed = header(headers, "x-hub-signature-256")
-        .is_some_and(|sig| signature::verify(&state.github.config().webhook_secrets, body, sig));
     if !signed {
         return (answer(StatusCode::UNAUTHORIZED, "missing or invalid X-Hub-Signature-256"), "bad_signature");
     }
