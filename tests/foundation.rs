@@ -26,8 +26,7 @@ async fn readyz_is_200_once_every_migration_is_applied(pool: PgPool) {
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["status"], "ready");
-    assert_eq!(body["migrations_applied"], MIGRATOR.iter().count());
+    assert_eq!(body, serde_json::json!({"status": "ready", "database": "ok"}), "no versions for outsiders");
 }
 
 #[sqlx::test(migrations = false)]
@@ -38,7 +37,7 @@ async fn readyz_is_503_while_migrations_are_pending(pool: PgPool) {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "unavailable");
     let reason = body["reason"].as_str().unwrap();
-    assert_eq!(reason, format!("{} migration(s) not applied yet", MIGRATOR.iter().count()));
+    assert_eq!(reason, "migrations not applied yet");
 }
 
 #[sqlx::test]
@@ -59,8 +58,11 @@ async fn readyz_is_503_with_a_reason_when_the_database_is_down() {
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
-    let reason = body["reason"].as_str().unwrap();
-    assert!(reason.starts_with("database unreachable"), "{reason}");
+    assert_eq!(body["reason"], "database unreachable", "not the driver's words, which name the address");
+    let check = app.post_form("/api/check_database", &[]).await;
+    assert_eq!(check.status(), 500);
+    let text = check.text().await.unwrap();
+    assert!(text.contains("database unreachable") && !text.contains("127.0.0.1") && !text.contains(":1"), "{text}");
     // The process itself is still alive.
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
@@ -160,7 +162,7 @@ async fn an_unknown_path_is_404(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn the_check_database_server_function_reports_postgres(pool: PgPool) {
+async fn the_check_database_server_function_answers_without_a_version(pool: PgPool) {
     let app = spawn_app(pool).await;
     let response = app
         .client
@@ -174,8 +176,8 @@ async fn the_check_database_server_function_reports_postgres(pool: PgPool) {
         .unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert!(body["server_version"].as_str().unwrap().starts_with("PostgreSQL "), "{body}");
-    assert_eq!(body["migrations_applied"], MIGRATOR.iter().count());
+    assert_eq!(body["schema_current"], true, "{body}");
+    assert!(!body.to_string().contains("PostgreSQL"), "no version for outsiders: {body}");
 }
 
 #[sqlx::test]

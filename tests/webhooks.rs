@@ -490,6 +490,43 @@ async fn metrics_report_deliveries_processing_and_the_queue(pool: PgPool) {
     assert!(text.contains("# TYPE forgelink_event_processing_seconds histogram"), "{text}");
 }
 
+/// Anyone can send any `X-GitHub-Event`: only names GitHub sends become
+/// labels, the rest count as `other`, so the metrics cannot grow from outside.
+#[sqlx::test]
+async fn made_up_event_names_are_counted_as_other(pool: PgPool) {
+    let app = spawn_app_with(pool, no_workers).await;
+    for n in 0..50 {
+        let made_up = format!("made_up_{n}");
+        post(&app, &Delivery { event: &made_up, secret: "nope", ..Delivery::new("ping", json!({})) }).await;
+    }
+    post(&app, &Delivery::new("issues", json!({"action": "opened"}))).await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(!text.contains("made_up"), "{text}");
+    assert!(text.contains(r#"forgelink_webhook_deliveries_total{event="other",outcome="bad_signature"} 50"#), "{text}");
+    assert!(text.contains(r#"forgelink_webhook_deliveries_total{event="issues",outcome="accepted"} 1"#), "{text}");
+}
+
+/// With a token configured, only a scraper presenting it reads the metrics.
+#[sqlx::test]
+async fn metrics_can_require_a_token(pool: PgPool) {
+    let app = spawn_app_with(pool, |config| {
+        config.metrics_token = Some(forgelink::server::config::Secret::new("s3cret-scraper"));
+    })
+    .await;
+    let scrape = |authorization: Option<&'static str>| {
+        let mut request = app.client.get(app.url("/metrics"));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        request.send()
+    };
+    assert_eq!(scrape(None).await.unwrap().status(), 401);
+    assert_eq!(scrape(Some("Bearer wrong")).await.unwrap().status(), 401);
+    let answered = scrape(Some("Bearer s3cret-scraper")).await.unwrap();
+    assert_eq!(answered.status(), 200);
+    assert!(answered.text().await.unwrap().contains("forgelink_webhook_deliveries_total"));
+}
+
 /// Senders that hang up while their deliveries wait for the commit (GitHub gives
 /// up after 10 s, load balancers sooner) leave nothing behind: the deliveries are
 /// stored all the same, and once they are the intake is idle again, so workers

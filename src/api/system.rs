@@ -1,4 +1,4 @@
-//! Operational facts the UI can show: is the database there, and which one.
+//! Operational facts the UI can show anyone: is the database there.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -6,9 +6,8 @@ use serde::{Deserialize, Serialize};
 /// What the database said when asked just now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseStatus {
-    /// e.g. "PostgreSQL 15.18"
-    pub server_version: String,
-    pub migrations_applied: i64,
+    /// Every migration applied.
+    pub schema_current: bool,
     pub round_trip_ms: u64,
 }
 
@@ -21,6 +20,6 @@ pub async fn check_database() -> Result<DatabaseStatus, ServerFnError> {
         .ok_or_else(|| ServerFnError::new("application state is missing"))?;
     health::database_status(&state.pool).await.map_err(|error| {
         tracing::warn!(%error, "database status check failed");
-        ServerFnError::new(format!("The database did not answer: {error}"))
+        ServerFnError::new(error.public_reason())
     })
 }

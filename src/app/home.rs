@@ -53,10 +53,9 @@ fn SystemStatus() -> impl IntoView {
                     None if pending.get() => "Asking the database…".to_string(),
                     None => String::new(),
                     Some(Ok(status)) => format!(
-                        "{} answered in {} ms; {} migration(s) applied.",
-                        status.server_version,
+                        "The database answered in {} ms; {}.",
                         status.round_trip_ms,
-                        status.migrations_applied,
+                        if status.schema_current { "its schema is up to date" } else { "migrations are still to run" },
                     ),
                     Some(Err(error)) => format!("The check failed: {error}"),
                 }}

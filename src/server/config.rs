@@ -90,6 +90,9 @@ pub struct Config {
     /// (`FORGELINK_TRUSTED_PROXIES`: addresses or CIDR ranges, comma-separated;
     /// none by default, so the TCP peer is the client).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// What a scraper must present to read `/metrics` (`FORGELINK_METRICS_TOKEN`;
+    /// unset: anyone who reaches the address may).
+    pub metrics_token: Option<Secret>,
 }
 
 impl Config {
@@ -202,6 +205,7 @@ impl Config {
             github: GitHubConfig::from_lookup(&lookup)?,
             workers,
             trusted_proxies,
+            metrics_token: lookup("FORGELINK_METRICS_TOKEN").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).map(Secret::new),
             recovery_interval: match parse_or("FORGELINK_RECOVERY_INTERVAL_SECS", &lookup, 600u64)? {
                 0 => None,
                 secs => Some(std::time::Duration::from_secs(secs)),

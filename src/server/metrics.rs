@@ -11,16 +11,21 @@ use std::{
     time::Duration,
 };
 
-use axum::{extract::State, http::header, response::IntoResponse};
+use axum::{
+    extract::State,
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use subtle::ConstantTimeEq;
 
-use super::state::AppState;
+use super::{github::events::KNOWN_EVENTS, state::AppState};
 
 /// Upper bounds (seconds) of the processing-latency histogram's buckets.
 const BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
 
 #[derive(Default, Debug)]
 pub struct Metrics {
-    received: Mutex<BTreeMap<(String, &'static str), u64>>,
+    received: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     processed: Mutex<BTreeMap<&'static str, u64>>,
     latency: Mutex<Histogram>,
 }
@@ -34,9 +39,9 @@ struct Histogram {
 
 impl Metrics {
     pub fn delivery_received(&self, event: &str, outcome: &'static str) {
-        // Event names come from the request: keep the label set bounded.
-        let event = if event.len() <= 64 && event.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') { event } else { "invalid" };
-        *lock(&self.received).entry((event.to_owned(), outcome)).or_default() += 1;
+        // Event names come from the request: only known ones become labels.
+        let event = KNOWN_EVENTS.iter().find(|known| **known == event).copied().unwrap_or("other");
+        *lock(&self.received).entry((event, outcome)).or_default() += 1;
     }
 
     pub fn event_processed(&self, status: &'static str, took: Duration) {
@@ -103,7 +108,19 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// With `FORGELINK_METRICS_TOKEN` set, only a scraper presenting it
+/// (`Authorization: Bearer …`) is answered.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !bool::from(presented.as_bytes().ct_eq(token.expose().as_bytes())) {
+            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "a metrics token is required").into_response();
+        }
+    }
     let depth = super::webhooks::queue_depth(&state.pool).await.ok();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
@@ -117,4 +134,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             },
         ),
     )
+        .into_response()
 }

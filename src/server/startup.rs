@@ -72,6 +72,7 @@ impl Application {
             live: live::Live::spawn(pool.clone()),
             trusted_proxies: config.trusted_proxies.into(),
             large_bodies: Default::default(),
+            metrics_token: config.metrics_token,
         };
         if config.workers.workers > 0 {
             webhooks::worker::spawn(state.clone(), Arc::new(dispatcher), config.workers);

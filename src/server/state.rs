@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 
 use super::{
+    config::Secret,
     crypto::TokenCipher,
     github::{client::GitHubClient, installation_tokens::InstallationTokens},
     live::Live,
@@ -31,6 +32,8 @@ pub struct AppState {
     pub deliveries: DeliveryWriter,
     /// Changes heard from PostgreSQL, for pages that follow them live.
     pub live: Live,
+    /// What a scraper must present to read `/metrics`, if anything.
+    pub metrics_token: Option<Secret>,
     /// Turns for reading large webhook bodies (see `webhooks::intake`).
     pub large_bodies: LargeBodies,
     /// Proxies whose `X-Forwarded-For` names the client (see `security::client_ip`).

@@ -163,6 +163,31 @@ pub struct ParseError {
     pub source: serde_json::Error,
 }
 
+/// Event names GitHub sends an App that forgelink counts by name; any other
+/// `X-GitHub-Event` (anyone may send one) counts as `other`, so the metrics'
+/// labels stay few whatever arrives.
+pub const KNOWN_EVENTS: &[&str] = &[
+    "ping",
+    "installation",
+    "installation_repositories",
+    "installation_target",
+    "github_app_authorization",
+    "repository",
+    "issues",
+    "issue_comment",
+    "pull_request",
+    "pull_request_review",
+    "pull_request_review_comment",
+    "pull_request_review_thread",
+    "label",
+    "milestone",
+    "member",
+    "membership",
+    "organization",
+    "push",
+    "meta",
+];
+
 /// Parses a webhook body by its `X-GitHub-Event` name.
 pub fn parse(event: &str, body: &[u8]) -> Result<Event, ParseError> {
     fn typed<T: serde::de::DeserializeOwned>(event: &str, body: &[u8]) -> Result<T, ParseError> {
