@@ -47,10 +47,13 @@ async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
     deliver(&app, "star", json!({"action": "created"})).await;
     wait_until_settled(&pool).await;
 
-    let (rows, counts): (Vec<Value>, Vec<(String, i64)>) = list(&app, json!({})).await.json().await.unwrap();
+    let (rows, counts): (Vec<Value>, Value) = list(&app, json!({})).await.json().await.unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["event"], "star", "newest first");
-    assert_eq!(counts, [("ignored".to_owned(), 1), ("processed".to_owned(), 1)]);
+    assert_eq!(
+        counts,
+        json!([{"status": "ignored", "count": 1, "approximate": false}, {"status": "processed", "count": 1, "approximate": false}])
+    );
     let (ignored, _): (Vec<Value>, Value) = list(&app, json!({"status": "ignored"})).await.json().await.unwrap();
     assert_eq!(ignored.len(), 1);
     assert_eq!(ignored[0]["failure_reason"], "forgelink does not subscribe to star events");
@@ -95,5 +98,73 @@ async fn nobody_else_sees_the_event_log(pool: PgPool) {
                 assert!(!html.contains(own), "{path} shows {own:?}: {html}");
             }
         }
+    }
+}
+
+/// Inserts `count` events in `status`, received `days_ago`.
+async fn insert_events(pool: &PgPool, status: &str, count: i32, days_ago: i32) {
+    sqlx::query!(
+        "INSERT INTO github_events (delivery_id, event, payload, occurred_at, status, received_at)
+         SELECT gen_random_uuid()::text, 'ping', '{}', now(), $1, now() - make_interval(days => $3)
+         FROM generate_series(1, $2)",
+        status,
+        count,
+        days_ago,
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+async fn statuses(pool: &PgPool) -> Vec<(String, i64)> {
+    sqlx::query!(r#"SELECT status, count(*) AS "n!" FROM github_events GROUP BY status ORDER BY status"#)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.status, r.n))
+        .collect()
+}
+
+/// Finished events older than the retention are deleted in batches, by one
+/// instance at a time; errored ones and recent ones stay.
+#[sqlx::test]
+async fn old_finished_events_are_deleted_and_errored_ones_kept(pool: PgPool) {
+    use forgelink::server::webhooks::retention;
+    insert_events(&pool, "processed", 25, 40).await;
+    insert_events(&pool, "ignored", 5, 40).await;
+    insert_events(&pool, "unhandled", 3, 31).await;
+    insert_events(&pool, "errored", 4, 40).await;
+    insert_events(&pool, "processed", 6, 29).await;
+
+    // Another instance is sweeping: this one leaves it to that one.
+    let mut other = pool.begin().await.unwrap();
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended('forgelink:retention', 0))").execute(&mut *other).await.unwrap();
+    assert_eq!(retention::sweep(&pool, 30, 10).await.unwrap(), None);
+    other.rollback().await.unwrap();
+
+    assert_eq!(retention::sweep(&pool, 30, 10).await.unwrap(), Some(33), "in batches of 10");
+    assert_eq!(statuses(&pool).await, [("errored".to_owned(), 4), ("processed".to_owned(), 6)]);
+    assert_eq!(retention::sweep(&pool, 30, 10).await.unwrap(), Some(0));
+}
+
+/// On a large table the log's counts do not count finished events one by one:
+/// pending and errored ones exactly, finished ones from the planner's statistics.
+#[sqlx::test]
+async fn the_logs_counts_are_estimated_on_a_large_table(pool: PgPool) {
+    use forgelink::server::webhooks::log;
+    insert_events(&pool, "processed", 150_000, 1).await;
+    insert_events(&pool, "ignored", 30_000, 1).await;
+    insert_events(&pool, "errored", 3, 1).await;
+    insert_events(&pool, "unprocessed", 2, 0).await;
+    sqlx::query!("ANALYZE github_events").execute(&pool).await.unwrap();
+    let counts = log::counts(&pool).await.unwrap();
+    let find = |status: &str| counts.iter().find(|c| c.status == status).unwrap_or_else(|| panic!("{status}: {counts:?}"));
+    assert_eq!((find("errored").count, find("errored").approximate), (3, false));
+    assert_eq!((find("unprocessed").count, find("unprocessed").approximate), (2, false));
+    for (status, exact) in [("processed", 150_000.0), ("ignored", 30_000.0)] {
+        let estimate = find(status);
+        assert!(estimate.approximate, "{estimate:?}");
+        assert!((estimate.count as f64 - exact).abs() / exact < 0.1, "{estimate:?} vs {exact}");
     }
 }

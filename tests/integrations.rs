@@ -435,6 +435,48 @@ async fn a_new_install_click_replaces_the_pending_one(pool: PgPool) {
     assert_eq!(integrations(&stack, "apollo").await["install_pending"], false);
 }
 
+/// A pending install lives as long as its signed state (24 h): an install
+/// GitHub reports later, even by the same person, is not taken for it.
+#[sqlx::test]
+async fn a_pending_install_expires_and_never_captures_a_later_one(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
+    click_install(&stack, &stack.app, "apollo").await;
+    sqlx::query!("UPDATE github_app_installations SET created_at = now() - interval '25 hours'").execute(&pool).await.unwrap();
+    assert_eq!(integrations(&stack, "apollo").await["install_pending"], false);
+    // Installed on GitHub a day later, never coming back through the setup URL.
+    stack.gh.install("octocat", "octocat", None).await;
+    wait_for_events(&pool, 1).await;
+    support::wait_until_settled(&pool).await;
+    assert_eq!(attachments(&pool).await, 0, "not added to apollo by itself");
+}
+
+/// An event that meets GitHub's rate limit waits for the reset and does not
+/// spend an attempt, so an hour-long limit never leaves it for an operator.
+#[sqlx::test]
+async fn a_rate_limited_event_waits_for_the_reset_without_spending_attempts(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    let faults = format!("{}/_sim/faults", stack.gh.web);
+    stack.gh.http.put(&faults).json(&serde_json::json!({"rate_limit_next": 1000, "reset_after_secs": 1800})).send().await.unwrap();
+    stack.gh.install("forge-demo", "octocat", None).await;
+    let postponed = loop {
+        let row = sqlx::query!(
+            r#"SELECT attempts, failure_reason, extract(epoch FROM next_attempt_at - now())::float8 AS "wait!"
+               FROM github_events WHERE event = 'installation' AND status = 'errored'"#
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+        if let Some(row) = row {
+            break row;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(postponed.failure_reason.as_deref(), Some("github_rate_limited"));
+    assert_eq!(postponed.attempts, 0, "not counted against its budget");
+    assert!(postponed.wait > 1500.0, "tried again at the reset, not after a backoff: {}", postponed.wait);
+}
+
 /// Reads server-sent events until one named `changed` arrives, or `wait` passes.
 async fn next_change(stream: &mut reqwest::Response, wait: std::time::Duration) -> bool {
     let deadline = tokio::time::Instant::now() + wait;

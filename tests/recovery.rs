@@ -43,7 +43,7 @@ async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
     let response = admin.post_form("/api/recover_missed_deliveries", &[]).await;
     assert_eq!(response.status(), 200);
     let summary: Value = response.json().await.unwrap();
-    assert_eq!(summary, json!({"checked": 2, "redelivered": 1}));
+    assert_eq!(summary, json!({"checked": 2, "redelivered": 1, "failed": 0}));
     for _ in 0..100 {
         if stored(&pool, &missed).await {
             break;
@@ -52,9 +52,10 @@ async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
     }
     assert!(stored(&pool, &missed).await, "the missed delivery arrived");
 
-    // Nothing is missing any more.
+    // Nothing is missing any more, and only what is newer than the last run is
+    // read: the redelivery's own attempt.
     let again: Value = admin.post_form("/api/recover_missed_deliveries", &[]).await.json().await.unwrap();
-    assert_eq!(again["redelivered"], 0);
+    assert_eq!(again, json!({"checked": 1, "redelivered": 0, "failed": 0}));
 
     // Only operators may ask.
     let someone = admin.another_browser();
@@ -108,4 +109,35 @@ async fn one_recovery_at_a_time_and_an_abandoned_one_lets_go(pool: PgPool) {
     }
     assert_eq!(held, 0, "the abandoned run let go of the lock");
     assert_eq!(recover().send().await.unwrap().status(), 200);
+}
+
+/// A redelivery GitHub refuses does not stop the others, and is asked for
+/// again on the next run (which reads no further back than it must).
+#[sqlx::test]
+async fn recovery_goes_on_past_a_refused_redelivery(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    let admin = &stack.app;
+    support::flows::sign_up_operator(admin, &pool, "ops@example.com").await;
+    let faults = format!("{}/_sim/faults", stack.gh.web);
+    stack.gh.http.put(&faults).json(&json!({"drop_webhooks": 2})).send().await.unwrap();
+    stack.gh.install("forge-demo", "octocat", None).await;
+    stack.gh.install("octocat", "octocat", None).await;
+    while stack.gh.sim.sim.world().deliveries.len() < 2 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let guids: Vec<String> = stack.gh.sim.sim.world().deliveries.iter().map(|d| d.guid.clone()).collect();
+    stack.gh.http.put(&faults).json(&json!({"fail_next": 1, "fail_status": 422, "fail_path": "/attempts"})).send().await.unwrap();
+
+    let first: Value = admin.post_form("/api/recover_missed_deliveries", &[]).await.json().await.unwrap();
+    assert_eq!(first, json!({"checked": 2, "redelivered": 1, "failed": 1}));
+    let second: Value = admin.post_form("/api/recover_missed_deliveries", &[]).await.json().await.unwrap();
+    assert_eq!(second["redelivered"], 1, "the refused one, asked again: {second}");
+    assert_eq!(second["failed"], 0);
+    for _ in 0..100 {
+        if stored(&pool, &guids[0]).await && stored(&pool, &guids[1]).await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(stored(&pool, &guids[0]).await && stored(&pool, &guids[1]).await, "both arrived");
 }

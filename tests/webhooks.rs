@@ -179,6 +179,27 @@ async fn a_nul_character_is_stored_as_a_replacement_character(pool: PgPool) {
     assert_eq!(rows(&pool).await, 2);
 }
 
+/// A lone UTF-16 surrogate escape (`\ud800`, which PostgreSQL and serde both
+/// refuse) is stored as U+FFFD, readable in the log, and never fails the
+/// deliveries stored with it; a proper pair is kept.
+#[sqlx::test]
+async fn a_lone_surrogate_is_stored_as_a_replacement_character(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), no_workers).await;
+    let mut payload = issue_opened(1, "2026-11-22T10:00:00Z");
+    payload["issue"]["title"] = json!("LONE alone, and a pair PAIR");
+    let body = serde_json::to_string(&payload).unwrap().replace("LONE", "\\ud800").replace("PAIR", "\\ud83d\\ude00");
+    let lone = Delivery { body: body.into_bytes(), ..Delivery::new("issues", json!({})) };
+    let other = Delivery::new("issues", issue_opened(1, "2026-11-22T10:00:01Z"));
+    let (a, b) = tokio::join!(post(&app, &lone), post(&app, &other));
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (202, 202));
+    let title = sqlx::query_scalar!("SELECT payload::jsonb->'issue'->>'title' FROM github_events WHERE delivery_id = $1", lone.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(title.as_deref(), Some("\u{fffd} alone, and a pair \u{1f600}"));
+    assert_eq!(rows(&pool).await, 2);
+}
+
 #[sqlx::test]
 async fn secrets_can_rotate(pool: PgPool) {
     let app = spawn_app_with(pool.clone(), |config| {

@@ -10,6 +10,8 @@ use super::error::AppError;
 pub struct RecoverySummary {
     pub checked: usize,
     pub redelivered: usize,
+    /// GitHub refused these; they are asked for again on the next run.
+    pub failed: usize,
 }
 
 /// Asks GitHub for failed deliveries of the last 3 days that forgelink does not
@@ -26,7 +28,7 @@ pub async fn recover_missed_deliveries() -> Result<RecoverySummary, AppError> {
     let Some(found) = found else {
         return Err(context::fail(AppError::Conflict("A recovery is already running. Try again in a minute.".into())));
     };
-    Ok(RecoverySummary { checked: found.checked, redelivered: found.redelivered })
+    Ok(RecoverySummary { checked: found.checked, redelivered: found.redelivered, failed: found.failed })
 }
 
 /// Which events the log shows (all filters optional; empty means any).
@@ -61,10 +63,19 @@ pub struct EventDetail {
     pub processed_at: Option<String>,
 }
 
+/// How many events are in a status; `approximate` on a large table, for
+/// finished ones (the planner's estimate, see `webhooks::log::counts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCount {
+    pub status: String,
+    pub count: i64,
+    pub approximate: bool,
+}
+
 /// The newest events matching the filter (at most 100), and how many events
 /// there are in each status.
 #[server(endpoint = "list_events", input = leptos::server_fn::codec::Json)]
-pub async fn list_events(filter: EventFilter) -> Result<(Vec<EventRow>, Vec<(String, i64)>), AppError> {
+pub async fn list_events(filter: EventFilter) -> Result<(Vec<EventRow>, Vec<StatusCount>), AppError> {
     use crate::server::{context, webhooks::log};
     let state = context::state()?;
     context::require_admin().await?;

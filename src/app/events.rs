@@ -51,8 +51,10 @@ pub fn EventsPage() -> impl IntoView {
         <p role="status" aria-live="polite" class="muted">
             {move || match recover.value().get() {
                 Some(Ok(found)) => format!(
-                    "GitHub listed {} deliveries of the last 3 days; {} missing ones were redelivered.",
-                    found.checked, found.redelivered
+                    "GitHub listed {} deliveries since the last check; {} missing ones were redelivered{}.",
+                    found.checked,
+                    found.redelivered,
+                    if found.failed > 0 { format!(", {} refused (asked again next time)", found.failed) } else { String::new() },
                 ),
                 Some(Err(error)) => error.to_string(),
                 None => String::new(),
@@ -78,7 +80,7 @@ pub fn EventsPage() -> impl IntoView {
                 match events.await {
                     Ok((rows, counts)) => view! {
                         <p class="muted" aria-live="polite">
-                            {counts.into_iter().map(|(status, n)| format!("{n} {status}")).collect::<Vec<_>>().join(" · ")}
+                            {counts.into_iter().map(|c| format!("{}{} {}", if c.approximate { "≈" } else { "" }, c.count, c.status)).collect::<Vec<_>>().join(" · ")}
                         </p>
                         <EventTable rows/>
                     }.into_any(),

@@ -93,6 +93,9 @@ pub struct Config {
     /// What a scraper must present to read `/metrics` (`FORGELINK_METRICS_TOKEN`;
     /// unset: anyone who reaches the address may).
     pub metrics_token: Option<Secret>,
+    /// Finished events are deleted after this many days
+    /// (`FORGELINK_EVENT_RETENTION_DAYS`, default 30; 0 keeps them for ever).
+    pub event_retention_days: Option<u32>,
 }
 
 impl Config {
@@ -205,6 +208,10 @@ impl Config {
             github: GitHubConfig::from_lookup(&lookup)?,
             workers,
             trusted_proxies,
+            event_retention_days: match parse_or("FORGELINK_EVENT_RETENTION_DAYS", &lookup, 30u32)? {
+                0 => None,
+                days => Some(days),
+            },
             metrics_token: lookup("FORGELINK_METRICS_TOKEN").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).map(Secret::new),
             recovery_interval: match parse_or("FORGELINK_RECOVERY_INTERVAL_SECS", &lookup, 600u64)? {
                 0 => None,

@@ -115,7 +115,10 @@ pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[ipnet
     client
 }
 
-pub async fn same_origin_only(request: Request, next: Next) -> Response {
+/// A change must come from forgelink's own origin: with `FORGELINK_PUBLIC_URL`
+/// set, its scheme, host and port exactly; without it (a laptop, where
+/// `localhost` and `127.0.0.1` both serve), the host the request was sent to.
+pub async fn same_origin_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
@@ -127,6 +130,7 @@ pub async fn same_origin_only(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| url::Url::parse(v).ok());
     let same = match (claimed, host) {
+        (Some(url), _) if state.public_url_configured => url.origin().ascii_serialization() == state.public_url,
         (Some(url), Some(host)) => {
             let authority = match (url.host_str(), url.port()) {
                 (Some(h), Some(p)) => format!("{h}:{p}"),

@@ -56,6 +56,7 @@ impl Application {
         let bound = listener
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?;
+        let public_url_configured = config.public_url.is_some();
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
         let secure_cookies = public_url.starts_with("https://");
         accounts::spawn_sweeps(pool.clone());
@@ -67,6 +68,7 @@ impl Application {
             github,
             cipher: config.cipher,
             public_url,
+            public_url_configured,
             metrics: Default::default(),
             deliveries: webhooks::writer::DeliveryWriter::spawn(pool.clone()),
             live: live::Live::spawn(pool.clone()),
@@ -76,6 +78,9 @@ impl Application {
         };
         if config.workers.workers > 0 {
             webhooks::worker::spawn(state.clone(), Arc::new(dispatcher), config.workers);
+        }
+        if let Some(days) = config.event_retention_days {
+            webhooks::retention::spawn(pool.clone(), days);
         }
         if let Some(every) = config.recovery_interval {
             webhooks::recovery::spawn_periodic(state.clone(), every);
@@ -130,7 +135,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(accounts::session::layer(state.pool.clone(), secure_cookies))
-        .layer(axum::middleware::from_fn(security::same_origin_only))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_only))
         // Forms and server functions are small: a larger body is refused
         // (413) from its Content-Length, before any of it is read.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(security::MAX_FORM_BODY));

@@ -27,6 +27,8 @@ pub struct AppState {
     pub cipher: TokenCipher,
     /// The origin people reach forgelink at, e.g. `http://127.0.0.1:3000`.
     pub public_url: String,
+    /// Whether `FORGELINK_PUBLIC_URL` set it (else it is the address listened on).
+    pub public_url_configured: bool,
     pub metrics: Arc<Metrics>,
     /// Stores webhook deliveries, many to a commit under load.
     pub deliveries: DeliveryWriter,

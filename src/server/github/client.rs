@@ -37,7 +37,8 @@ impl GitHubError {
 }
 
 /// User access and refresh tokens, as the OAuth token endpoint returns them.
-#[derive(Debug, Clone, Deserialize)]
+/// Not `Debug`: its plaintext must never reach a log.
+#[derive(Clone, Deserialize)]
 pub struct UserTokens {
     pub access_token: String,
     /// Seconds; absent when the App does not expire user tokens.
@@ -80,8 +81,9 @@ pub struct HookDelivery {
     pub action: Option<String>,
 }
 
-/// An installation access token and when it stops working.
-#[derive(Debug, Clone, Deserialize)]
+/// An installation access token and when it stops working. Not `Debug`: its
+/// plaintext must never reach a log.
+#[derive(Clone, Deserialize)]
 pub struct InstallationToken {
     pub token: String,
     pub expires_at: chrono::DateTime<chrono::Utc>,
@@ -204,7 +206,7 @@ impl GitHubClient {
         let mut all = Vec::new();
         loop {
             let response = self.send(|| self.http.get(&url), &jwt).await?;
-            let next = next_link(response.headers());
+            let next = next_link(response.headers(), &self.config.api_url);
             let page: Vec<HookDelivery> = response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))?;
             let done = page.is_empty() || stop(&page);
             all.extend(page);
@@ -299,7 +301,7 @@ impl GitHubClient {
         let mut all = Vec::new();
         loop {
             let response = self.send(|| self.http.get(&url), user_token).await?;
-            let next = next_link(response.headers());
+            let next = next_link(response.headers(), &self.config.api_url);
             let page: UserInstallations = response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))?;
             let empty = page.installations.is_empty();
             all.extend(page.installations);
@@ -317,7 +319,7 @@ impl GitHubClient {
             .map(str::to_owned)
             .unwrap_or_else(|| format!("{}/installation/repositories?per_page=100", self.config.api_url));
         let response = self.send(|| self.http.get(&url), token).await?;
-        let next = next_link(response.headers());
+        let next = next_link(response.headers(), &self.config.api_url);
         let mut page: RepositoryPage = response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))?;
         page.next = next;
         Ok(page)
@@ -348,13 +350,69 @@ fn rate_limit_wait(status: u16, headers: &reqwest::header::HeaderMap) -> Option<
     (status == 429).then_some(60)
 }
 
-/// The `rel="next"` URL of a `Link` header.
-fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
-    headers
+/// The `rel="next"` URL of a `Link` header, if it is on GitHub's API (`api`,
+/// scheme, host, port and base path): the next request carries our token, so
+/// a page (or anyone between) cannot send it elsewhere.
+fn next_link(headers: &reqwest::header::HeaderMap, api: &str) -> Option<String> {
+    let next = headers
         .get("link")?
         .to_str()
         .ok()?
         .split(',')
         .find(|part| part.contains("rel=\"next\""))
-        .and_then(|part| part.trim().strip_prefix('<')?.split('>').next().map(str::to_owned))
+        .and_then(|part| part.trim().strip_prefix('<')?.split('>').next().map(str::to_owned))?;
+    let (parsed, api) = (url::Url::parse(&next).ok()?, url::Url::parse(api).ok()?);
+    let on_api = parsed.origin() == api.origin() && parsed.path().starts_with(api.path().trim_end_matches('/'));
+    if !on_api {
+        tracing::warn!(next = %parsed.origin().ascii_serialization(), "a Link header pointed away from GitHub's API; not followed");
+    }
+    on_api.then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(value: &str) -> reqwest::header::HeaderMap {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("link", value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_next_page_is_followed_only_on_githubs_api() {
+        let api = "https://api.github.com";
+        let next = |url: &str| next_link(&link(&format!(r#"<{url}>; rel="next", <{api}/x?page=9>; rel="last""#)), api);
+        assert_eq!(next("https://api.github.com/app/hook/deliveries?cursor=v1_2").as_deref(), Some("https://api.github.com/app/hook/deliveries?cursor=v1_2"));
+        for elsewhere in ["https://evil.example/steal", "http://api.github.com/x", "https://api.github.com.evil.example/x", "https://api.github.com:8443/x"] {
+            assert_eq!(next(elsewhere), None, "{elsewhere}");
+        }
+        let enterprise = "https://ghe.example.com/api/v3";
+        let next = |url: &str| next_link(&link(&format!(r#"<{url}>; rel="next""#)), enterprise);
+        assert!(next("https://ghe.example.com/api/v3/installation/repositories?page=2").is_some());
+        assert_eq!(next("https://ghe.example.com/login?return_to=x"), None, "not under the API's path");
+    }
+
+    /// Whether a type implements `Debug`, answered where the type is known
+    /// (a method on the reference wins only when the bound holds).
+    struct Probe<T>(std::marker::PhantomData<T>);
+    trait IsDebug {
+        fn is_debug(&self) -> bool {
+            true
+        }
+    }
+    impl<T: std::fmt::Debug> IsDebug for Probe<T> {}
+    trait NotDebug {
+        fn is_debug(&self) -> bool {
+            false
+        }
+    }
+    impl<T> NotDebug for &Probe<T> {}
+
+    #[test]
+    fn plaintext_tokens_cannot_be_logged_with_debug() {
+        assert!(!(&Probe::<UserTokens>(std::marker::PhantomData)).is_debug());
+        assert!(!(&Probe::<InstallationToken>(std::marker::PhantomData)).is_debug());
+        assert!((&Probe::<GitHubUser>(std::marker::PhantomData)).is_debug(), "the probe tells the two apart");
+    }
 }

@@ -31,7 +31,7 @@ pub async fn claim(pool: &PgPool, key: &str, lifetime: Duration) -> Result<Lease
 }
 
 /// Claims `key` for `lifetime` unless someone else holds it.
-async fn try_claim(pool: &PgPool, key: &str, lifetime: Duration) -> Result<Option<Lease>, sqlx::Error> {
+pub async fn try_claim(pool: &PgPool, key: &str, lifetime: Duration) -> Result<Option<Lease>, sqlx::Error> {
     let holder = uuid::Uuid::new_v4();
     let claimed = sqlx::query!(
         r#"INSERT INTO github_call_leases (key, holder, until) VALUES ($1, $2, now() + make_interval(secs => $3))

@@ -32,9 +32,11 @@ pub struct Faults {
     pub latency_ms: u64,
     /// Share (0.0–1.0) of API requests answered 502.
     pub error_rate: f64,
-    /// The next N API requests are answered with `fail_status` (default 503).
+    /// The next N API requests are answered with `fail_status` (default 503)…
     pub fail_next: u32,
     pub fail_status: Option<u16>,
+    /// …only those whose path contains this, when set.
+    pub fail_path: Option<String>,
     /// The next N API requests are rate limited.
     pub rate_limit_next: u32,
     /// 403 (primary/secondary limit) or 429; default 403.
@@ -69,7 +71,7 @@ pub async fn inject(State(sim): State<Simulator>, request: Request, next: Next) 
         let mut faults = sim.faults();
         let failure = if take(&mut faults.rate_limit_next) {
             Some(rate_limited(&faults))
-        } else if take(&mut faults.fail_next) {
+        } else if faults.fail_path.as_deref().is_none_or(|path| request.uri().path().contains(path)) && take(&mut faults.fail_next) {
             let status = faults
                 .fail_status
                 .and_then(|s| StatusCode::from_u16(s).ok())

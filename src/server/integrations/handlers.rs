@@ -48,7 +48,11 @@ fn database(error: sqlx::Error) -> HandlerError {
 }
 
 fn sync_failed(error: sync::SyncError) -> HandlerError {
+    use crate::server::github::{client::GitHubError, installation_tokens::TokenError};
     match &error {
+        sync::SyncError::Token(TokenError::GitHub(GitHubError::RateLimited { retry_after_secs })) => {
+            HandlerError::rate_limited(&error, *retry_after_secs)
+        }
         sync::SyncError::Token(crate::server::github::installation_tokens::TokenError::GitHub(e)) if e.is_transient() => {
             HandlerError::new("github_unreachable", error)
         }

@@ -110,6 +110,7 @@ pub async fn pending_of_github_user(conn: &mut PgConnection, github_user_id: i64
     sqlx::query_scalar!(
         r#"SELECT i.id FROM github_app_installations i JOIN users u ON u.id = i.user_id
            WHERE u.github_id = $1 AND i.state = 'initiated_on_app' AND i.github_id IS NULL
+             AND i.created_at > now() - interval '24 hours' -- as long as its signed state lives
            FOR UPDATE OF i"#,
         github_user_id
     )
@@ -520,7 +521,8 @@ pub async fn visible_to_user(
 pub async fn pending_project_of_user(pool: &PgPool, user_id: i64) -> Result<Option<i64>, sqlx::Error> {
     let project = sqlx::query_scalar!(
         r#"SELECT originating_project_id FROM github_app_installations
-           WHERE user_id = $1 AND state = 'initiated_on_app' AND github_id IS NULL"#,
+           WHERE user_id = $1 AND state = 'initiated_on_app' AND github_id IS NULL
+             AND created_at > now() - interval '24 hours'"#,
         user_id
     )
     .fetch_optional(pool)

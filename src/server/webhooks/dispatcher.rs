@@ -39,11 +39,18 @@ pub struct HandlerError {
     /// Short and stable, for filtering ("github_unreachable", "bad_payload", …).
     pub reason: String,
     pub detail: String,
+    /// GitHub asked to wait this long (a rate limit): the event is tried again
+    /// then, and this attempt is not counted against its budget.
+    pub wait: Option<std::time::Duration>,
 }
 
 impl HandlerError {
     pub fn new(reason: impl Into<String>, detail: impl std::fmt::Display) -> Self {
-        Self { reason: reason.into(), detail: detail.to_string() }
+        Self { reason: reason.into(), detail: detail.to_string(), wait: None }
+    }
+
+    pub fn rate_limited(detail: impl std::fmt::Display, retry_after_secs: u64) -> Self {
+        Self { wait: Some(std::time::Duration::from_secs(retry_after_secs)), ..Self::new("github_rate_limited", detail) }
     }
 }
 

@@ -109,7 +109,7 @@ async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8], signed: bool
     let (Ok(text), true) = (std::str::from_utf8(body), is_object) else {
         return (answer(StatusCode::BAD_REQUEST, "the body is not a JSON object"), "bad_request");
     };
-    let text = without_nul_escapes(text);
+    let text = storable(text);
     // Reads the few fields we index; the whole body is checked to be JSON on the way.
     let Ok(envelope) = serde_json::from_str::<Envelope>(&text) else {
         return (answer(StatusCode::BAD_REQUEST, "the body is not a JSON object"), "bad_request");
@@ -135,23 +135,43 @@ async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8], signed: bool
     }
 }
 
-/// PostgreSQL has no U+0000 in `text` or `jsonb`: a `json` payload with an
-/// escaped NUL is stored, but cannot be read as text or jsonb (the event log,
-/// `->>`). GitHub passes it through from issue bodies and commit messages.
-/// Each escaped NUL becomes U+FFFD, the same six bytes long; the signature was
-/// checked on the body as received.
-fn without_nul_escapes(json: &str) -> Cow<'_, str> {
-    const NUL: &str = "\\u0000";
-    if !json.contains(NUL) {
+/// What PostgreSQL cannot keep, made keepable: it has no U+0000 (a `json`
+/// payload with an escaped NUL is stored, but cannot be read as text or jsonb:
+/// the event log, `->>`), and it refuses a lone UTF-16 surrogate escape
+/// (`\ud800` without its pair), as serde does. GitHub passes both through from
+/// issue bodies and commit messages. Each becomes `\ufffd`, the same six bytes
+/// long; the signature was checked on the body as received.
+fn storable(json: &str) -> Cow<'_, str> {
+    if !json.contains("\\u") {
+        return Cow::Borrowed(json);
+    }
+    let bytes = json.as_bytes();
+    let code = |at: usize| bytes.get(at..at + 4).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u16::from_str_radix(h, 16).ok());
+    let escape_at = |at: usize| bytes.get(at) == Some(&b'\\') && bytes.get(at + 1) == Some(&b'u');
+    let mut unstorable = Vec::new();
+    let mut at = 0;
+    // Escapes occur only inside strings, and `\\` is one: step over each whole.
+    while at < bytes.len() {
+        if bytes[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        match (escape_at(at), code(at + 2)) {
+            (true, Some(0xD800..=0xDBFF)) if escape_at(at + 6) && matches!(code(at + 8), Some(0xDC00..=0xDFFF)) => at += 12,
+            (true, Some(0 | 0xD800..=0xDFFF)) => {
+                unstorable.push(at);
+                at += 6;
+            }
+            (true, Some(_)) => at += 6,
+            _ => at += 2,
+        }
+    }
+    if unstorable.is_empty() {
         return Cow::Borrowed(json);
     }
     let mut out = json.to_owned();
-    for (at, _) in json.match_indices(NUL) {
-        // An escape only when its backslash is not itself escaped (`\\u0000` is text).
-        let backslashes = json[..=at].bytes().rev().take_while(|&b| b == b'\\').count();
-        if backslashes % 2 == 1 {
-            out.replace_range(at..at + NUL.len(), "\\ufffd");
-        }
+    for at in unstorable {
+        out.replace_range(at..at + 6, "\\ufffd");
     }
     Cow::Owned(out)
 }
@@ -221,14 +241,27 @@ impl Envelope {
 
 #[cfg(test)]
 mod tests {
-    use super::without_nul_escapes;
+    use super::storable;
 
     #[test]
     fn only_escaped_nuls_are_replaced() {
-        assert_eq!(without_nul_escapes(r#"{"a":"x"}"#), r#"{"a":"x"}"#);
-        assert_eq!(without_nul_escapes(r#"{"a":"x\u0000y"}"#), r#"{"a":"x\ufffdy"}"#);
+        assert_eq!(storable(r#"{"a":"x"}"#), r#"{"a":"x"}"#);
+        assert_eq!(storable(r#"{"a":"x\u0000y"}"#), r#"{"a":"x\ufffdy"}"#);
         // An escaped backslash followed by the text u0000 is not a NUL.
-        assert_eq!(without_nul_escapes(r#"{"a":"\\u0000"}"#), r#"{"a":"\\u0000"}"#);
-        assert_eq!(without_nul_escapes(r#"{"a":"\\\u0000","\u0000":1}"#), r#"{"a":"\\\ufffd","\ufffd":1}"#);
+        assert_eq!(storable(r#"{"a":"\\u0000"}"#), r#"{"a":"\\u0000"}"#);
+        assert_eq!(storable(r#"{"a":"\\\u0000","\u0000":1}"#), r#"{"a":"\\\ufffd","\ufffd":1}"#);
+    }
+
+    #[test]
+    fn lone_surrogates_are_replaced_and_pairs_kept() {
+        assert_eq!(storable(r#"{"a":"\ud83d\ude00 \u00e9"}"#), r#"{"a":"\ud83d\ude00 \u00e9"}"#);
+        assert_eq!(storable(r#"{"a":"\ud800 x"}"#), r#"{"a":"\ufffd x"}"#);
+        assert_eq!(storable(r#"{"a":"\uDC00\ud800"}"#), r#"{"a":"\ufffd\ufffd"}"#);
+        assert_eq!(storable(r#"{"a":"\ud800\u0041"}"#), r#"{"a":"\ufffd\u0041"}"#, "a high one followed by no low one");
+        assert_eq!(storable(r#"{"a":"\\ud800"}"#), r#"{"a":"\\ud800"}"#, "text, not an escape");
+        assert_eq!(storable(r#"{"a":"\ud800"#), r#"{"a":"\ufffd"#, "cut short: serde refuses the rest");
+        for stored in [storable(r#"{"a":"\ud800 \udfff \u0000"}"#)] {
+            serde_json::from_str::<serde_json::Value>(&stored).expect("parses once storable");
+        }
     }
 }

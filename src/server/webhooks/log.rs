@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use crate::api::events::{EventDetail, EventFilter, EventRow};
+use crate::api::events::{EventDetail, EventFilter, EventRow, StatusCount};
 
 pub async fn list(pool: &PgPool, filter: &EventFilter) -> Result<Vec<EventRow>, sqlx::Error> {
     let blank = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
@@ -26,11 +26,39 @@ pub async fn list(pool: &PgPool, filter: &EventFilter) -> Result<Vec<EventRow>, 
     .await
 }
 
-pub async fn counts(pool: &PgPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let rows = sqlx::query!(r#"SELECT status, count(*) AS "n!" FROM github_events GROUP BY status ORDER BY status"#)
-        .fetch_all(pool)
+/// Past this many rows (by the planner's estimate) finished events are not
+/// counted one by one on every refresh of the log.
+pub const EXACT_UP_TO: f32 = 100_000.0;
+
+/// Events by status. On a large table the pending and errored ones are still
+/// counted exactly (their partial indexes are small) and the finished ones are
+/// the planner's estimate from its statistics (`approximate`), so a refresh
+/// costs the same on a table of millions as on an empty one.
+pub async fn counts(pool: &PgPool) -> Result<Vec<StatusCount>, sqlx::Error> {
+    let estimated_rows = sqlx::query_scalar!(r#"SELECT reltuples AS "n!" FROM pg_class WHERE oid = 'github_events'::regclass"#)
+        .fetch_one(pool)
         .await?;
-    Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
+    if estimated_rows < EXACT_UP_TO {
+        let rows = sqlx::query!(r#"SELECT status, count(*) AS "n!" FROM github_events GROUP BY status ORDER BY status"#)
+            .fetch_all(pool)
+            .await?;
+        return Ok(rows.into_iter().map(|r| StatusCount { status: r.status, count: r.n, approximate: false }).collect());
+    }
+    let rows = sqlx::query!(
+        r#"SELECT status AS "status!", count(*) AS "n!", false AS "approximate!"
+           FROM github_events WHERE status IN ('unprocessed', 'processing', 'errored') GROUP BY status
+           UNION ALL
+           SELECT v.status AS "status!", round(v.freq * c.reltuples)::int8 AS "n!", true AS "approximate!"
+           FROM pg_stats s
+           CROSS JOIN LATERAL unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS v(status, freq)
+           CROSS JOIN (SELECT reltuples FROM pg_class WHERE oid = 'github_events'::regclass) c
+           WHERE s.schemaname = current_schema() AND s.tablename = 'github_events' AND s.attname = 'status'
+             AND v.status IN ('processed', 'ignored', 'unhandled')
+           ORDER BY 1"#
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| StatusCount { status: r.status, count: r.n, approximate: r.approximate }).collect())
 }
 
 pub async fn detail(pool: &PgPool, id: i64) -> Result<Option<EventDetail>, sqlx::Error> {

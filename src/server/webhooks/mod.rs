@@ -8,6 +8,7 @@ pub mod intake;
 pub mod log;
 mod queries;
 pub mod recovery;
+pub mod retention;
 pub mod signature;
 pub mod worker;
 pub mod writer;

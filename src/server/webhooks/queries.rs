@@ -260,3 +260,74 @@ pub async fn queue_depth(pool: &PgPool) -> Result<i64, sqlx::Error> {
     .fetch_one(pool)
     .await
 }
+
+/// Takes the retention sweep's lock for this transaction, if no one holds it.
+pub async fn try_lock_retention(conn: impl sqlx::PgExecutor<'_>) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(r#"SELECT pg_try_advisory_xact_lock(hashtextextended('forgelink:retention', 0)) AS "locked!""#)
+        .fetch_one(conn)
+        .await
+}
+
+/// Deletes up to `batch` finished events received more than `days` ago, oldest first.
+pub async fn delete_finished_before(conn: impl sqlx::PgExecutor<'_>, days: u32, batch: i64) -> Result<u64, sqlx::Error> {
+    let deleted = sqlx::query!(
+        r#"DELETE FROM github_events WHERE id IN (
+               SELECT id FROM github_events
+               WHERE status IN ('processed', 'ignored', 'unhandled')
+                 AND received_at < now() - make_interval(days => $1)
+               ORDER BY received_at
+               LIMIT $2
+               FOR UPDATE SKIP LOCKED)"#,
+        days as i32,
+        batch,
+    )
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected())
+}
+
+/// The attempt id up to which recovery has dealt with every delivery.
+pub async fn recovery_seen_through(pool: &PgPool) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT seen_through FROM webhook_recovery_mark").fetch_optional(pool).await
+}
+
+pub async fn set_recovery_seen_through(pool: &PgPool, seen_through: i64) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO webhook_recovery_mark (seen_through) VALUES ($1)
+         ON CONFLICT (only_row) DO UPDATE SET seen_through = $1, updated_at = now()",
+        seen_through
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Which of these deliveries are stored.
+pub async fn stored_delivery_ids(pool: &PgPool, guids: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT DISTINCT delivery_id FROM github_events WHERE delivery_id = ANY($1)", guids)
+        .fetch_all(pool)
+        .await
+}
+
+/// Postpones a failure GitHub asked us to wait out (a rate limit): retried at
+/// `retry_in_secs`, and the attempt it was is not counted.
+pub async fn postpone(pool: &PgPool, event: &EventRecord, reason: &str, error: &str, retry_in_secs: f64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"WITH done AS (
+               UPDATE github_events
+               SET status = 'errored', failure_reason = $3, error = $4, attempts = greatest(attempts - 1, 0),
+                   next_attempt_at = now() + make_interval(secs => $5),
+                   claim_token = NULL, locked_until = NULL
+               WHERE id = $1 AND claim_token = $2
+               RETURNING id)
+           SELECT pg_notify('github_event_status', id::text) FROM done"#,
+        event.id,
+        event.claim_token,
+        reason,
+        error,
+        retry_in_secs,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(done.is_some())
+}
