@@ -726,3 +726,66 @@ async fn large_unsigned_bodies_wait_their_turn_and_small_deliveries_do_not(pool:
     assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 408"), "{}", String::from_utf8_lossy(&answer[..n]));
     assert_eq!(support::gauge(&app, "webhook_large_bodies").await, 2);
 }
+
+/// Stopping with a browser's live stream open and a slow event in progress:
+/// the stream ends, nothing more is claimed, the event in progress finishes,
+/// and the server is gone well within its 10 s.
+#[sqlx::test]
+async fn stopping_ends_live_streams_and_lets_the_event_in_progress_finish(pool: PgPool) {
+    let dispatcher = Dispatcher::new().on("ping", None, |_, _| async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        Ok(Outcome::Processed)
+    });
+    let app = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| {
+        c.workers.workers = 1;
+        c.workers.batch = 1;
+    })
+    .await;
+    support::flows::sign_up(&app, "ada@example.com").await;
+    let mut stream = app.client.get(app.url("/live/integrations")).header("cookie", app.cookie_header()).send().await.unwrap();
+    for n in 0..3 {
+        assert_eq!(post(&app, &Delivery::new("ping", json!({ "zen": n }))).await.status(), 202);
+    }
+    let status_counts = || async {
+        sqlx::query!(r#"SELECT status, count(*) AS "n!" FROM github_events GROUP BY status ORDER BY status"#)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.status, r.n))
+            .collect::<Vec<_>>()
+    };
+    while !status_counts().await.iter().any(|(status, _)| status == "processing") {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::timeout(Duration::from_secs(12), app.stop())
+        .await
+        .expect("gone within the deadline, a browser connected or not")
+        .unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(2), async { while let Ok(Some(_)) = stream.chunk().await {} }).await;
+    assert!(ended.is_ok(), "the live stream was ended");
+    assert_eq!(status_counts().await, [("processed".to_owned(), 1), ("unprocessed".to_owned(), 2)], "one finished, none claimed after");
+}
+
+/// An event still in progress 8 s after the signal is let go at once (its
+/// claim released for another instance), not left until its lease runs out.
+#[sqlx::test]
+async fn stopping_releases_the_claim_of_an_event_that_does_not_finish(pool: PgPool) {
+    let dispatcher = Dispatcher::new().on("ping", None, |_, _| async {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        Ok(Outcome::Processed)
+    });
+    let app = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| c.workers.workers = 1).await;
+    post(&app, &Delivery::new("ping", json!({ "zen": "slow" }))).await;
+    let processing = || async {
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events WHERE status = 'processing' AND locked_until > now()"#)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    while processing().await == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::timeout(Duration::from_secs(12), app.stop()).await.expect("gone within the deadline").unwrap();
+    assert_eq!(processing().await, 0, "its claim was released, not held for the 60 s lease");
+}

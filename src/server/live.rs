@@ -137,6 +137,7 @@ fn changes(state: &AppState, user_id: i64, relevant: impl Fn(&Heard) -> bool + S
     };
     let (tx, rx) = mpsc::channel::<()>(1);
     let mut heard = state.live.changes.subscribe();
+    let stopping = state.stopping.clone();
     // Ends (and lets go of its subscription) as soon as the page goes away, not
     // at the next change that concerns it, which may never come.
     tokio::spawn(async move {
@@ -157,9 +158,12 @@ fn changes(state: &AppState, user_id: i64, relevant: impl Fn(&Heard) -> bool + S
                 }
             }
         };
+        let stopping = stopping.clone();
         tokio::select! {
             () = forward => {},
             () = page.closed() => {},
+            // Ends the response, so an open page does not hold the server up.
+            () = stopping.begun() => {},
         }
     });
     // One message at once: it flushes the response's head (without it the

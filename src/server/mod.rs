@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod projects;
 pub mod rest;
 pub mod security;
+pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

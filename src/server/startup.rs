@@ -12,7 +12,7 @@ use super::{
     config::Config,
     db,
     github::{client::GitHubClient, installation_tokens::InstallationTokens},
-    health, integrations, live, metrics, rest, security,
+    health, integrations, live, metrics, rest, security, shutdown,
     state::AppState,
     telemetry,
     webhooks::{self, Dispatcher},
@@ -32,6 +32,8 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    stopping: shutdown::Stopping,
+    workers: tokio::task::JoinSet<()>,
 }
 
 impl Application {
@@ -74,11 +76,14 @@ impl Application {
             live: live::Live::spawn(pool.clone()),
             trusted_proxies: config.trusted_proxies.into(),
             large_bodies: Default::default(),
+            stopping: Default::default(),
             metrics_token: config.metrics_token,
         };
-        if config.workers.workers > 0 {
-            webhooks::worker::spawn(state.clone(), Arc::new(dispatcher), config.workers);
-        }
+        let workers = if config.workers.workers > 0 {
+            webhooks::worker::spawn(state.clone(), Arc::new(dispatcher), config.workers)
+        } else {
+            tokio::task::JoinSet::new()
+        };
         if let Some(days) = config.event_retention_days {
             webhooks::retention::spawn(pool.clone(), days);
         }
@@ -87,7 +92,9 @@ impl Application {
         }
         Ok(Self {
             listener,
+            stopping: state.stopping.clone(),
             router: router(state, secure_cookies),
+            workers,
         })
     }
 
@@ -101,8 +108,10 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
+    /// Serves until `signal` completes, then stops in order (see `shutdown`):
+    /// in-flight requests and events finish, or are let go once the deadline
+    /// comes.
+    pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "forgelink listening");
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         // Streamed pages go out in several writes: without TCP_NODELAY, Nagle's
@@ -112,9 +121,24 @@ impl Application {
                 tracing::debug!(%error, "cannot set TCP_NODELAY");
             }
         });
-        axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let stopping = self.stopping.clone();
+        let serving = axum::serve(listener, service).with_graceful_shutdown(async move {
+            signal.await;
+            stopping.begin();
+        });
+        let mut workers = self.workers;
+        let drained = async {
+            let served = serving.await;
+            while workers.join_next().await.is_some() {}
+            served
+        };
+        tokio::select! {
+            served = drained => served,
+            () = self.stopping.begun_for(shutdown::DEADLINE) => {
+                tracing::warn!("still busy 10 s after the signal to stop; stopping anyway");
+                Ok(())
+            }
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use super::{
     github::{client::GitHubClient, installation_tokens::InstallationTokens},
     live::Live,
     metrics::Metrics,
+    shutdown::Stopping,
     webhooks::{intake::LargeBodies, writer::DeliveryWriter},
 };
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub deliveries: DeliveryWriter,
     /// Changes heard from PostgreSQL, for pages that follow them live.
     pub live: Live,
+    /// Set when the server begins to stop (see `shutdown`).
+    pub stopping: Stopping,
     /// What a scraper must present to read `/metrics`, if anything.
     pub metrics_token: Option<Secret>,
     /// Turns for reading large webhook bodies (see `webhooks::intake`).

@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use tracing::Instrument;
 
 use super::{queries, Dispatcher, EventRecord, Outcome};
-use crate::server::state::AppState;
+use crate::server::{shutdown, state::AppState};
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -45,17 +45,21 @@ pub fn backoff(attempt: i32) -> Duration {
 }
 
 /// Starts the listener and the workers; they run until the process ends.
-pub fn spawn(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig) {
+/// Starts the workers; the set ends once they have stopped (see `shutdown`).
+pub fn spawn(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig) -> tokio::task::JoinSet<()> {
     // This instance's deliveries wake its workers at once; other instances' by NOTIFY.
     let wake = state.deliveries.stored();
     tokio::spawn(listen(state.pool.clone(), wake.clone()));
+    let mut workers = tokio::task::JoinSet::new();
     for n in 0..config.workers {
         let (state, dispatcher, config, wake) = (state.clone(), dispatcher.clone(), config.clone(), wake.clone());
-        tokio::spawn(async move {
+        workers.spawn(async move {
             tracing::debug!(worker = n, "webhook worker started");
             run(state, dispatcher, config, wake).await;
+            tracing::debug!(worker = n, "webhook worker stopped");
         });
     }
+    workers
 }
 
 async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>) {
@@ -89,7 +93,7 @@ async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig,
     let with_payload = dispatcher.events_handled();
     // Where the next claim's walk over the ordering keys starts ("": the first key).
     let mut after_key = String::new();
-    loop {
+    while !state.stopping.is_stopping() {
         if state.deliveries.busy() {
             tokio::time::sleep(YIELD_TO_INTAKE).await;
         }
@@ -113,6 +117,7 @@ async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig,
             tokio::select! {
                 () = notified => {},
                 () = tokio::time::sleep(config.sweep) => {},
+                () = state.stopping.begun() => {},
             }
             continue;
         }
@@ -132,8 +137,24 @@ async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig,
         let finished = tokio::select! {
             finished = work => finished,
             never = renew(&state, &config, &claimed) => match never {},
+            // Stopping, and the batch still not done: let its events go to
+            // another worker now rather than when the lease runs out.
+            () = state.stopping.begun_for(shutdown::DRAIN) => {
+                release(&state, &claimed).await;
+                return;
+            }
         };
         record(&state, &finished).await;
+    }
+}
+
+/// Gives up the batch's claims (those not recorded yet) for anyone to take.
+async fn release(state: &AppState, claimed: &[EventRecord]) {
+    let ids: Vec<i64> = claimed.iter().map(|e| e.id).collect();
+    let tokens: Vec<Option<uuid::Uuid>> = claimed.iter().map(|e| e.claim_token).collect();
+    match queries::renew(&state.pool, &ids, &tokens, 0.0).await {
+        Ok(()) => tracing::info!(events = ids.len(), "stopping: released the claims of events still in progress"),
+        Err(error) => tracing::warn!(%error, "stopping: cannot release claims; they expire with their lease"),
     }
 }
 
