@@ -204,18 +204,21 @@ pub async fn finish(pool: &PgPool, outcomes: &[Finished<'_>]) -> Result<Vec<i64>
     .await
 }
 
-/// Records a failure; retried after `retry_in_secs`, or never (`None`).
+/// Records a failure; retried after `retry_in_secs`, or never (`None`). Not
+/// `counted`: the attempt is given back (GitHub asked us to wait).
 pub async fn fail(
     pool: &PgPool,
     event: &EventRecord,
     reason: &str,
     error: &str,
     retry_in_secs: Option<f64>,
+    counted: bool,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"WITH done AS (
                UPDATE github_events
                SET status = 'errored', failure_reason = $3, error = $4,
+                   attempts = CASE WHEN $6 THEN attempts ELSE greatest(attempts - 1, 0) END,
                    next_attempt_at = now() + make_interval(secs => $5),
                    claim_token = NULL, locked_until = NULL
                WHERE id = $1 AND claim_token = $2
@@ -226,6 +229,7 @@ pub async fn fail(
         reason,
         error,
         retry_in_secs,
+        counted,
     )
     .fetch_optional(pool)
     .await?;
@@ -307,27 +311,4 @@ pub async fn stored_delivery_ids(pool: &PgPool, guids: &[String]) -> Result<Vec<
     sqlx::query_scalar!("SELECT DISTINCT delivery_id FROM github_events WHERE delivery_id = ANY($1)", guids)
         .fetch_all(pool)
         .await
-}
-
-/// Postpones a failure GitHub asked us to wait out (a rate limit): retried at
-/// `retry_in_secs`, and the attempt it was is not counted.
-pub async fn postpone(pool: &PgPool, event: &EventRecord, reason: &str, error: &str, retry_in_secs: f64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        r#"WITH done AS (
-               UPDATE github_events
-               SET status = 'errored', failure_reason = $3, error = $4, attempts = greatest(attempts - 1, 0),
-                   next_attempt_at = now() + make_interval(secs => $5),
-                   claim_token = NULL, locked_until = NULL
-               WHERE id = $1 AND claim_token = $2
-               RETURNING id)
-           SELECT pg_notify('github_event_status', id::text) FROM done"#,
-        event.id,
-        event.claim_token,
-        reason,
-        error,
-        retry_in_secs,
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(done.is_some())
 }

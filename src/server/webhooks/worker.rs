@@ -184,21 +184,16 @@ async fn process(
     let started = std::time::Instant::now();
     match dispatcher.dispatch(state.clone(), event.clone()).await {
         Ok(outcome) => Some((outcome, started.elapsed())),
-        Err(error) if error.wait.is_some() => {
-            let wait = error.wait.unwrap_or_default();
-            tracing::info!(%error, wait_secs = wait.as_secs(), "GitHub asked to wait; the event is tried again then");
-            match queries::postpone(&state.pool, event, &error.reason, &error.detail, wait.as_secs_f64()).await {
-                Ok(true) => state.metrics.event_processed("postponed", started.elapsed()),
-                Ok(false) => tracing::warn!("the claim ran out before the postponement was recorded; another worker owns the event"),
-                Err(error) => tracing::error!(%error, "cannot postpone the event; it will be claimed again"),
-            }
-            None
-        }
         Err(error) => {
-            let retry_in = (event.attempts < config.max_attempts).then(|| backoff(event.attempts).as_secs_f64());
-            tracing::warn!(%error, attempts = event.attempts, will_retry = retry_in.is_some(), "event handler failed");
-            match queries::fail(&state.pool, event, &error.reason, &error.detail, retry_in).await {
-                Ok(true) => state.metrics.event_processed("errored", started.elapsed()),
+            // GitHub asked to wait (a rate limit): tried again then, and not
+            // counted against the budget. Otherwise: backoff, then an operator.
+            let (retry_in, counted) = match error.wait {
+                Some(wait) => (Some(wait.as_secs_f64()), false),
+                None => ((event.attempts < config.max_attempts).then(|| backoff(event.attempts).as_secs_f64()), true),
+            };
+            tracing::warn!(%error, attempts = event.attempts, ?retry_in, counted, "event handler failed");
+            match queries::fail(&state.pool, event, &error.reason, &error.detail, retry_in, counted).await {
+                Ok(true) => state.metrics.event_processed(if counted { "errored" } else { "postponed" }, started.elapsed()),
                 Ok(false) => tracing::warn!("the claim ran out before the failure was recorded; another worker owns the event"),
                 Err(error) => tracing::error!(%error, "cannot record the event's failure; it will be claimed again"),
             }
