@@ -9,7 +9,7 @@ use axum::{
     http::{header, HeaderMap},
 };
 use leptos::prelude::*;
-use tower_sessions::{cookie::Cookie, Session};
+use tower_sessions::Session;
 
 use super::{accounts, accounts::throttle::Client, integrations, projects, security, state::AppState};
 use crate::api::{auth::User, error::AppError};
@@ -80,21 +80,13 @@ pub async fn auth_client() -> Result<Client, AppError> {
     let ConnectInfo(peer) = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.map_err(internal)?;
     let headers = leptos_axum::extract::<HeaderMap>().await.map_err(internal)?;
     let ip = security::client_ip(peer.ip(), &headers, &state.trusted_proxies);
-    let device = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .flatten()
-        .find(|cookie| cookie.name() == DEVICE_COOKIE)
-        .map(|cookie| cookie.value().to_owned());
-    Ok(Client::new(ip, device))
+    Ok(Client::new(ip, security::cookie(&headers, DEVICE_COOKIE)))
 }
 
 /// Gives the browser its device token for a year (sent back to `/api` only).
 pub fn keep_device(token: &str) -> Result<(), AppError> {
     let state = state()?;
-    let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let secure = if state.over_https() { "; Secure" } else { "" };
     let cookie = format!("{DEVICE_COOKIE}={token}; Path=/api; Max-Age=31536000; HttpOnly; SameSite=Strict{secure}");
     if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), cookie.parse()) {
         response.append_header(header::SET_COOKIE, value);

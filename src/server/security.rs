@@ -60,12 +60,7 @@ pub fn set_page_policy() {
 /// stored by a browser or proxy (`no-store`): the next person at a shared
 /// computer must not find them with the back button.
 pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let signed_in = request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|cookies| cookies.split(';').any(|c| c.trim_start().starts_with(super::accounts::session::COOKIE_NAME)));
+    let signed_in = cookie(request.headers(), super::accounts::session::COOKIE_NAME).is_some();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -74,7 +69,7 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(NOTHING_POLICY));
-    if state.public_url.starts_with("https://") {
+    if state.over_https() {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     let dynamic = headers
@@ -85,6 +80,18 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
         headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// The value of the cookie `name` the request carries, if any.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(tower_sessions::cookie::Cookie::split_parse)
+        .flatten()
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
 }
 
 /// The client's address: the TCP peer, unless the peer is a trusted proxy; then

@@ -60,7 +60,6 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr, source })?;
         let public_url_configured = config.public_url.is_some();
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
-        let secure_cookies = public_url.starts_with("https://");
         accounts::spawn_sweeps(pool.clone());
         let github = GitHubClient::new(config.github);
         let state = AppState {
@@ -93,7 +92,7 @@ impl Application {
         Ok(Self {
             listener,
             stopping: state.stopping.clone(),
-            router: router(state, secure_cookies),
+            router: router(state),
             workers,
         })
     }
@@ -147,7 +146,7 @@ pub fn handlers() -> Dispatcher {
     integrations::handlers::register(Dispatcher::standard())
 }
 
-pub fn router(state: AppState, secure_cookies: bool) -> Router {
+pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     // What people use: sessions, and the same-origin check on changes.
@@ -158,7 +157,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .merge(rest::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(accounts::session::layer(state.pool.clone(), secure_cookies))
+        .layer(accounts::session::layer(state.pool.clone(), state.over_https()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_only))
         // Forms and server functions are small: a larger body is refused
         // (413) from its Content-Length, before any of it is read.

@@ -46,6 +46,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Reached over https: cookies are `Secure` and browsers are told to stay (HSTS).
+    pub fn over_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
     /// Where GitHub sends people back after authorizing (must be the App's callback URL).
     pub fn oauth_callback_url(&self) -> String {
         format!("{}/auth/github/callback", self.public_url)
