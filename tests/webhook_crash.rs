@@ -6,7 +6,6 @@ mod support;
 
 use std::{
     collections::HashSet,
-    process::{Child, Command, Stdio},
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
@@ -14,41 +13,8 @@ use std::{
     time::Duration,
 };
 
-use forgelink::server::github_sim::signature_256;
 use sqlx::PgPool;
-use support::{github::WEBHOOK_SECRET, github_env};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Starts the real server binary on the test's own database.
-fn start_server(database_url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_forgelink"))
-        .envs(github_env())
-        .env("DATABASE_URL", database_url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_ENV", "PROD")
-        .env("FORGELINK_WORKERS", "2")
-        .env("FORGELINK_WORKER_LEASE_SECS", "2")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server binary starts")
-}
-
-async fn wait_ready(client: &reqwest::Client, port: u16) {
-    for _ in 0..200 {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
-            if r.status() == 200 {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
-}
+use support::binary::{deliver_ping, free_port, Server};
 
 #[sqlx::test]
 async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) {
@@ -57,8 +23,9 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) 
     url.set_path(&database);
     let port = free_port();
     let client = reqwest::Client::new();
-    let mut server = start_server(url.as_str(), port);
-    wait_ready(&client, port).await;
+    let lease = [("FORGELINK_WORKER_LEASE_SECS", "2")];
+    let mut server = Server::start(url.as_str(), port, &lease);
+    server.wait_ready(&client).await;
 
     const BURST: usize = 600;
     const KILL_AFTER: usize = 150;
@@ -67,18 +34,9 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) 
     let mut sends = tokio::task::JoinSet::new();
     for n in 0..BURST {
         let (client, acked, acked_count) = (client.clone(), acked.clone(), acked_count.clone());
+        let addr = server.addr();
         sends.spawn(async move {
-            let id = uuid::Uuid::new_v4().to_string();
-            let body = format!(r#"{{"zen":"Approachable is better than simple.","hook_id":{n}}}"#);
-            let response = client
-                .post(format!("http://127.0.0.1:{port}/webhooks/github"))
-                .header("x-github-event", "ping")
-                .header("x-github-delivery", &id)
-                .header("x-hub-signature-256", signature_256(WEBHOOK_SECRET, body.as_bytes()))
-                .body(body)
-                .send()
-                .await;
-            if matches!(response, Ok(ref r) if r.status().is_success()) {
+            if let Some(id) = deliver_ping(&client, addr, n).await {
                 acked.lock().unwrap().push(id);
                 acked_count.fetch_add(1, Ordering::SeqCst);
             }
@@ -87,14 +45,13 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) 
     while acked_count.load(Ordering::SeqCst) < KILL_AFTER {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    server.kill().expect("SIGKILL");
-    server.wait().unwrap();
+    server.kill();
     while sends.join_next().await.is_some() {}
     let acked: HashSet<String> = acked.lock().unwrap().iter().cloned().collect();
     assert!(acked.len() >= KILL_AFTER && acked.len() < BURST, "killed mid-burst ({} acknowledged)", acked.len());
 
-    let mut server = start_server(url.as_str(), port);
-    wait_ready(&client, port).await;
+    let mut server = Server::start(url.as_str(), port, &lease);
+    server.wait_ready(&client).await;
     let mut settled = false;
     for _ in 0..400 {
         let pending: i64 = sqlx::query_scalar!(
@@ -109,8 +66,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) 
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
     assert!(settled, "every stored event is processed after the restart");
 
     let rows = sqlx::query!("SELECT delivery_id, status FROM github_events").fetch_all(&pool).await.unwrap();

@@ -62,8 +62,20 @@ async fn retry_migrations(pool: PgPool) {
 }
 
 fn is_unreachable(error: &MigrateError) -> bool {
-    matches!(
-        error,
-        MigrateError::Execute(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_))
-    )
+    matches!(error, MigrateError::Execute(error) if is_transient(error))
+}
+
+/// Whether an error says the database cannot be reached right now (down,
+/// restarting, starting up, out of connections), so the same statement may
+/// succeed later; not a fault of the statement itself.
+pub fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => true,
+        // Class 08: connection exception; 57P01–57P03: shut down, crashed,
+        // cannot connect now (starting up); 53300: too many connections.
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "53300"),
+        _ => false,
+    }
 }

@@ -28,8 +28,14 @@ use super::{accounts, state::AppState, webhooks};
 /// change, once for each person concerned, with `u<user id>` as the payload.
 pub const INTEGRATIONS_CHANNEL: &str = "github_integrations";
 
-/// A notification heard: its channel and payload.
-type Heard = (String, String);
+/// What the listener passes on to the open streams.
+#[derive(Clone, Debug)]
+enum Heard {
+    Notification { channel: String, payload: String },
+    /// The connection to PostgreSQL was lost (a restart, say), and with it
+    /// whatever was notified meanwhile: every page fetches afresh.
+    Missed,
+}
 
 /// Live streams one person may hold open on an instance (a tab each): enough
 /// for anyone, too few to hold a server's worth of tasks and connections.
@@ -69,8 +75,14 @@ impl Live {
                 if let Ok(mut listener) = PgListener::connect_with(&pool).await {
                     let channels = [webhooks::CHANNEL, webhooks::STATUS_CHANNEL, INTEGRATIONS_CHANNEL];
                     if listener.listen_all(channels).await.is_ok() {
-                        while let Ok(notification) = listener.recv().await {
-                            let _ = sender.send((notification.channel().to_owned(), notification.payload().to_owned()));
+                        // Listening (again): what changed before now went unheard.
+                        let _ = sender.send(Heard::Missed);
+                        // `Ok(None)`: the connection was lost, and is listening again.
+                        while let Ok(heard) = listener.try_recv().await {
+                            let _ = sender.send(heard.map_or(Heard::Missed, |n| Heard::Notification {
+                                channel: n.channel().to_owned(),
+                                payload: n.payload().to_owned(),
+                            }));
                         }
                     }
                 }
@@ -113,7 +125,7 @@ async fn event_changes(State(state): State<AppState>, session: Session) -> Respo
     let Some(admin) = admin else {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     };
-    changes(&state, admin.id, |(channel, _)| channel == webhooks::CHANNEL || channel == webhooks::STATUS_CHANNEL)
+    changes(&state, admin.id, |channel, _| channel == webhooks::CHANNEL || channel == webhooks::STATUS_CHANNEL)
 }
 
 /// `GET /live/integrations`: a `changed` message whenever an installation, a
@@ -124,13 +136,14 @@ async fn integration_changes(State(state): State<AppState>, session: Session) ->
         return axum::http::StatusCode::UNAUTHORIZED.into_response();
     };
     let audience = format!("u{user_id}");
-    changes(&state, user_id, move |(channel, payload)| channel == INTEGRATIONS_CHANNEL && *payload == audience)
+    changes(&state, user_id, move |channel, payload| channel == INTEGRATIONS_CHANNEL && payload == audience)
 }
 
-/// Server-sent `changed` messages for the notifications `relevant` picks, at
+/// Server-sent `changed` messages for the notifications `relevant` picks (by
+/// channel and payload), and whenever some may have been missed; at
 /// most four a second however busy the database; 429 for someone who holds
 /// `STREAMS_PER_PERSON` open already.
-fn changes(state: &AppState, user_id: i64, relevant: impl Fn(&Heard) -> bool + Send + 'static) -> Response {
+fn changes(state: &AppState, user_id: i64, relevant: impl Fn(&str, &str) -> bool + Send + 'static) -> Response {
     let Some(opened) = state.live.open(user_id) else {
         let message = "Too many live pages open: close some tabs, then reload this one.";
         return (axum::http::StatusCode::TOO_MANY_REQUESTS, message).into_response();
@@ -146,7 +159,7 @@ fn changes(state: &AppState, user_id: i64, relevant: impl Fn(&Heard) -> bool + S
         let forward = async move {
             loop {
                 match heard.recv().await {
-                    Ok(notification) if !relevant(&notification) => continue,
+                    Ok(Heard::Notification { channel, payload }) if !relevant(&channel, &payload) => continue,
                     Err(broadcast::error::RecvError::Closed) => return,
                     _ => {}
                 }

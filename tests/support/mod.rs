@@ -2,6 +2,8 @@
 //! and speaks HTTP to it, as a client would.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod binary;
+pub mod cluster;
 pub mod flows;
 pub mod github;
 
@@ -88,24 +90,23 @@ pub async fn spawn_app_with_dispatcher(
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    TestApp {
-        addr,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("an HTTP client"),
-        cookies: Default::default(),
-        stop: Some(stop),
-        server: Some(server),
-    }
+    TestApp { stop: Some(stop), server: Some(server), ..TestApp::at(addr) }
 }
 
 impl TestApp {
     /// Another browser (an empty cookie jar) on the same server.
     pub fn another_browser(&self) -> TestApp {
+        TestApp::at(self.addr)
+    }
+
+    /// A browser of a server at `addr` that this test did not start in-process.
+    pub fn at(addr: SocketAddr) -> TestApp {
         TestApp {
-            addr: self.addr,
-            client: self.client.clone(),
+            addr,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("an HTTP client"),
             cookies: Default::default(),
             stop: None,
             server: None,

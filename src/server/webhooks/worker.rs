@@ -3,7 +3,7 @@
 //! other instances'), and by a periodic sweep (retries coming due, leases of
 //! crashed workers running out, notifications missed).
 
-use std::{sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use rand::Rng;
 use sqlx::postgres::PgListener;
@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use tracing::Instrument;
 
 use super::{queries, Dispatcher, EventRecord, Outcome};
-use crate::server::{shutdown, state::AppState};
+use crate::server::{db, shutdown, state::AppState};
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -69,7 +69,10 @@ async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>) {
                 if let Err(error) = listener.listen(queries::CHANNEL).await {
                     tracing::warn!(%error, "cannot LISTEN for new events; relying on the sweep");
                 } else {
-                    while let Ok(_notification) = listener.recv().await {
+                    // At once, and after each lost connection (`Ok(None)`, listening
+                    // again already): deliveries stored meanwhile went unannounced.
+                    wake.notify_waiters();
+                    while let Ok(_heard_or_missed) = listener.try_recv().await {
                         wake.notify_waiters();
                     }
                 }
@@ -144,7 +147,29 @@ async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig,
                 return;
             }
         };
-        record(&state, &finished).await;
+        // Recorded with the claims still renewed: the database may be down a while (a restart).
+        tokio::select! {
+            () = record(&state, &finished) => {},
+            never = renew(&state, &config, &claimed) => match never {},
+            () = state.stopping.begun_for(shutdown::DRAIN) => return,
+        }
+    }
+}
+
+/// Runs `write` again for as long as the database cannot be reached: an
+/// outcome not recorded would have its event claimed, and processed, a second
+/// time once the claim ran out.
+async fn until_recorded<T, F: Future<Output = Result<T, sqlx::Error>>>(mut write: impl FnMut() -> F) -> Result<T, sqlx::Error> {
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match write().await {
+            Err(error) if db::is_transient(&error) => {
+                tracing::warn!(%error, ?wait, "cannot record an outcome yet; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            result => return result,
+        }
     }
 }
 
@@ -192,7 +217,7 @@ async fn process(
                 None => ((event.attempts < config.max_attempts).then(|| backoff(event.attempts).as_secs_f64()), true),
             };
             tracing::warn!(%error, attempts = event.attempts, ?retry_in, counted, "event handler failed");
-            match queries::fail(&state.pool, event, &error.reason, &error.detail, retry_in, counted).await {
+            match until_recorded(|| queries::fail(&state.pool, event, &error.reason, &error.detail, retry_in, counted)).await {
                 Ok(true) => state.metrics.event_processed(if counted { "errored" } else { "postponed" }, started.elapsed()),
                 Ok(false) => tracing::warn!("the claim ran out before the failure was recorded; another worker owns the event"),
                 Err(error) => tracing::error!(%error, "cannot record the event's failure; it will be claimed again"),
@@ -208,7 +233,7 @@ async fn record(state: &AppState, finished: &[(&EventRecord, (Outcome, Duration)
     }
     let outcomes: Vec<queries::Finished<'_>> =
         finished.iter().map(|(event, (outcome, _))| (*event, outcome.status(), outcome.reason())).collect();
-    match queries::finish(&state.pool, &outcomes).await {
+    match until_recorded(|| queries::finish(&state.pool, &outcomes)).await {
         Ok(recorded) => {
             for (event, (outcome, took)) in finished {
                 if recorded.contains(&event.id) {

@@ -1,0 +1,96 @@
+//! The real server binary, started as an operator would: its own process, on
+//! a free port, configured by environment variables.
+
+use std::{
+    net::SocketAddr,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use forgelink::server::github_sim::signature_256;
+
+use super::{github::WEBHOOK_SECRET, github_env, TestApp};
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running `forgelink` process; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts the binary on `database_url`, with two workers and `env` on top.
+    pub fn start(database_url: &str, port: u16, env: &[(&str, &str)]) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_forgelink"))
+            .envs(github_env())
+            .env("DATABASE_URL", database_url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_ENV", "PROD")
+            .env("FORGELINK_WORKERS", "2")
+            .env("RUST_LOG", "error")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server binary starts");
+        Self { child, port }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// A browser of this server (an empty cookie jar).
+    pub fn browser(&self) -> TestApp {
+        TestApp::at(self.addr())
+    }
+
+    /// `/readyz`'s status, or `None` while nothing answers.
+    pub async fn readiness(&self, client: &reqwest::Client) -> Option<u16> {
+        let response = client.get(format!("http://{}/readyz", self.addr())).send().await.ok()?;
+        Some(response.status().as_u16())
+    }
+
+    /// Waits (10 s at most) until `/readyz` answers 200.
+    pub async fn wait_ready(&self, client: &reqwest::Client) {
+        for _ in 0..200 {
+            if self.readiness(client).await == Some(200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not become ready");
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Delivers a signed `ping` as GitHub would; its delivery id, if acknowledged (2xx).
+pub async fn deliver_ping(client: &reqwest::Client, addr: SocketAddr, hook_id: usize) -> Option<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let body = format!(r#"{{"zen":"Approachable is better than simple.","hook_id":{hook_id}}}"#);
+    let response = client
+        .post(format!("http://{}/webhooks/github", addr))
+        .header("x-github-event", "ping")
+        .header("x-github-delivery", &id)
+        .header("x-hub-signature-256", signature_256(WEBHOOK_SECRET, body.as_bytes()))
+        .body(body)
+        .send()
+        .await
+        .ok()?;
+    response.status().is_success().then_some(id)
+}
