@@ -19,7 +19,8 @@ const RENDERS: usize = 100;
 const WARM_UP: usize = 10;
 
 fn database_url(name: &str) -> String {
-    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/bench sets it)")).unwrap();
+    let mut url =
+        url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/bench sets it)")).unwrap();
     url.set_path(name);
     url.to_string()
 }
@@ -70,7 +71,12 @@ impl Stack {
             .http
             .post(format!("{}/api/sign_up", self.app))
             .header("origin", &self.app)
-            .form(&[("email", "bench@example.com"), ("display_name", "Bench"), ("password", "correct horse battery"), ("next", "")])
+            .form(&[
+                ("email", "bench@example.com"),
+                ("display_name", "Bench"),
+                ("password", "correct horse battery"),
+                ("next", ""),
+            ])
             .send()
             .await
             .unwrap();
@@ -126,13 +132,12 @@ impl Stack {
         let started = Instant::now();
         self.sim_post("/_sim/installations", json!({ "account": org, "sender": "octocat" })).await;
         loop {
-            let row: Option<(String, i32)> = sqlx::query_as(
-                "SELECT state, repos_listed FROM github_app_installations WHERE account_login = $1",
-            )
-            .bind(org)
-            .fetch_optional(&self.pool)
-            .await
-            .unwrap();
+            let row: Option<(String, i32)> =
+                sqlx::query_as("SELECT state, repos_listed FROM github_app_installations WHERE account_login = $1")
+                    .bind(org)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .unwrap();
             if let Some((state, listed)) = row {
                 if state == "processed" {
                     let elapsed = started.elapsed();
@@ -159,11 +164,13 @@ impl Stack {
         .execute(&self.pool)
         .await
         .unwrap();
-        sqlx::query_scalar("SELECT count(*) FROM project_github_repos f JOIN projects p ON p.id = f.project_id WHERE p.slug = $1")
-            .bind(slug)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
+        sqlx::query_scalar(
+            "SELECT count(*) FROM project_github_repos f JOIN projects p ON p.id = f.project_id WHERE p.slug = $1",
+        )
+        .bind(slug)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
     }
 
     /// Server-side render times of the project's integrations tab: (p50, p95, bytes).

@@ -46,10 +46,8 @@ impl Result {
 }
 
 /// GitHub's published example payloads (`@octokit/webhooks-examples`, MIT).
-const EXAMPLES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/end2end/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
-);
+const EXAMPLES: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/end2end/node_modules/@octokit/webhooks-examples/api.github.com/index.json");
 /// Issues the deliveries are about: a burst concerns many issues, as in life
 /// (an issue is opened once), and each issue's events are applied in order.
 const ISSUES: u64 = 1024;
@@ -57,7 +55,8 @@ const ISSUES: u64 = 1024;
 /// GitHub's `issues.opened` example (about 11.6 KB) as an App receives it
 /// (with its installation), once per issue, each with its signature.
 fn signed_payloads(secret: &str) -> Vec<(Vec<u8>, String)> {
-    let text = std::fs::read_to_string(EXAMPLES).unwrap_or_else(|e| panic!("{EXAMPLES}: {e} (scripts/setup installs it)"));
+    let text =
+        std::fs::read_to_string(EXAMPLES).unwrap_or_else(|e| panic!("{EXAMPLES}: {e} (scripts/setup installs it)"));
     let events: Vec<Value> = serde_json::from_str(&text).expect("the examples are JSON");
     let example = events
         .iter()
@@ -83,7 +82,8 @@ fn free_port() -> u16 {
 }
 
 fn database_url(name: &str) -> String {
-    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/bench sets it)")).unwrap();
+    let mut url =
+        url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/bench sets it)")).unwrap();
     url.set_path(name);
     url.to_string()
 }
@@ -116,7 +116,13 @@ async fn load(name: &'static str, port: u16, payloads: Arc<Vec<(Vec<u8>, String)
     load_for(name, port, payloads, DURATION, Ending::Wait).await
 }
 
-async fn load_for(name: &'static str, port: u16, payloads: Arc<Vec<(Vec<u8>, String)>>, duration: Duration, ending: Ending) -> Result {
+async fn load_for(
+    name: &'static str,
+    port: u16,
+    payloads: Arc<Vec<(Vec<u8>, String)>>,
+    duration: Duration,
+    ending: Ending,
+) -> Result {
     let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();
     let url = Arc::new(format!("http://127.0.0.1:{port}/webhooks/github"));
     let deadline = Instant::now() + duration;
@@ -163,7 +169,8 @@ async fn load_for(name: &'static str, port: u16, payloads: Arc<Vec<(Vec<u8>, Str
             (acked, failed, abandoned, latencies)
         });
     }
-    let mut result = Result { name, acked: 0, failed: 0, abandoned: 0, latencies_us: Vec::new(), elapsed: Duration::ZERO };
+    let mut result =
+        Result { name, acked: 0, failed: 0, abandoned: 0, latencies_us: Vec::new(), elapsed: Duration::ZERO };
     while let Some(Ok((acked, failed, abandoned, latencies))) = tasks.join_next().await {
         result.acked += acked;
         result.failed += failed;
@@ -203,7 +210,13 @@ async fn node(receiver: &str, secret: &str, store: bool, payloads: Arc<Vec<(Vec<
 
 #[tokio::main]
 async fn main() {
-    let secret = std::env::var("GITHUB_WEBHOOK_SECRET").expect("GITHUB_WEBHOOK_SECRET").split(',').next().unwrap().trim().to_owned();
+    let secret = std::env::var("GITHUB_WEBHOOK_SECRET")
+        .expect("GITHUB_WEBHOOK_SECRET")
+        .split(',')
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
     let payloads = Arc::new(signed_payloads(&secret));
     println!(
         "payload: GitHub's issues.opened example, {} bytes, {ISSUES} issues; {CONNECTIONS} connections, {} s per receiver",
@@ -245,9 +258,15 @@ async fn main() {
                 Some(false) => "no",
                 None => "not reported",
             };
-            println!("| {words} | {} | {} | {} | {:.0} | {busy} |", d.burst.acked, d.burst.abandoned, d.backlog, d.rate);
+            println!(
+                "| {words} | {} | {} | {} | {:.0} | {busy} |",
+                d.burst.acked, d.burst.abandoned, d.backlog, d.rate
+            );
         }
-        println!("\nafter hanging up / after waiting: {:.2}x the drain rate (target: within noise of 1x)", drains[1].1.rate / drains[0].1.rate);
+        println!(
+            "\nafter hanging up / after waiting: {:.2}x the drain rate (target: within noise of 1x)",
+            drains[1].1.rate / drains[0].1.rate
+        );
     }
 }
 
@@ -308,7 +327,14 @@ fn report(results: &[Result], only_forgelink: bool) {
     println!("\n| receiver | acknowledged/s | p50 ms | p99 ms | failed |");
     println!("| --- | ---: | ---: | ---: | ---: |");
     for r in results {
-        println!("| {} | {:.0} | {:.2} | {:.2} | {} |", r.name, r.rate(), r.percentile_ms(0.5), r.percentile_ms(0.99), r.failed);
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {} |",
+            r.name,
+            r.rate(),
+            r.percentile_ms(0.5),
+            r.percentile_ms(0.99),
+            r.failed
+        );
     }
     let forgelink = results.last().expect("forgelink was measured");
     let Some(durable_node) = results.get(1).filter(|_| !only_forgelink).map(Result::rate) else {

@@ -31,7 +31,9 @@ async fn main() -> std::process::ExitCode {
         }
     };
     if std::env::var_os("FORGELINK_ADMIN_EMAILS").is_some() {
-        eprintln!("forgelink: FORGELINK_ADMIN_EMAILS is no longer read; name operators with `forgelink admin grant EMAIL`");
+        eprintln!(
+            "forgelink: FORGELINK_ADMIN_EMAILS is no longer read; name operators with `forgelink admin grant EMAIL`"
+        );
     }
     let app = match Application::build(config).await {
         Ok(app) => app,

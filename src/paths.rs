@@ -41,7 +41,9 @@ mod tests {
 
     #[test]
     fn paths_on_this_site_are_kept() {
-        for path in ["/", "/projects", "/projects/apollo/integrations?installation=3&q=a%20b&page=2", "/a#b", "/%2F%2Fevil"] {
+        for path in
+            ["/", "/projects", "/projects/apollo/integrations?installation=3&q=a%20b&page=2", "/a#b", "/%2F%2Fevil"]
+        {
             assert_eq!(local_path(Some(path), "/home"), path);
         }
     }
@@ -50,9 +52,23 @@ mod tests {
     fn anything_a_browser_could_read_as_another_site_falls_back() {
         let long = format!("/{}", "a".repeat(4096));
         for path in [
-            "", "//evil.example", "/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/\\evil.example",
-            "\\/evil.example", "/ /evil.example", "%2F%2Fevil", "https:evil", "https://evil.example", "evil.example",
-            "javascript:alert(1)", "/\u{0}", "/\u{7f}", "/\u{2028}/evil", &long,
+            "",
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/ /evil.example",
+            "%2F%2Fevil",
+            "https:evil",
+            "https://evil.example",
+            "evil.example",
+            "javascript:alert(1)",
+            "/\u{0}",
+            "/\u{7f}",
+            "/\u{2028}/evil",
+            &long,
         ] {
             assert_eq!(local_path(Some(path), "/home"), "/home", "{path:?}");
         }

@@ -36,12 +36,8 @@ async fn signing_up_starts_a_session_kept_in_postgres(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     let response = sign_up(&app, "Ada@Example.com ").await;
     assert!(response.status().is_redirection() || response.status().is_success(), "{}", response.status());
-    let set_cookie: Vec<String> = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
+    let set_cookie: Vec<String> =
+        response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
     let session_cookie = set_cookie.iter().find(|c| c.starts_with("forgelink_session=")).expect("a session cookie");
     assert!(session_cookie.contains("HttpOnly"), "{session_cookie}");
     assert!(session_cookie.contains("SameSite=Lax"), "{session_cookie}");
@@ -50,10 +46,8 @@ async fn signing_up_starts_a_session_kept_in_postgres(pool: PgPool) {
     let user = current_user(&app).await;
     assert_eq!(user["email"], "ada@example.com");
     assert_eq!(user["is_admin"], false, "being the first account makes nobody an operator");
-    let sessions: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM tower_sessions.session"#)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let sessions: i64 =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM tower_sessions.session"#).fetch_one(&pool).await.unwrap();
     assert_eq!(sessions, 1);
 }
 
@@ -161,7 +155,11 @@ async fn the_wait_doubles_and_never_locks_anyone_out_for_good(pool: PgPool) {
     let waits = ["1 second", "2 seconds", "4 seconds", "8 seconds", "16 seconds", "32 seconds", "64 seconds"];
     for wait in waits.into_iter().chain(["3 minutes", "5 minutes", "9 minutes", "15 minutes", "15 minutes"]) {
         let refused = attacker
-            .post_form_with("/api/sign_in", &[("email", "ada@example.com"), ("password", "guess guess guess"), ("next", "")], &[("x-forwarded-for", "198.51.100.1")])
+            .post_form_with(
+                "/api/sign_in",
+                &[("email", "ada@example.com"), ("password", "guess guess guess"), ("next", "")],
+                &[("x-forwarded-for", "198.51.100.1")],
+            )
             .await;
         let (status, body) = error_message(refused).await;
         assert_eq!(status, 429, "{body}");
@@ -191,7 +189,8 @@ async fn parallel_guesses_get_no_more_tries_than_one_after_another(pool: PgPool)
     let mut guesses = tokio::task::JoinSet::new();
     for _ in 0..20 {
         let pool = pool.clone();
-        guesses.spawn(async move { throttle::claim(&pool, "account:ada@example.com", &throttle::ACCOUNT).await.is_ok() });
+        guesses
+            .spawn(async move { throttle::claim(&pool, "account:ada@example.com", &throttle::ACCOUNT).await.is_ok() });
     }
     let allowed = guesses.join_all().await.into_iter().filter(|ok| *ok).count();
     assert_eq!(allowed, 5);
@@ -243,7 +242,10 @@ async fn each_client_behind_a_trusted_proxy_has_its_own_limit(pool: PgPool) {
     sign_up(&app, "ada@example.com").await;
     let attacker = app.another_browser();
     for n in 0..20 {
-        assert_eq!(sign_in_from(&attacker, "198.51.100.1", &format!("guess{n}@example.com"), "guess guess guess").await, 422);
+        assert_eq!(
+            sign_in_from(&attacker, "198.51.100.1", &format!("guess{n}@example.com"), "guess guess guess").await,
+            422
+        );
     }
     assert_eq!(sign_in_from(&attacker, "198.51.100.1", "guess@example.com", "guess guess guess").await, 429);
     let owner = app.another_browser();
@@ -253,7 +255,8 @@ async fn each_client_behind_a_trusted_proxy_has_its_own_limit(pool: PgPool) {
     let direct = spawn_app(pool).await;
     let attacker = direct.another_browser();
     for n in 0..20 {
-        sign_in_from(&attacker, &format!("198.51.100.{n}"), &format!("guess{n}@example.com"), "guess guess guess").await;
+        sign_in_from(&attacker, &format!("198.51.100.{n}"), &format!("guess{n}@example.com"), "guess guess guess")
+            .await;
     }
     assert_eq!(sign_in_from(&attacker, "198.51.100.99", "guess@example.com", "guess guess guess").await, 429);
 }
@@ -319,9 +322,11 @@ async fn a_session_survives_a_server_restart(pool: PgPool) {
     first.stop().await.unwrap();
 
     let second = spawn_app(pool).await;
-    second.cookies.lock().unwrap().extend(
-        cookie.split("; ").filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())),
-    );
+    second
+        .cookies
+        .lock()
+        .unwrap()
+        .extend(cookie.split("; ").filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())));
     assert_eq!(current_user(&second).await["email"], "ada@example.com");
 }
 
@@ -385,9 +390,8 @@ async fn projects_are_created_with_unique_slugs_and_only_owners_see_integrations
         .post_form("/api/create_project", &[("name", "Another"), ("slug", "apollo-guidance"), ("description", "")])
         .await;
     assert_eq!(taken.status(), 409);
-    let bad = owner
-        .post_form("/api/create_project", &[("name", "Bad"), ("slug", "Not A Slug"), ("description", "")])
-        .await;
+    let bad =
+        owner.post_form("/api/create_project", &[("name", "Bad"), ("slug", "Not A Slug"), ("description", "")]).await;
     assert_eq!(bad.status(), 422);
 
     let page = owner.get("/projects/apollo-guidance/integrations").await;
@@ -413,10 +417,12 @@ async fn projects_are_created_with_unique_slugs_and_only_owners_see_integrations
 async fn each_project_page_reads_its_data_once_and_says_once_what_is_not_found(pool: PgPool) {
     let owner = spawn_app(pool).await;
     sign_up(&owner, "owner@example.com").await;
-    let created = owner.post_form("/api/create_project", &[("name", "Apollo"), ("slug", ""), ("description", "")]).await;
+    let created =
+        owner.post_form("/api/create_project", &[("name", "Apollo"), ("slug", ""), ("description", "")]).await;
     assert!(!created.status().is_client_error(), "{}", created.status());
     // The signed-in person, the project, and on the integrations tab its one answer.
-    for (path, reads) in [("/projects/apollo", 2), ("/projects/apollo/tasks", 2), ("/projects/apollo/integrations", 3)] {
+    for (path, reads) in [("/projects/apollo", 2), ("/projects/apollo/tasks", 2), ("/projects/apollo/integrations", 3)]
+    {
         let html = owner.get(path).await.text().await.unwrap();
         assert_eq!(html.matches("__RESOLVED_RESOURCES[").count(), reads, "{path}");
     }
@@ -426,7 +432,10 @@ async fn each_project_page_reads_its_data_once_and_says_once_what_is_not_found(p
         assert_eq!(page.status(), 404, "{path}");
         let html = page.text().await.unwrap();
         assert_eq!(html.matches("Page not found").count(), 1, "{path}");
-        assert!(!html.contains("<h2>Tasks</h2>") && !html.contains("<h2>About</h2>"), "{path}: no tab of a missing project");
+        assert!(
+            !html.contains("<h2>Tasks</h2>") && !html.contains("<h2>About</h2>"),
+            "{path}: no tab of a missing project"
+        );
     }
     // Someone else's project: its heading, and no integrations.
     let visitor = owner.another_browser();
@@ -448,11 +457,14 @@ async fn signing_in_never_redirects_to_another_site(pool: PgPool) {
     // A browser's plain form post, as the sign-in page makes before hydration.
     let sign_in_then = |next: &'static str| async move {
         let form = [("email", "ada@example.com"), ("password", "correct horse battery"), ("next", next)];
-        let request = app.client.post(app.url("/api/sign_in")).header("origin", app.url("")).header("accept", "text/html");
+        let request =
+            app.client.post(app.url("/api/sign_in")).header("origin", app.url("")).header("accept", "text/html");
         support::flows::location(&request.form(&form).send().await.unwrap())
     };
     assert_eq!(sign_in_then("/projects/new").await, "/projects/new");
-    for next in ["/\t/evil.example", "/\\evil.example", "//evil.example", "%2F%2Fevil", "https:evil", "/\n/evil.example"] {
+    for next in
+        ["/\t/evil.example", "/\\evil.example", "//evil.example", "%2F%2Fevil", "https:evil", "/\n/evil.example"]
+    {
         assert_eq!(sign_in_then(next).await, "/projects", "{next:?}");
     }
 }
@@ -461,7 +473,10 @@ async fn signing_in_never_redirects_to_another_site(pool: PgPool) {
 #[sqlx::test]
 async fn problem_pages_go_back_only_to_this_site(pool: PgPool) {
     let app = spawn_app(pool).await;
-    for (page, fallback) in [("/auth/github/problem?reason=cancelled", "/account"), ("/integrations/github/problem?reason=state", "/projects")] {
+    for (page, fallback) in [
+        ("/auth/github/problem?reason=cancelled", "/account"),
+        ("/integrations/github/problem?reason=state", "/projects"),
+    ] {
         for crafted in ["/%09/evil.example", "/%5Cevil.example", "//evil.example", "https:evil.example"] {
             let html = app.get(&format!("{page}&return_to={crafted}")).await.text().await.unwrap();
             assert!(!html.contains("evil.example"), "{page} {crafted}");
@@ -498,7 +513,9 @@ async fn the_projects_list_comes_in_pages(pool: PgPool) {
     let last = page("3").await;
     assert_eq!(last["projects"].as_array().unwrap().len(), 20);
     assert_eq!(last["has_more"], false);
-    let slugs = |v: &Value| v["projects"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let slugs = |v: &Value| {
+        v["projects"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
     let mut all = slugs(&first);
     all.extend(slugs(&page("2").await));
     all.extend(slugs(&last));

@@ -122,7 +122,12 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
     ("GET", "/projects/{slug}/integrations", Empty, ["404", "404", "200", "404"]),
     ("POST", "/api/get_integrations", Form("slug=apollo"), ["404", "404", "200", "404"]),
     ("POST", "/api/set_following", Form("slug=apollo&repo_id={repo}&follow=true"), ["401", "404", "200", "404"]),
-    ("POST", "/api/attach_installation", Form("slug=apollo&installation_id={installation}"), ["401", "404", "200", "404"]),
+    (
+        "POST",
+        "/api/attach_installation",
+        Form("slug=apollo&installation_id={installation}"),
+        ["401", "404", "200", "404"],
+    ),
     ("GET", "/api/projects/{slug}/github-repos", Empty, ["401", "404", "200", "404"]),
     ("POST", "/api/projects/{slug}/github-repos", Json(r#"{"repo_id": {repo}}"#), ["401", "404", "201", "404"]),
     ("DELETE", "/api/projects/{slug}/github-repos/{id}", Empty, ["401", "404", "204", "404"]),
@@ -132,7 +137,12 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
         "POST",
         "/integrations/github/install",
         Form("slug=apollo"),
-        ["303 /signin?next=", "303 /integrations/github/problem?reason=not_found", "303 {github}/apps/", "303 /integrations/github/problem?reason=not_found"],
+        [
+            "303 /signin?next=",
+            "303 /integrations/github/problem?reason=not_found",
+            "303 {github}/apps/",
+            "303 /integrations/github/problem?reason=not_found",
+        ],
     ),
     // Anyone signed in, each their own.
     ("GET", "/api/github-app-installations", Empty, ["401", "200", "200", "200"]),
@@ -141,14 +151,34 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
         "GET",
         "/integrations/github/setup",
         Empty,
-        ["303 /signin?next=", "303 /integrations/github/problem?reason=missing_installation", "303 /integrations/github/problem?reason=missing_installation", "303 /integrations/github/problem?reason=missing_installation"],
+        [
+            "303 /signin?next=",
+            "303 /integrations/github/problem?reason=missing_installation",
+            "303 /integrations/github/problem?reason=missing_installation",
+            "303 /integrations/github/problem?reason=missing_installation",
+        ],
     ),
-    ("GET", "/auth/github/connect", Empty, ["303 /signin?next=", "303 {github}/login/oauth/authorize", "303 {github}/login/oauth/authorize", "303 {github}/login/oauth/authorize"]),
+    (
+        "GET",
+        "/auth/github/connect",
+        Empty,
+        [
+            "303 /signin?next=",
+            "303 {github}/login/oauth/authorize",
+            "303 {github}/login/oauth/authorize",
+            "303 {github}/login/oauth/authorize",
+        ],
+    ),
     (
         "GET",
         "/auth/github/callback",
         Empty,
-        ["303 /signin?next=", "303 /auth/github/problem?reason=state", "303 /auth/github/problem?reason=state", "303 /auth/github/problem?reason=state"],
+        [
+            "303 /signin?next=",
+            "303 /auth/github/problem?reason=state",
+            "303 /auth/github/problem?reason=state",
+            "303 /auth/github/problem?reason=state",
+        ],
     ),
     ("POST", "/api/create_project", Form("name=Apollo&slug=apollo&description="), ["401", "409", "409", "409"]),
     // Server functions anyone may call.
@@ -156,8 +186,18 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
     ("POST", "/api/check_database", Empty, ["200", "200", "200", "200"]),
     ("POST", "/api/list_projects", Empty, ["200", "200", "200", "200"]),
     ("POST", "/api/get_project", Form("slug=apollo"), ["200", "200", "200", "200"]),
-    ("POST", "/api/sign_in", Form("email=ada%40example.com&password=wrong+password+here"), ["422", "422", "422", "422"]),
-    ("POST", "/api/sign_up", Form("email=ada%40example.com&display_name=Ada&password=correct+horse+battery"), ["409", "409", "409", "409"]),
+    (
+        "POST",
+        "/api/sign_in",
+        Form("email=ada%40example.com&password=wrong+password+here"),
+        ["422", "422", "422", "422"],
+    ),
+    (
+        "POST",
+        "/api/sign_up",
+        Form("email=ada%40example.com&display_name=Ada&password=correct+horse+battery"),
+        ["409", "409", "409", "409"],
+    ),
     // Operators'.
     ("GET", "/admin/events", Empty, ["404", "404", "404", "200"]),
     ("GET", "/admin/events/{id}", Empty, ["404", "404", "404", "200"]),
@@ -167,7 +207,12 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
     ("POST", "/api/retry_event", Form("id={event}"), ["401", "404", "404", "409"]),
     ("POST", "/api/recover_missed_deliveries", Empty, ["401", "404", "404", "200"]),
     // Last: these end what the rows above rely on.
-    ("POST", "/auth/github/disconnect", Form("return_to=%2Faccount"), ["303 /signin?next=", "303 /account", "303 /account", "303 /account"]),
+    (
+        "POST",
+        "/auth/github/disconnect",
+        Form("return_to=%2Faccount"),
+        ["303 /signin?next=", "303 /account", "303 /account", "303 /account"],
+    ),
     ("POST", "/api/sign_out", Empty, ["200", "200", "200", "200"]),
 ];
 
@@ -198,18 +243,28 @@ async fn every_route_answers_each_kind_of_caller_as_it_must(pool: PgPool) {
         event: id("SELECT id FROM github_events ORDER BY id LIMIT 1").await,
     };
     // The owner's installation is attached, the repository followed, so each change is real.
-    let added = owner.post_form("/api/attach_installation", &[("slug", "apollo"), ("installation_id", &values.installation)]).await;
+    let added = owner
+        .post_form("/api/attach_installation", &[("slug", "apollo"), ("installation_id", &values.installation)])
+        .await;
     assert_eq!(added.status(), 200);
 
     let listed: BTreeSet<(String, String)> = MATRIX.iter().map(|(m, p, _, _)| (m.to_string(), p.to_string())).collect();
     let served = routes(operator, &pool).await;
     let missing: Vec<_> = served.difference(&listed).collect();
     let gone: Vec<_> = listed.difference(&served).collect();
-    assert!(missing.is_empty() && gone.is_empty(), "routes without an entry: {missing:?}; entries without a route: {gone:?}");
+    assert!(
+        missing.is_empty() && gone.is_empty(),
+        "routes without an entry: {missing:?}; entries without a route: {gone:?}"
+    );
 
     let mut wrong = Vec::new();
     for (method, path, body, expected) in MATRIX {
-        for (who, app, expected) in [("anonymous", &anonymous, expected[0]), ("stranger", &stranger, expected[1]), ("owner", &owner, expected[2]), ("operator", operator, expected[3])] {
+        for (who, app, expected) in [
+            ("anonymous", &anonymous, expected[0]),
+            ("stranger", &stranger, expected[1]),
+            ("owner", &owner, expected[2]),
+            ("operator", operator, expected[3]),
+        ] {
             let mut request = app
                 .client
                 .request(Method::from_bytes(method.as_bytes()).unwrap(), app.url(&fill(path, &values)))
@@ -217,7 +272,9 @@ async fn every_route_answers_each_kind_of_caller_as_it_must(pool: PgPool) {
                 .header("cookie", app.cookie_header());
             request = match body {
                 Body::None => request,
-                Body::Form(form) => request.header("content-type", "application/x-www-form-urlencoded").body(values.fill(path, form)),
+                Body::Form(form) => {
+                    request.header("content-type", "application/x-www-form-urlencoded").body(values.fill(path, form))
+                }
                 Body::Json(json) => request.header("content-type", "application/json").body(values.fill(path, json)),
             };
             let response = request.send().await.unwrap();

@@ -66,9 +66,11 @@ async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
     let retried = app.post_form("/api/retry_event", &[("id", &id.to_string())]).await;
     assert!(retried.status().is_success(), "{}", retried.status());
     wait_until_settled(&pool).await;
-    let attempts: i32 = sqlx::query_scalar!("SELECT attempts FROM github_events WHERE id = $1", id).fetch_one(&pool).await.unwrap();
+    let attempts: i32 =
+        sqlx::query_scalar!("SELECT attempts FROM github_events WHERE id = $1", id).fetch_one(&pool).await.unwrap();
     assert_eq!(attempts, 1, "processed again with a fresh budget");
-    let processed_id: i64 = sqlx::query_scalar!("SELECT id FROM github_events WHERE status = 'processed'").fetch_one(&pool).await.unwrap();
+    let processed_id: i64 =
+        sqlx::query_scalar!("SELECT id FROM github_events WHERE status = 'processed'").fetch_one(&pool).await.unwrap();
     let refused = app.post_form("/api/retry_event", &[("id", &processed_id.to_string())]).await;
     assert_eq!(refused.status(), 409, "a processed event is not retried");
 
@@ -84,7 +86,17 @@ async fn nobody_else_sees_the_event_log(pool: PgPool) {
     let someone = app.another_browser();
     sign_up(&someone, "dev@example.com").await;
     assert_eq!(list(&someone, json!({})).await.status(), 404);
-    assert_eq!(someone.client.get(someone.url("/live/events")).header("cookie", someone.cookie_header()).send().await.unwrap().status(), 404);
+    assert_eq!(
+        someone
+            .client
+            .get(someone.url("/live/events"))
+            .header("cookie", someone.cookie_header())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     // The operator pages are the 404 page a missing address gets, nothing of their own.
     let anonymous = app.another_browser();
     for visitor in [&someone, &anonymous] {
@@ -139,7 +151,10 @@ async fn old_finished_events_are_deleted_and_errored_ones_kept(pool: PgPool) {
 
     // Another instance is sweeping: this one leaves it to that one.
     let mut other = pool.begin().await.unwrap();
-    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended('forgelink:retention', 0))").execute(&mut *other).await.unwrap();
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended('forgelink:retention', 0))")
+        .execute(&mut *other)
+        .await
+        .unwrap();
     assert_eq!(retention::sweep(&pool, 30, 10).await.unwrap(), None);
     other.rollback().await.unwrap();
 
@@ -159,7 +174,8 @@ async fn the_logs_counts_are_estimated_on_a_large_table(pool: PgPool) {
     insert_events(&pool, "unprocessed", 2, 0).await;
     sqlx::query!("ANALYZE github_events").execute(&pool).await.unwrap();
     let counts = log::counts(&pool).await.unwrap();
-    let find = |status: &str| counts.iter().find(|c| c.status == status).unwrap_or_else(|| panic!("{status}: {counts:?}"));
+    let find =
+        |status: &str| counts.iter().find(|c| c.status == status).unwrap_or_else(|| panic!("{status}: {counts:?}"));
     assert_eq!((find("errored").count, find("errored").approximate), (3, false));
     assert_eq!((find("unprocessed").count, find("unprocessed").approximate), (2, false));
     for (status, exact) in [("processed", 150_000.0), ("ignored", 30_000.0)] {

@@ -88,9 +88,12 @@ async fn pages_carry_a_content_security_policy_with_their_own_nonce(pool: PgPool
         let response = app.get(path).await;
         let headers = response.headers().clone();
         let policy = headers["content-security-policy"].to_str().unwrap().to_owned();
-        let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce").to_owned();
+        let nonce =
+            policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce").to_owned();
         assert!(nonce.len() >= 22, "128 bits: {nonce}");
-        for directive in ["default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'", "'strict-dynamic'"] {
+        for directive in
+            ["default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'", "'strict-dynamic'"]
+        {
             assert!(policy.contains(directive), "{path}: {policy}");
         }
         assert!(!policy.contains("unsafe-inline"), "{policy}");
@@ -101,19 +104,27 @@ async fn pages_carry_a_content_security_policy_with_their_own_nonce(pool: PgPool
         let html = response.text().await.unwrap();
         let scripts = html.matches("<script").count();
         assert!(scripts > 0, "{path}");
-        assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{path}: every script carries the nonce: {html}");
+        assert_eq!(
+            html.matches(&format!("nonce=\"{nonce}\"")).count(),
+            scripts,
+            "{path}: every script carries the nonce: {html}"
+        );
         nonces.push(nonce);
     }
     nonces.dedup();
     assert_eq!(nonces.len(), 3, "a new nonce each response");
     // What is not a page may load nothing.
     let health = app.get("/healthz").await;
-    assert_eq!(health.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+    assert_eq!(
+        health.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+    );
 }
 
 #[sqlx::test]
 async fn over_https_browsers_are_told_to_stay_on_https(pool: PgPool) {
-    let app = support::spawn_app_with(pool, |config| config.public_url = Some("https://forgelink.example.com".into())).await;
+    let app =
+        support::spawn_app_with(pool, |config| config.public_url = Some("https://forgelink.example.com".into())).await;
     let response = app.get("/").await;
     assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
 }
@@ -147,7 +158,10 @@ async fn a_huge_form_is_refused_before_it_is_read(pool: PgPool) {
         );
         tcp.write_all(head.as_bytes()).await.unwrap();
         let mut answer = vec![0; 1024];
-        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut answer)).await.expect("answered without the 50 MB").unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut answer))
+            .await
+            .expect("answered without the 50 MB")
+            .unwrap();
         let answer = String::from_utf8_lossy(&answer[..n]);
         assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
     }

@@ -4,7 +4,6 @@
 
 mod support;
 
-
 use forgelink::server::{
     accounts::github_link::{self, LinkError},
     github::client::GitHubClient,
@@ -33,10 +32,8 @@ async fn connecting_links_the_account_and_stores_tokens_encrypted(pool: PgPool) 
     assert_eq!(user["github"]["login"], "octocat");
     assert!(user["github"]["avatar_url"].as_str().unwrap().ends_with("/avatars/octocat.svg"));
 
-    let row = sqlx::query!("SELECT github_access_token, github_refresh_token FROM users")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let row =
+        sqlx::query!("SELECT github_access_token, github_refresh_token FROM users").fetch_one(&pool).await.unwrap();
     for token in [row.github_access_token.unwrap(), row.github_refresh_token.unwrap()] {
         let text = String::from_utf8_lossy(&token);
         assert!(!text.contains("ghu_") && !text.contains("ghr_"), "a token is stored in clear text");
@@ -53,7 +50,8 @@ async fn connecting_links_the_account_and_stores_tokens_encrypted(pool: PgPool) 
     let response = app.post_form("/auth/github/disconnect", &[("return_to", "/account")]).await;
     assert_eq!(location(&response), "/account");
     assert_eq!(current_user(app).await["github"], Value::Null);
-    let tokens: Option<Vec<u8>> = sqlx::query_scalar!("SELECT github_access_token FROM users").fetch_one(&pool).await.unwrap();
+    let tokens: Option<Vec<u8>> =
+        sqlx::query_scalar!("SELECT github_access_token FROM users").fetch_one(&pool).await.unwrap();
     assert!(tokens.is_none());
 }
 

@@ -5,10 +5,8 @@
 use forgelink::server::github::events::{self, Event};
 use serde_json::Value;
 
-const EXAMPLES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/end2end/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
-);
+const EXAMPLES: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/end2end/node_modules/@octokit/webhooks-examples/api.github.com/index.json");
 
 const HANDLED: [&str; 8] = [
     "ping",

@@ -35,7 +35,10 @@ async fn the_jwt_check_rejects_another_key_expiry_and_long_lifetimes() {
     let cases = [
         ("signed by another key", gh.jwt_with(json!({"iat": now - 60, "exp": now + 540, "iss": APP_ID}), other_key())),
         ("expired", gh.jwt_with(json!({"iat": now - 700, "exp": now - 100, "iss": APP_ID}), app_key())),
-        ("exp more than 10 minutes ahead", gh.jwt_with(json!({"iat": now - 10, "exp": now + 660, "iss": APP_ID}), app_key())),
+        (
+            "exp more than 10 minutes ahead",
+            gh.jwt_with(json!({"iat": now - 10, "exp": now + 660, "iss": APP_ID}), app_key()),
+        ),
         ("issued in the future", gh.jwt_with(json!({"iat": now + 300, "exp": now + 500, "iss": APP_ID}), app_key())),
         ("another App's id", gh.jwt_with(json!({"iat": now - 60, "exp": now + 540, "iss": APP_ID + 1}), app_key())),
         ("no exp", gh.jwt_with(json!({"iat": now - 60, "iss": APP_ID}), app_key())),
@@ -248,12 +251,8 @@ async fn installing_on_an_org_delivers_a_signed_webhook_and_returns_to_the_setup
     // The user sees the installation through their own token.
     let (code, _) = authorize(&gh, "octocat", "s").await;
     let tokens = exchange(&gh, &[("code", &code)]).await;
-    let mine: Value = gh
-        .api_get("/user/installations", tokens["access_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value =
+        gh.api_get("/user/installations", tokens["access_token"].as_str().unwrap()).await.json().await.unwrap();
     assert_eq!(mine["total_count"], 1);
     assert_eq!(mine["installations"][0]["id"], installation_id);
 }
@@ -263,9 +262,8 @@ async fn a_member_who_is_not_an_owner_can_only_request_an_install() {
     let gh = SimHarness::start().await;
     let cookie = gh.sign_in("mona").await;
     let org_id = gh.sim.sim.world().account_by_login("forge-demo").unwrap().id.to_string();
-    let response = gh
-        .post_form(&cookie, "/apps/forgelink-test/installations", &[("target_id", &org_id), ("state", "st")])
-        .await;
+    let response =
+        gh.post_form(&cookie, "/apps/forgelink-test/installations", &[("target_id", &org_id), ("state", "st")]).await;
     let query = query_of(response.headers()["location"].to_str().unwrap());
     assert_eq!(query["setup_action"], "request");
     assert_eq!(query["state"], "st");
@@ -335,17 +333,12 @@ async fn configuring_suspending_and_uninstalling_send_the_matching_webhooks() {
     changes.sort();
     assert_eq!(
         changes,
-        [
-            ("added".to_owned(), vec!["web".to_owned()], vec![]),
-            ("removed".to_owned(), vec![], vec!["api".to_owned()]),
-        ]
+        [("added".to_owned(), vec!["web".to_owned()], vec![]), ("removed".to_owned(), vec![], vec!["api".to_owned()]),]
     );
 
     // Suspended: no installation token; unsuspended: tokens again; deleted: gone.
     gh.post_form(&cookie, &format!("/settings/installations/{id}/suspend"), &[]).await;
-    let refused = gh
-        .api_post(&format!("/app/installations/{id}/access_tokens"), &gh.jwt(), json!({}))
-        .await;
+    let refused = gh.api_post(&format!("/app/installations/{id}/access_tokens"), &gh.jwt(), json!({})).await;
     assert_eq!(refused.status(), 403);
     gh.post_form(&cookie, &format!("/settings/installations/{id}/unsuspend"), &[]).await;
     let token = gh.installation_token(id).await;
@@ -385,7 +378,9 @@ async fn installation_repositories_are_paginated_with_link_headers() {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["total_count"], 250);
         assert_eq!(body["repository_selection"], "all");
-        names.extend(body["repositories"].as_array().unwrap().iter().map(|r| r["full_name"].as_str().unwrap().to_owned()));
+        names.extend(
+            body["repositories"].as_array().unwrap().iter().map(|r| r["full_name"].as_str().unwrap().to_owned()),
+        );
         match next {
             Some(next) => url = next,
             None => break,
@@ -413,9 +408,8 @@ async fn issues_written_through_the_api_send_issue_webhooks() {
     assert_eq!(created.status(), 201);
     let issue: Value = created.json().await.unwrap();
     assert_eq!(issue["number"], 1);
-    let comment = gh
-        .api_post("/repos/forge-demo/api/issues/1/comments", &token, json!({"body": "Looking into it"}))
-        .await;
+    let comment =
+        gh.api_post("/repos/forge-demo/api/issues/1/comments", &token, json!({"body": "Looking into it"})).await;
     assert_eq!(comment.status(), 201);
 
     let hooks = gh.receiver.wait_for(3).await;
@@ -445,13 +439,8 @@ async fn issues_written_through_the_api_send_issue_webhooks() {
 async fn the_delivery_log_lists_attempts_and_redelivery_keeps_the_guid() {
     let gh = SimHarness::start().await;
     // The first delivery is dropped, as in an outage.
-    let faults = gh
-        .http
-        .put(format!("{}/_sim/faults", gh.web))
-        .json(&json!({"drop_webhooks": 1}))
-        .send()
-        .await
-        .unwrap();
+    let faults =
+        gh.http.put(format!("{}/_sim/faults", gh.web)).json(&json!({"drop_webhooks": 1})).send().await.unwrap();
     assert_eq!(faults.status(), 200);
     gh.install("forge-demo", "octocat", None).await;
     let jwt = gh.jwt();
@@ -467,9 +456,7 @@ async fn the_delivery_log_lists_attempts_and_redelivery_keeps_the_guid() {
     assert_eq!(failed["action"], "created");
     assert!(gh.receiver.received().is_empty(), "the dropped delivery never arrived");
 
-    let attempt = gh
-        .api_post(&format!("/app/hook/deliveries/{}/attempts", failed["id"]), &jwt, json!({}))
-        .await;
+    let attempt = gh.api_post(&format!("/app/hook/deliveries/{}/attempts", failed["id"]), &jwt, json!({})).await;
     assert_eq!(attempt.status(), 202);
     let hooks = gh.receiver.wait_for(1).await;
     assert_eq!(hooks[0].header("x-github-delivery"), failed["guid"].as_str().unwrap());
@@ -514,13 +501,7 @@ async fn injected_faults_answer_like_github_under_stress() {
     assert_eq!(gh.api_get("/app", &jwt).await.status(), 200);
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
 
-    let bad = gh
-        .http
-        .put(format!("{}/_sim/faults", gh.web))
-        .json(&json!({"no_such_fault": 1}))
-        .send()
-        .await
-        .unwrap();
+    let bad = gh.http.put(format!("{}/_sim/faults", gh.web)).json(&json!({"no_such_fault": 1})).send().await.unwrap();
     assert_eq!(bad.status(), 422, "unknown fault names are refused");
 }
 
@@ -531,12 +512,8 @@ async fn the_pages_render_for_a_person() {
     assert!(home.contains("forgelink (test)"));
     assert!(home.contains("forge-demo"));
     // Signing in is required to install; the page then lists the user's accounts.
-    let install = gh
-        .http
-        .get(format!("{}/apps/forgelink-test/installations/new?state=abc", gh.web))
-        .send()
-        .await
-        .unwrap();
+    let install =
+        gh.http.get(format!("{}/apps/forgelink-test/installations/new?state=abc", gh.web)).send().await.unwrap();
     assert_eq!(install.status(), 303);
     let cookie = gh.sign_in("octocat").await;
     let page = gh

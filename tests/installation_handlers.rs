@@ -12,10 +12,8 @@ use support::{
     spawn_app, spawn_stack, wait_for_events, wait_until_settled, TestApp,
 };
 
-const EXAMPLES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/end2end/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
-);
+const EXAMPLES: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/end2end/node_modules/@octokit/webhooks-examples/api.github.com/index.json");
 
 /// The first published example of `event.action`.
 fn example(event: &str, action: &str) -> Value {
@@ -78,10 +76,11 @@ async fn installation(pool: &PgPool, github_id: i64) -> (String, String, Option<
 }
 
 async fn repo(pool: &PgPool, github_id: i64) -> (String, Option<i64>, bool) {
-    let row = sqlx::query!("SELECT full_name, installation_id, archived FROM github_repos WHERE github_id = $1", github_id)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let row =
+        sqlx::query!("SELECT full_name, installation_id, archived FROM github_repos WHERE github_id = $1", github_id)
+            .fetch_one(pool)
+            .await
+            .unwrap();
     (row.full_name, row.installation_id, row.archived)
 }
 
@@ -107,7 +106,8 @@ async fn installation_created_matches_the_pending_install_lists_and_follows(pool
     let mut payload = example("installation", "created");
     payload["installation"]["id"] = json!(sim_installation);
     let hello_world = stack.gh.sim.sim.world().repo_by_name("octocat", "hello-world").unwrap().id;
-    payload["repositories"] = json!([{ "id": hello_world, "name": "hello-world", "full_name": "octocat/hello-world", "private": false }]);
+    payload["repositories"] =
+        json!([{ "id": hello_world, "name": "hello-world", "full_name": "octocat/hello-world", "private": false }]);
     assert_eq!(process(&stack.app, &pool, "installation", &payload).await, ("processed".into(), None));
 
     let row = sqlx::query!(
@@ -144,10 +144,13 @@ async fn installation_deleted_uninstalls_detaches_and_keeps_follows(pool: PgPool
     let id = known_installation(&pool, 2, &[(1296269, "octocat/Hello-World")]).await;
     sign_up(&app, "ada@example.com").await;
     create_project(&app, "apollo").await;
-    sqlx::query!("INSERT INTO project_github_installations (project_id, installation_id) SELECT id, $1 FROM projects", id)
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query!(
+        "INSERT INTO project_github_installations (project_id, installation_id) SELECT id, $1 FROM projects",
+        id
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     sqlx::query!("INSERT INTO project_github_repos (project_id, github_repo_id) SELECT p.id, r.id FROM projects p, github_repos r")
         .execute(&pool)
         .await
@@ -165,7 +168,10 @@ async fn installation_deleted_uninstalls_detaches_and_keeps_follows(pool: PgPool
         .await
         .unwrap();
     assert_eq!(kept, 1, "the follow is kept as history");
-    let tokens: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_installation_tokens"#).fetch_one(&pool).await.unwrap();
+    let tokens: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_installation_tokens"#)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(tokens, 0, "the cached token is dropped");
 }
 
@@ -178,10 +184,13 @@ async fn suspend_is_applied_unless_a_newer_change_was(pool: PgPool) {
     assert_eq!(installation(&pool, 16598467).await.1, "suspended");
 
     // A later unsuspend was applied already; this older suspend arrives late.
-    sqlx::query!("UPDATE github_app_installations SET lifecycle = 'installed', lifecycle_at = '2030-01-01' WHERE id = $1", id)
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query!(
+        "UPDATE github_app_installations SET lifecycle = 'installed', lifecycle_at = '2030-01-01' WHERE id = $1",
+        id
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     let (status, reason) = process(&app, &pool, "installation", &suspend).await;
     assert_eq!(status, "ignored");
     assert!(reason.unwrap().contains("newer change"));
@@ -198,7 +207,10 @@ async fn new_permissions_accepted_drops_the_token_minted_with_the_old_ones(pool:
         .unwrap();
     let payload = example("installation", "new_permissions_accepted");
     assert_eq!(process(&app, &pool, "installation", &payload).await.0, "processed");
-    let tokens: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_installation_tokens"#).fetch_one(&pool).await.unwrap();
+    let tokens: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_installation_tokens"#)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(tokens, 0);
     assert_eq!(installation(&pool, 957387).await.2.as_deref(), Some("Codertocat"));
 }
@@ -207,11 +219,17 @@ async fn new_permissions_accepted_drops_the_token_minted_with_the_old_ones(pool:
 async fn repositories_added_and_removed_keep_the_installation_true(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     let codertocat = known_installation(&pool, 957387, &[]).await;
-    assert_eq!(process(&app, &pool, "installation_repositories", &example("installation_repositories", "added")).await.0, "processed");
+    assert_eq!(
+        process(&app, &pool, "installation_repositories", &example("installation_repositories", "added")).await.0,
+        "processed"
+    );
     assert_eq!(repo(&pool, 186853007).await, ("Codertocat/Space".to_owned(), Some(codertocat), false));
 
     let octocat = known_installation(&pool, 2, &[(1296269, "octocat/Hello-World")]).await;
-    assert_eq!(process(&app, &pool, "installation_repositories", &example("installation_repositories", "removed")).await.0, "processed");
+    assert_eq!(
+        process(&app, &pool, "installation_repositories", &example("installation_repositories", "removed")).await.0,
+        "processed"
+    );
     assert_eq!(repo(&pool, 1296269).await.1, None);
     assert_ne!(octocat, codertocat);
 }
@@ -223,7 +241,10 @@ async fn repositories_are_keyed_by_id_through_renames_and_transfers(pool: PgPool
     assert_eq!(process(&app, &pool, "repository", &example("repository", "renamed")).await.0, "processed");
     assert_eq!(repo(&pool, 186853261).await, ("Octocoders/Hello-World".to_owned(), Some(id), false));
 
-    sqlx::query!("UPDATE github_repos SET owner_login = 'octocat', full_name = 'octocat/Hello-World'").execute(&pool).await.unwrap();
+    sqlx::query!("UPDATE github_repos SET owner_login = 'octocat', full_name = 'octocat/Hello-World'")
+        .execute(&pool)
+        .await
+        .unwrap();
     let mut payload = example("repository", "transferred");
     payload["installation"] = json!({ "id": 1 });
     assert_eq!(process(&app, &pool, "repository", &payload).await.0, "processed");

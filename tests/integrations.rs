@@ -136,14 +136,18 @@ async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositori
     let form = [("slug", "apollo"), ("installation", id.as_str()), ("filter", ""), ("page", "9223372036854775807")];
     let far = stack.app.post_form("/api/get_integrations", &form).await;
     assert_eq!(far.status(), 200);
-    let page = stack.app.get(&format!("/projects/apollo/integrations?installation={id}&page=9223372036854775807")).await;
+    let page =
+        stack.app.get(&format!("/projects/apollo/integrations?installation={id}&page=9223372036854775807")).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("No repository matches."));
 
     // The same setup URL again (a reload) changes nothing and lands on the tab.
     let again = stack.app.get(&local(&setup)).await;
     assert_eq!(location(&again), "/projects/apollo/integrations");
-    assert_eq!(sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_app_installations"#).fetch_one(&pool).await.unwrap(), 1);
+    assert_eq!(
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_app_installations"#).fetch_one(&pool).await.unwrap(),
+        1
+    );
 }
 
 #[sqlx::test]
@@ -178,12 +182,15 @@ async fn the_setup_url_refuses_what_it_cannot_confirm_and_changes_nothing(pool: 
     // Someone else's session cannot use this person's state.
     let other = stack.app.another_browser();
     sign_up(&other, "eve@example.com").await;
-    let landed = other.get(&format!("/integrations/github/setup?installation_id={monas}&setup_action=install&state={state}")).await;
+    let landed = other
+        .get(&format!("/integrations/github/setup?installation_id={monas}&setup_action=install&state={state}"))
+        .await;
     assert!(location(&landed).starts_with("/integrations/github/problem?reason=state"));
 
     // Signed out: sent to sign in first, and back here after.
     let anonymous = stack.app.another_browser();
-    let landed = anonymous.get(&format!("/integrations/github/setup?installation_id={monas}&setup_action=install")).await;
+    let landed =
+        anonymous.get(&format!("/integrations/github/setup?installation_id={monas}&setup_action=install")).await;
     assert!(location(&landed).starts_with("/signin?next=%2Fintegrations%2Fgithub%2Fsetup"));
 }
 
@@ -200,7 +207,10 @@ async fn a_member_who_does_not_own_the_organization_cannot_link_its_installation
     let before = installation_rows(&pool).await;
 
     // Through the setup URL, with her project's state or without one.
-    for params in [format!("installation_id={org}&setup_action=install&state={state}"), format!("installation_id={org}&setup_action=install")] {
+    for params in [
+        format!("installation_id={org}&setup_action=install&state={state}"),
+        format!("installation_id={org}&setup_action=install"),
+    ] {
         let to = location(&stack.app.get(&format!("/integrations/github/setup?{params}")).await);
         assert!(to.starts_with("/integrations/github/problem?reason=not_owner"), "{params}: {to}");
         assert_eq!(query(&to)["account"], "forge-demo");
@@ -218,21 +228,30 @@ async fn a_member_who_does_not_own_the_organization_cannot_link_its_installation
         .to_string();
     let attach = stack.app.post_form("/api/attach_installation", &[("slug", "monas"), ("installation_id", &id)]).await;
     assert_eq!(attach.status(), 404);
-    let docs = sqlx::query_scalar!("SELECT id FROM github_repos WHERE full_name = 'forge-demo/docs'").fetch_one(&pool).await.unwrap();
-    let follow = stack.app.post_form("/api/set_following", &[("slug", "monas"), ("repo_id", &docs.to_string()), ("follow", "true")]).await;
+    let docs = sqlx::query_scalar!("SELECT id FROM github_repos WHERE full_name = 'forge-demo/docs'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let follow = stack
+        .app
+        .post_form("/api/set_following", &[("slug", "monas"), ("repo_id", &docs.to_string()), ("follow", "true")])
+        .await;
     assert_eq!(follow.status(), 404);
     assert_eq!(installation_rows(&pool).await, before);
 
     // An owner of forge-demo who did not install it may: GitHub says so.
     {
         let mut world = stack.gh.sim.sim.world();
-        let (org_id, hubot) = (world.account_by_login("forge-demo").unwrap().id, world.account_by_login("hubot").unwrap().id);
+        let (org_id, hubot) =
+            (world.account_by_login("forge-demo").unwrap().id, world.account_by_login("hubot").unwrap().id);
         world.add_member(org_id, hubot, true);
     }
     let hubot = stack.app.another_browser();
     owner(&stack, &hubot, "hubot@example.com", "hubot", "robots").await;
     let state = click_install(&stack, &hubot, "robots").await;
-    let back = hubot.get(&format!("/integrations/github/setup?installation_id={org}&setup_action=install&state={state}")).await;
+    let back = hubot
+        .get(&format!("/integrations/github/setup?installation_id={org}&setup_action=install&state={state}"))
+        .await;
     assert_eq!(location(&back), "/projects/robots/integrations");
     let tab = integrations_in(&hubot, "robots").await;
     assert_eq!(tab["installations"][0]["account_login"], "forge-demo", "{tab}");
@@ -259,10 +278,11 @@ async fn an_approved_request_joins_the_requesters_project(pool: PgPool) {
     let apollo = integrations_in(&octocat, "apollo").await;
     assert_eq!(apollo["installations"], serde_json::json!([]));
     assert_eq!(apollo["install_pending"], true, "octocat's own install is still to come");
-    let requester = sqlx::query_scalar!("SELECT requester_github_id FROM github_app_installations WHERE github_id IS NOT NULL")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let requester =
+        sqlx::query_scalar!("SELECT requester_github_id FROM github_app_installations WHERE github_id IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(requester, Some(sim_id(&stack, "mona") as i64));
 }
 
@@ -273,7 +293,8 @@ async fn an_install_started_on_github_is_offered_and_can_be_added(pool: PgPool) 
     let github_id = stack.gh.install("octocat", "octocat", None).await;
     wait_for_events(&pool, 1).await;
     // GitHub sends the installer to the setup URL without a state: to where it is offered.
-    let back = stack.app.get(&format!("/integrations/github/setup?installation_id={github_id}&setup_action=install")).await;
+    let back =
+        stack.app.get(&format!("/integrations/github/setup?installation_id={github_id}&setup_action=install")).await;
     assert_eq!(location(&back), "/projects/apollo/integrations");
 
     let tab = integrations(&stack, "apollo").await;
@@ -354,20 +375,25 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
 
     // Unfollow, and follow again.
     for (follow, expected) in [("false", false), ("true", true), ("false", false)] {
-        let response = stack.app.post_form("/api/set_following", &[("slug", "apollo"), ("repo_id", &web), ("follow", follow)]).await;
+        let response = stack
+            .app
+            .post_form("/api/set_following", &[("slug", "apollo"), ("repo_id", &web), ("follow", follow)])
+            .await;
         assert!(response.status().is_success());
         assert_eq!(repos(&stack, "apollo", installation, "web").await["repos"][0]["following"], expected);
     }
 
     // On GitHub: add docs to the selection → it appears, not followed.
     let cookie = stack.gh.sign_in("octocat").await;
-    let ids: Vec<String> = ["api", "web", "docs"].iter().map(|r| repo_id(&stack, "forge-demo", r).to_string()).collect();
+    let ids: Vec<String> =
+        ["api", "web", "docs"].iter().map(|r| repo_id(&stack, "forge-demo", r).to_string()).collect();
     let mut form = vec![("repository_selection", "selected")];
     form.extend(ids.iter().map(|id| ("repository_ids", id.as_str())));
     stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}"), &form).await;
     wait_for_events(&pool, 2).await;
     let all = repos(&stack, "apollo", installation, "").await;
-    let docs = all["repos"].as_array().unwrap().iter().find(|r| r["full_name"] == "forge-demo/docs").expect("docs listed");
+    let docs =
+        all["repos"].as_array().unwrap().iter().find(|r| r["full_name"] == "forge-demo/docs").expect("docs listed");
     assert_eq!((docs["private"].as_bool(), docs["following"].as_bool()), (Some(true), Some(false)));
 
     // Suspend: paused; unsuspend: receiving again.
@@ -386,7 +412,8 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
     let tab = integrations(&stack, "apollo").await;
     assert_eq!(tab["installations"][0]["lifecycle"], "uninstalled");
     assert_eq!(tab["installations"][0]["repo_count"], 0);
-    let unavailable: Vec<&str> = tab["unavailable"].as_array().unwrap().iter().map(|r| r["full_name"].as_str().unwrap()).collect();
+    let unavailable: Vec<&str> =
+        tab["unavailable"].as_array().unwrap().iter().map(|r| r["full_name"].as_str().unwrap()).collect();
     assert_eq!(unavailable, ["forge-demo/api"]);
     let follows: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM project_github_repos WHERE following"#)
         .fetch_one(&pool)
@@ -442,7 +469,10 @@ async fn a_pending_install_expires_and_never_captures_a_later_one(pool: PgPool) 
     let stack = spawn_stack(pool.clone()).await;
     owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
     click_install(&stack, &stack.app, "apollo").await;
-    sqlx::query!("UPDATE github_app_installations SET created_at = now() - interval '25 hours'").execute(&pool).await.unwrap();
+    sqlx::query!("UPDATE github_app_installations SET created_at = now() - interval '25 hours'")
+        .execute(&pool)
+        .await
+        .unwrap();
     assert_eq!(integrations(&stack, "apollo").await["install_pending"], false);
     // Installed on GitHub a day later, never coming back through the setup URL.
     stack.gh.install("octocat", "octocat", None).await;
@@ -457,7 +487,14 @@ async fn a_pending_install_expires_and_never_captures_a_later_one(pool: PgPool) 
 async fn a_rate_limited_event_waits_for_the_reset_without_spending_attempts(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
     let faults = format!("{}/_sim/faults", stack.gh.web);
-    stack.gh.http.put(&faults).json(&serde_json::json!({"rate_limit_next": 1000, "reset_after_secs": 1800})).send().await.unwrap();
+    stack
+        .gh
+        .http
+        .put(&faults)
+        .json(&serde_json::json!({"rate_limit_next": 1000, "reset_after_secs": 1800}))
+        .send()
+        .await
+        .unwrap();
     stack.gh.install("forge-demo", "octocat", None).await;
     let postponed = loop {
         let row = sqlx::query!(
@@ -526,7 +563,8 @@ async fn live_changes_reach_only_the_people_concerned(pool: PgPool) {
 async fn a_closed_page_lets_go_of_its_live_stream(pool: PgPool) {
     let app = &support::spawn_app(pool).await;
     sign_up(app, "ada@example.com").await;
-    let mut stream = app.client.get(app.url("/live/integrations")).header("cookie", app.cookie_header()).send().await.unwrap();
+    let mut stream =
+        app.client.get(app.url("/live/integrations")).header("cookie", app.cookie_header()).send().await.unwrap();
     assert!(next_change(&mut stream, std::time::Duration::from_secs(2)).await);
     assert_eq!(support::gauge(app, "live_streams").await, 1);
     drop(stream);
@@ -552,7 +590,8 @@ async fn one_person_holds_a_bounded_number_of_live_streams(pool: PgPool) {
     // Someone else is not affected.
     let other = app.another_browser();
     sign_up(&other, "grace@example.com").await;
-    let theirs = other.client.get(other.url("/live/integrations")).header("cookie", other.cookie_header()).send().await.unwrap();
+    let theirs =
+        other.client.get(other.url("/live/integrations")).header("cookie", other.cookie_header()).send().await.unwrap();
     assert_eq!(theirs.status(), 200);
     drop(streams.pop());
     support::wait_for_gauge(app, "live_streams", 16).await;

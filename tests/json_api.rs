@@ -27,7 +27,14 @@ async fn call(app: &TestApp, method: Method, path: &str, body: Option<&str>) -> 
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")) })
+    (
+        status,
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+        },
+    )
 }
 
 fn error(status: u16, reason: &str, message: &str) -> Value {
@@ -59,7 +66,10 @@ async fn user_installations_answer_each_case_in_the_documented_shape(pool: PgPoo
     let (status, body) = call(app, Method::GET, &format!("/api/users/{ada}/installations"), None).await;
     assert_eq!((status, body), (200, json!([])));
 
-    assert_eq!(call(app, Method::GET, "/api/users/999999/installations", None).await, (404, error(404, "Not Found", "User not found")));
+    assert_eq!(
+        call(app, Method::GET, "/api/users/999999/installations", None).await,
+        (404, error(404, "Not Found", "User not found"))
+    );
     let (status, body) = call(app, Method::GET, "/api/users/ada/installations", None).await;
     assert_eq!((status, body["statusCode"].as_i64()), (400, Some(400)));
 
@@ -115,12 +125,18 @@ async fn installations_and_follows_through_the_api(pool: PgPool) {
     assert_eq!((status, &one), (200, &list[0]));
     assert_eq!(call(app, Method::GET, "/api/github-app-installations/999999", None).await.0, 404);
 
-    let attach = app.post_form("/api/attach_installation", &[("slug", "apollo"), ("installation_id", &id.to_string())]).await;
+    let attach =
+        app.post_form("/api/attach_installation", &[("slug", "apollo"), ("installation_id", &id.to_string())]).await;
     assert!(attach.status().is_success());
     assert_eq!(call(app, Method::GET, "/api/projects/apollo/github-repos", None).await, (200, json!([])));
 
-    let repo: i64 = sqlx::query_scalar!("SELECT id FROM github_repos WHERE full_name = 'forge-demo/api'").fetch_one(&pool).await.unwrap();
-    let (status, followed) = call(app, Method::POST, "/api/projects/apollo/github-repos", Some(&json!({ "repo_id": repo }).to_string())).await;
+    let repo: i64 = sqlx::query_scalar!("SELECT id FROM github_repos WHERE full_name = 'forge-demo/api'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let (status, followed) =
+        call(app, Method::POST, "/api/projects/apollo/github-repos", Some(&json!({ "repo_id": repo }).to_string()))
+            .await;
     assert_eq!(status, 201);
     assert_eq!(followed["full_name"], "forge-demo/api");
     assert_eq!(followed["following"], true);
@@ -138,7 +154,10 @@ async fn installations_and_follows_through_the_api(pool: PgPool) {
         (404, error(404, "Not Found", "Repository not found"))
     );
     assert_eq!(call(app, Method::DELETE, "/api/projects/apollo/github-repos/abc", None).await.0, 400);
-    assert_eq!(call(app, Method::GET, "/api/projects/nope/github-repos", None).await, (404, error(404, "Not Found", "Project not found")));
+    assert_eq!(
+        call(app, Method::GET, "/api/projects/nope/github-repos", None).await,
+        (404, error(404, "Not Found", "Project not found"))
+    );
 
     // Without the site's Origin a change is refused (a cross-site form cannot use the cookie).
     let forged = app
@@ -159,7 +178,10 @@ async fn installations_and_follows_through_the_api(pool: PgPool) {
     assert_eq!(call(&eve, Method::GET, &format!("/api/github-app-installations/{id}"), None).await.0, 404);
     assert_eq!(call(&eve, Method::GET, "/api/github-app-installations", None).await, (200, json!([])));
 
-    assert_eq!(call(app, Method::DELETE, &format!("/api/projects/apollo/github-repos/{repo}"), None).await, (204, Value::Null));
+    assert_eq!(
+        call(app, Method::DELETE, &format!("/api/projects/apollo/github-repos/{repo}"), None).await,
+        (204, Value::Null)
+    );
     assert_eq!(call(app, Method::GET, "/api/projects/apollo/github-repos", None).await, (200, json!([])));
 }
 

@@ -60,7 +60,15 @@ async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
     // Only operators may ask.
     let someone = admin.another_browser();
     someone
-        .post_form("/api/sign_up", &[("email", "dev@example.com"), ("display_name", "Dev"), ("password", "correct horse battery"), ("next", "")])
+        .post_form(
+            "/api/sign_up",
+            &[
+                ("email", "dev@example.com"),
+                ("display_name", "Dev"),
+                ("password", "correct horse battery"),
+                ("next", ""),
+            ],
+        )
         .await;
     assert_eq!(someone.post_form("/api/recover_missed_deliveries", &[]).await.status(), 404);
 }
@@ -126,7 +134,14 @@ async fn recovery_goes_on_past_a_refused_redelivery(pool: PgPool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let guids: Vec<String> = stack.gh.sim.sim.world().deliveries.iter().map(|d| d.guid.clone()).collect();
-    stack.gh.http.put(&faults).json(&json!({"fail_next": 1, "fail_status": 422, "fail_path": "/attempts"})).send().await.unwrap();
+    stack
+        .gh
+        .http
+        .put(&faults)
+        .json(&json!({"fail_next": 1, "fail_status": 422, "fail_path": "/attempts"}))
+        .send()
+        .await
+        .unwrap();
 
     let first: Value = admin.post_form("/api/recover_missed_deliveries", &[]).await.json().await.unwrap();
     assert_eq!(first, json!({"checked": 2, "redelivered": 1, "failed": 1}));

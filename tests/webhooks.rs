@@ -31,7 +31,12 @@ struct Delivery<'a> {
 
 impl<'a> Delivery<'a> {
     fn new(event: &'a str, payload: Value) -> Self {
-        Self { event, id: uuid::Uuid::new_v4().to_string(), body: serde_json::to_vec(&payload).unwrap(), secret: WEBHOOK_SECRET }
+        Self {
+            event,
+            id: uuid::Uuid::new_v4().to_string(),
+            body: serde_json::to_vec(&payload).unwrap(),
+            secret: WEBHOOK_SECRET,
+        }
     }
 }
 
@@ -72,10 +77,12 @@ async fn a_valid_delivery_is_stored_and_acknowledged_with_202(pool: PgPool) {
     let d = Delivery::new("issues", issue_opened(77, "2026-11-22T10:00:00Z"));
     let response = post(&app, &d).await;
     assert_eq!(response.status(), 202);
-    let row = sqlx::query!("SELECT delivery_id, hook_id, event, action, installation_github_id, status, payload FROM github_events")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let row = sqlx::query!(
+        "SELECT delivery_id, hook_id, event, action, installation_github_id, status, payload FROM github_events"
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(row.delivery_id, d.id);
     assert_eq!(row.hook_id, 4242);
     assert_eq!((row.event.as_str(), row.action.as_deref()), ("issues", Some("opened")));
@@ -91,7 +98,8 @@ async fn the_payload_is_kept_byte_for_byte_as_github_sent_it(pool: PgPool) {
     // Indented: jsonb would store it normalized, not as sent.
     let d = Delivery { body: serde_json::to_vec_pretty(&payload).unwrap(), ..Delivery::new("issues", payload) };
     assert_eq!(post(&app, &d).await.status(), 202);
-    let stored: String = sqlx::query_scalar!(r#"SELECT payload::text AS "p!" FROM github_events"#).fetch_one(&pool).await.unwrap();
+    let stored: String =
+        sqlx::query_scalar!(r#"SELECT payload::text AS "p!" FROM github_events"#).fetch_one(&pool).await.unwrap();
     assert_eq!(stored.as_bytes(), d.body.as_slice());
 }
 
@@ -171,10 +179,11 @@ async fn a_nul_character_is_stored_as_a_replacement_character(pool: PgPool) {
     // Sent together, so they may share an insert: neither may fail the other.
     let (a, b) = tokio::join!(post(&app, &nul), post(&app, &other));
     assert_eq!((a.status().as_u16(), b.status().as_u16()), (202, 202));
-    let body = sqlx::query_scalar!("SELECT payload->'issue'->>'body' FROM github_events WHERE delivery_id = $1", nul.id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let body =
+        sqlx::query_scalar!("SELECT payload->'issue'->>'body' FROM github_events WHERE delivery_id = $1", nul.id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(body.as_deref(), Some("before\u{fffd}after, and the text \\u0000 as typed"));
     assert_eq!(rows(&pool).await, 2);
 }
@@ -192,10 +201,13 @@ async fn a_lone_surrogate_is_stored_as_a_replacement_character(pool: PgPool) {
     let other = Delivery::new("issues", issue_opened(1, "2026-11-22T10:00:01Z"));
     let (a, b) = tokio::join!(post(&app, &lone), post(&app, &other));
     assert_eq!((a.status().as_u16(), b.status().as_u16()), (202, 202));
-    let title = sqlx::query_scalar!("SELECT payload::jsonb->'issue'->>'title' FROM github_events WHERE delivery_id = $1", lone.id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let title = sqlx::query_scalar!(
+        "SELECT payload::jsonb->'issue'->>'title' FROM github_events WHERE delivery_id = $1",
+        lone.id
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(title.as_deref(), Some("\u{fffd} alone, and a pair \u{1f600}"));
     assert_eq!(rows(&pool).await, 2);
 }
@@ -312,7 +324,9 @@ async fn the_events_of_many_issues_are_each_applied_in_order(pool: PgPool) {
         let log = log.clone();
         async move {
             let issue = &event.payload["issue"];
-            log.lock().unwrap().push((issue["number"].as_i64().unwrap(), issue["updated_at"].as_str().unwrap().to_owned()));
+            log.lock()
+                .unwrap()
+                .push((issue["number"].as_i64().unwrap(), issue["updated_at"].as_str().unwrap().to_owned()));
             Ok(Outcome::Processed)
         }
     });
@@ -374,7 +388,10 @@ async fn the_dispatcher_records_processed_ignored_and_unhandled(pool: PgPool) {
     assert_eq!((got[2].1.as_str(), got[2].2.as_deref()), ("ignored", Some("forgelink does not act on issues.labeled")));
     assert_eq!(got[3].1, "unhandled");
     assert!(got[3].2.as_deref().unwrap().contains("issues.teleported"));
-    assert_eq!((got[4].1.as_str(), got[4].2.as_deref()), ("ignored", Some("forgelink does not subscribe to star events")));
+    assert_eq!(
+        (got[4].1.as_str(), got[4].2.as_deref()),
+        ("ignored", Some("forgelink does not subscribe to star events"))
+    );
 }
 
 #[sqlx::test]
@@ -399,10 +416,12 @@ async fn a_failing_handler_is_retried_then_left_for_an_operator(pool: PgPool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let row = sqlx::query!("SELECT status, attempts, failure_reason, error, next_attempt_at IS NOT NULL AS \"due!\" FROM github_events")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let row = sqlx::query!(
+        "SELECT status, attempts, failure_reason, error, next_attempt_at IS NOT NULL AS \"due!\" FROM github_events"
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!((row.status.as_str(), row.attempts), ("errored", 1));
     assert_eq!(row.failure_reason.as_deref(), Some("github_unreachable"));
     assert_eq!(row.error.as_deref(), Some("connection refused"));
@@ -412,13 +431,19 @@ async fn a_failing_handler_is_retried_then_left_for_an_operator(pool: PgPool) {
     sqlx::query!("UPDATE github_events SET next_attempt_at = now()").execute(&pool).await.unwrap();
     for _ in 0..200 {
         let attempts: i32 = sqlx::query_scalar!("SELECT attempts FROM github_events").fetch_one(&pool).await.unwrap();
-        let due: bool = sqlx::query_scalar!(r#"SELECT next_attempt_at IS NOT NULL AS "d!" FROM github_events"#).fetch_one(&pool).await.unwrap();
+        let due: bool = sqlx::query_scalar!(r#"SELECT next_attempt_at IS NOT NULL AS "d!" FROM github_events"#)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         if attempts == 2 && !due {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let row = sqlx::query!("SELECT status, attempts, next_attempt_at IS NULL AS \"given_up!\" FROM github_events").fetch_one(&pool).await.unwrap();
+    let row = sqlx::query!("SELECT status, attempts, next_attempt_at IS NULL AS \"given_up!\" FROM github_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!((row.status.as_str(), row.attempts, row.given_up), ("errored", 2, true));
 
     // An operator's retry puts it back in the queue with a fresh budget.
@@ -445,8 +470,10 @@ async fn two_instances_share_a_burst_and_process_each_event_once(pool: PgPool) {
             }
         })
     };
-    let a = support::spawn_app_with_dispatcher(pool.clone(), dispatcher(handled.clone()), |c| c.workers.workers = 2).await;
-    let b = support::spawn_app_with_dispatcher(pool.clone(), dispatcher(handled.clone()), |c| c.workers.workers = 2).await;
+    let a =
+        support::spawn_app_with_dispatcher(pool.clone(), dispatcher(handled.clone()), |c| c.workers.workers = 2).await;
+    let b =
+        support::spawn_app_with_dispatcher(pool.clone(), dispatcher(handled.clone()), |c| c.workers.workers = 2).await;
     let (a, b) = (Arc::new(a), Arc::new(b));
     let mut sends = tokio::task::JoinSet::new();
     for n in 0..200 {
@@ -470,7 +497,9 @@ async fn two_instances_share_a_burst_and_process_each_event_once(pool: PgPool) {
 async fn another_instance_is_woken_for_deliveries_it_did_not_receive(pool: PgPool) {
     let (dispatcher, seen) = recording();
     // Its sweep would come too late: only a NOTIFY can wake it in time.
-    let _worker = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| c.workers.sweep = Duration::from_secs(60)).await;
+    let _worker =
+        support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| c.workers.sweep = Duration::from_secs(60))
+            .await;
     tokio::time::sleep(Duration::from_millis(500)).await; // its LISTEN is in place
     let intake = spawn_app_with(pool.clone(), no_workers).await;
     let deliver = |second: u32| {
@@ -558,9 +587,8 @@ async fn deliveries_whose_senders_hang_up_leave_the_intake_idle(pool: PgPool) {
     // No workers: their claims would wait for the lock below too, holding
     // connections the writer needs (a test pool has five).
     let app = spawn_app_with(pool.clone(), no_workers).await;
-    let deliveries: Vec<_> = (0..12)
-        .map(|n| Delivery::new("issues", issue_opened(77, &format!("2026-11-22T10:00:{n:02}Z"))))
-        .collect();
+    let deliveries: Vec<_> =
+        (0..12).map(|n| Delivery::new("issues", issue_opened(77, &format!("2026-11-22T10:00:{n:02}Z")))).collect();
 
     // The writer is held back: its INSERT waits for this lock (taken outside the pool).
     let mut outside = sqlx::PgConnection::connect_with(&pool.connect_options()).await.unwrap();
@@ -585,7 +613,6 @@ async fn deliveries_whose_senders_hang_up_leave_the_intake_idle(pool: PgPool) {
     // GitHub redelivers what it saw fail: each is answered as already received.
     assert_eq!(post(&app, &deliveries[0]).await.status(), 200);
 }
-
 
 /// How many events have `status` once `count` do, or `within` has passed.
 async fn events_reaching(pool: &PgPool, status: &str, count: i64, within: Duration) -> i64 {
@@ -613,7 +640,14 @@ async fn install_with_slow_github(stack: &support::Stack, count: usize, repos: u
             world.add_large_org(login, repos, &[octocat]);
         }
     }
-    let faults = stack.gh.http.put(format!("{}/_sim/faults", stack.gh.web)).json(&json!({ "latency_ms": latency_ms })).send().await.unwrap();
+    let faults = stack
+        .gh
+        .http
+        .put(format!("{}/_sim/faults", stack.gh.web))
+        .json(&json!({ "latency_ms": latency_ms }))
+        .send()
+        .await
+        .unwrap();
     assert!(faults.status().is_success());
     for org in &orgs {
         stack.gh.install(org, "octocat", None).await;
@@ -680,9 +714,15 @@ async fn a_slow_event_keeps_its_claim_and_runs_once(pool: PgPool) {
     let stack = support::spawn_stack_with(pool.clone(), |config| config.workers.lease = Duration::from_secs(2)).await;
     install_with_slow_github(&stack, 10, 3, 1000).await;
     events_reaching(&pool, "processed", 10, Duration::from_secs(60)).await;
-    let attempts = sqlx::query_scalar!("SELECT attempts FROM github_events WHERE status = 'processed' ORDER BY id").fetch_all(&pool).await.unwrap();
+    let attempts = sqlx::query_scalar!("SELECT attempts FROM github_events WHERE status = 'processed' ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     assert_eq!(attempts, vec![1; 10], "each event claimed and handled once");
-    let listed = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_repos WHERE installation_id IS NOT NULL"#).fetch_one(&pool).await.unwrap();
+    let listed = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_repos WHERE installation_id IS NOT NULL"#)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(listed, 30, "every installation's three repositories");
 }
 
@@ -717,13 +757,23 @@ async fn large_unsigned_bodies_wait_their_turn_and_small_deliveries_do_not(pool:
 
     let mut too_large = upload(26 * 1024 * 1024).await;
     let mut answer = vec![0; 512];
-    let n = tokio::time::timeout(Duration::from_secs(5), too_large.read(&mut answer)).await.expect("answered at once").unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(5), too_large.read(&mut answer))
+        .await
+        .expect("answered at once")
+        .unwrap();
     assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 413"));
 
     // The first two give up after GitHub's 10 s; the next two get their turn.
     let mut first = held.remove(0);
-    let n = tokio::time::timeout(Duration::from_secs(15), first.read(&mut answer)).await.expect("timed out by the server").unwrap();
-    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 408"), "{}", String::from_utf8_lossy(&answer[..n]));
+    let n = tokio::time::timeout(Duration::from_secs(15), first.read(&mut answer))
+        .await
+        .expect("timed out by the server")
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer[..n])
+    );
     assert_eq!(support::gauge(&app, "webhook_large_bodies").await, 2);
 }
 
@@ -742,7 +792,8 @@ async fn stopping_ends_live_streams_and_lets_the_event_in_progress_finish(pool: 
     })
     .await;
     support::flows::sign_up(&app, "ada@example.com").await;
-    let mut stream = app.client.get(app.url("/live/integrations")).header("cookie", app.cookie_header()).send().await.unwrap();
+    let mut stream =
+        app.client.get(app.url("/live/integrations")).header("cookie", app.cookie_header()).send().await.unwrap();
     for n in 0..3 {
         assert_eq!(post(&app, &Delivery::new("ping", json!({ "zen": n }))).await.status(), 202);
     }
@@ -762,9 +813,14 @@ async fn stopping_ends_live_streams_and_lets_the_event_in_progress_finish(pool: 
         .await
         .expect("gone within the deadline, a browser connected or not")
         .unwrap();
-    let ended = tokio::time::timeout(Duration::from_secs(2), async { while let Ok(Some(_)) = stream.chunk().await {} }).await;
+    let ended =
+        tokio::time::timeout(Duration::from_secs(2), async { while let Ok(Some(_)) = stream.chunk().await {} }).await;
     assert!(ended.is_ok(), "the live stream was ended");
-    assert_eq!(status_counts().await, [("processed".to_owned(), 1), ("unprocessed".to_owned(), 2)], "one finished, none claimed after");
+    assert_eq!(
+        status_counts().await,
+        [("processed".to_owned(), 1), ("unprocessed".to_owned(), 2)],
+        "one finished, none claimed after"
+    );
 }
 
 /// An event still in progress 8 s after the signal is let go at once (its
@@ -778,10 +834,12 @@ async fn stopping_releases_the_claim_of_an_event_that_does_not_finish(pool: PgPo
     let app = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| c.workers.workers = 1).await;
     post(&app, &Delivery::new("ping", json!({ "zen": "slow" }))).await;
     let processing = || async {
-        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events WHERE status = 'processing' AND locked_until > now()"#)
-            .fetch_one(&pool)
-            .await
-            .unwrap()
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM github_events WHERE status = 'processing' AND locked_until > now()"#
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
     };
     while processing().await == 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;

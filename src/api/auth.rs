@@ -31,7 +31,12 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 }
 
 #[server(endpoint = "sign_up")]
-pub async fn sign_up(email: String, display_name: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn sign_up(
+    email: String,
+    display_name: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     use crate::server::{accounts, context};
     let state = context::state()?;
     let client = context::auth_client().await?;
@@ -49,9 +54,8 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     use crate::server::{accounts, context};
     let state = context::state()?;
     let client = context::auth_client().await?;
-    let signed_in = accounts::service::sign_in(&state.pool, &email, &password, &client)
-        .await
-        .map_err(context::account_error)?;
+    let signed_in =
+        accounts::service::sign_in(&state.pool, &email, &password, &client).await.map_err(context::account_error)?;
     context::keep_device(&signed_in.device)?;
     context::begin_session(signed_in.user.id).await?;
     leptos_axum::redirect(&crate::paths::local_path(next.as_deref(), "/projects"));

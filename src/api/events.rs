@@ -89,10 +89,7 @@ pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
     use crate::server::{context, webhooks::log};
     let state = context::state()?;
     context::require_admin().await?;
-    log::detail(&state.pool, id)
-        .await
-        .map_err(context::internal)?
-        .ok_or_else(|| context::fail(AppError::NotFound))
+    log::detail(&state.pool, id).await.map_err(context::internal)?.ok_or_else(|| context::fail(AppError::NotFound))
 }
 
 /// Puts an errored, ignored or unhandled event back in the queue.

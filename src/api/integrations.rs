@@ -172,7 +172,5 @@ pub async fn attach_installation(slug: String, installation_id: i64) -> Result<(
     use crate::server::{context, integrations};
     let state = context::state()?;
     let user = context::require_user().await?;
-    integrations::service::attach(&state, &user, &slug, installation_id)
-        .await
-        .map_err(context::integration_error)
+    integrations::service::attach(&state, &user, &slug, installation_id).await.map_err(context::integration_error)
 }

@@ -39,9 +39,8 @@ pub async fn create_project(name: String, slug: String, description: String) -> 
     use crate::server::{context, projects};
     let state = context::state()?;
     let user = context::require_user().await?;
-    let project = projects::create(&state.pool, user.id, &name, &slug, &description)
-        .await
-        .map_err(context::project_error)?;
+    let project =
+        projects::create(&state.pool, user.id, &name, &slug, &description).await.map_err(context::project_error)?;
     leptos_axum::redirect(&format!("/projects/{}", project.slug));
     Ok(())
 }

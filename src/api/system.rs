@@ -16,8 +16,7 @@ pub struct DatabaseStatus {
 pub async fn check_database() -> Result<DatabaseStatus, ServerFnError> {
     use crate::server::{health, state::AppState};
 
-    let state = use_context::<AppState>()
-        .ok_or_else(|| ServerFnError::new("application state is missing"))?;
+    let state = use_context::<AppState>().ok_or_else(|| ServerFnError::new("application state is missing"))?;
     health::database_status(&state.pool).await.map_err(|error| {
         tracing::warn!(%error, "database status check failed");
         ServerFnError::new(error.public_reason())

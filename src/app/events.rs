@@ -34,7 +34,8 @@ pub fn EventsPage() -> impl IntoView {
     });
     let changes = live_changes("/live/events");
     let recover = ServerAction::<RecoverMissedDeliveries>::new();
-    let events = Resource::new(move || (filter.get(), changes.get(), recover.version().get()), |(f, _, _)| list_events(f));
+    let events =
+        Resource::new(move || (filter.get(), changes.get(), recover.version().get()), |(f, _, _)| list_events(f));
     let field = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
 
     view! {

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::paths::{encode_query, local_path};
 use crate::api::auth::GitHubIdentity;
+use crate::paths::{encode_query, local_path};
 
 /// Connected (avatar and login, Disconnect), reconnect needed, or a Connect button.
 /// Plain links and forms: GitHub's pages are full-page navigations anyway.
@@ -56,13 +56,15 @@ pub fn ProblemPage() -> impl IntoView {
     let reason = move || query.read().get("reason").unwrap_or_default();
     let return_to = move || local_path(query.read().get("return_to").as_deref(), "/account");
     let retry = move || format!("/auth/github/connect?return_to={}", encode_query(&return_to()));
-    let message = move || match reason().as_str() {
+    let message = move || {
+        match reason().as_str() {
         "cancelled" => "You cancelled on GitHub, so nothing was connected.",
         "state" => "This sign-in link expired or was already used, so it was ignored. Nothing was changed.",
         "already_linked" => "That GitHub account is already connected to another forgelink account. Sign in to that account, or connect a different GitHub account.",
         "github_down" => "GitHub did not answer. Nothing was changed; try again in a moment.",
         "refused" => "GitHub refused the connection. Nothing was changed; try again.",
         _ => "Something went wrong on our side. Nothing was changed; try again in a moment.",
+    }
     };
     view! {
         <Title text="GitHub not connected"/>

@@ -6,13 +6,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::Form,
-    hooks::use_query_map,
-};
+use leptos_router::{components::Form, hooks::use_query_map};
 
-use super::{github::GitHubConnection, live_changes, projects::{slug_param, use_project}, ErrorNote, NotFound};
-use crate::paths::{encode_query, local_path};
+use super::{
+    github::GitHubConnection,
+    live_changes,
+    projects::{slug_param, use_project},
+    ErrorNote, NotFound,
+};
 use crate::api::{
     error::AppError,
     integrations::{
@@ -20,6 +21,7 @@ use crate::api::{
         SetFollowing, SyncStatus,
     },
 };
+use crate::paths::{encode_query, local_path};
 
 /// What the tab's parts share: the project, and what makes them fetch again.
 #[derive(Clone, Copy)]
@@ -146,7 +148,11 @@ fn thousands(n: i64) -> String {
         }
         out.push(c);
     }
-    if n < 0 { format!("-{out}") } else { out }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
 }
 
 #[component]

@@ -203,4 +203,3 @@ pub fn live_changes(path: &'static str) -> ReadSignal<u64> {
     let _ = (set_changes, path);
     changes
 }
-

@@ -17,7 +17,8 @@ use crate::api::{
 #[component]
 pub fn ProjectListPage() -> impl IntoView {
     let query = use_query_map();
-    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.trim().parse::<i64>().ok()).unwrap_or(1).max(1));
+    let page =
+        Memo::new(move |_| query.read().get("page").and_then(|p| p.trim().parse::<i64>().ok()).unwrap_or(1).max(1));
     let projects = Resource::new(move || page.get(), |page| list_projects(Some(page)));
     view! {
         <Title text="Projects"/>

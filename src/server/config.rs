@@ -43,10 +43,7 @@ pub struct DatabaseUrl(String);
 
 impl DatabaseUrl {
     pub fn parse(raw: &str) -> Result<Self, ConfigError> {
-        let invalid = |reason: &str| ConfigError::Invalid {
-            var: "DATABASE_URL",
-            reason: reason.to_owned(),
-        };
+        let invalid = |reason: &str| ConfigError::Invalid { var: "DATABASE_URL", reason: reason.to_owned() };
         let rest = raw
             .strip_prefix("postgres://")
             .or_else(|| raw.strip_prefix("postgresql://"))
@@ -105,12 +102,7 @@ impl Config {
         match dotenvy::dotenv() {
             Ok(_) => {}
             Err(error) if error.not_found() => {}
-            Err(error) => {
-                return Err(ConfigError::Invalid {
-                    var: ".env",
-                    reason: error.to_string(),
-                })
-            }
+            Err(error) => return Err(ConfigError::Invalid { var: ".env", reason: error.to_string() }),
         }
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -131,11 +123,7 @@ impl Config {
             });
         }
 
-        let site_addr: SocketAddr = parse_or(
-            "LEPTOS_SITE_ADDR",
-            &lookup,
-            SocketAddr::from(([127, 0, 0, 1], 3000)),
-        )?;
+        let site_addr: SocketAddr = parse_or("LEPTOS_SITE_ADDR", &lookup, SocketAddr::from(([127, 0, 0, 1], 3000)))?;
         let leptos = LeptosOptions::builder()
             .output_name(lookup("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "forgelink".into()))
             .site_root(lookup("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()))
@@ -194,7 +182,9 @@ impl Config {
         let defaults = WorkerConfig::default();
         let workers = WorkerConfig {
             workers: parse_or("FORGELINK_WORKERS", &lookup, defaults.workers)?,
-            lease: std::time::Duration::from_secs(parse_or("FORGELINK_WORKER_LEASE_SECS", &lookup, defaults.lease.as_secs())?.max(1)),
+            lease: std::time::Duration::from_secs(
+                parse_or("FORGELINK_WORKER_LEASE_SECS", &lookup, defaults.lease.as_secs())?.max(1),
+            ),
             max_attempts: parse_or("FORGELINK_EVENT_MAX_ATTEMPTS", &lookup, defaults.max_attempts)?.max(1),
             ..defaults
         };
@@ -212,7 +202,10 @@ impl Config {
                 0 => None,
                 days => Some(days),
             },
-            metrics_token: lookup("FORGELINK_METRICS_TOKEN").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).map(Secret::new),
+            metrics_token: lookup("FORGELINK_METRICS_TOKEN")
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
             recovery_interval: match parse_or("FORGELINK_RECOVERY_INTERVAL_SECS", &lookup, 600u64)? {
                 0 => None,
                 secs => Some(std::time::Duration::from_secs(secs)),
@@ -221,21 +214,17 @@ impl Config {
     }
 }
 
-fn parse_or<T>(
-    var: &'static str,
-    lookup: &impl Fn(&str) -> Option<String>,
-    default: T,
-) -> Result<T, ConfigError>
+fn parse_or<T>(var: &'static str, lookup: &impl Fn(&str) -> Option<String>, default: T) -> Result<T, ConfigError>
 where
     T: FromStr,
     T::Err: fmt::Display,
 {
     match lookup(var) {
         None => Ok(default),
-        Some(raw) => raw.trim().parse().map_err(|error: T::Err| ConfigError::Invalid {
-            var,
-            reason: format!("{raw:?}: {error}"),
-        }),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|error: T::Err| ConfigError::Invalid { var, reason: format!("{raw:?}: {error}") }),
     }
 }
 
@@ -245,20 +234,14 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
     #[test]
     fn database_url_is_required() {
         assert_eq!(config(&[]).unwrap_err(), ConfigError::Missing("DATABASE_URL"));
-        assert_eq!(
-            config(&[("DATABASE_URL", "  ")]).unwrap_err(),
-            ConfigError::Missing("DATABASE_URL")
-        );
+        assert_eq!(config(&[("DATABASE_URL", "  ")]).unwrap_err(), ConfigError::Missing("DATABASE_URL"));
     }
 
     #[test]
@@ -266,18 +249,13 @@ mod tests {
         let error = config(&[("DATABASE_URL", "mysql://x/y")]).unwrap_err();
         assert!(error.to_string().starts_with("DATABASE_URL is invalid"), "{error}");
 
-        let error = config(&[
-            ("DATABASE_URL", "postgres://localhost/forgelink"),
-            ("LEPTOS_SITE_ADDR", "localhost"),
-        ])
-        .unwrap_err();
+        let error = config(&[("DATABASE_URL", "postgres://localhost/forgelink"), ("LEPTOS_SITE_ADDR", "localhost")])
+            .unwrap_err();
         assert!(error.to_string().starts_with("LEPTOS_SITE_ADDR is invalid"), "{error}");
 
-        let error = config(&[
-            ("DATABASE_URL", "postgres://localhost/forgelink"),
-            ("FORGELINK_DB_MAX_CONNECTIONS", "0"),
-        ])
-        .unwrap_err();
+        let error =
+            config(&[("DATABASE_URL", "postgres://localhost/forgelink"), ("FORGELINK_DB_MAX_CONNECTIONS", "0")])
+                .unwrap_err();
         assert!(error.to_string().contains("FORGELINK_DB_MAX_CONNECTIONS"), "{error}");
     }
 }

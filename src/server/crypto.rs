@@ -45,21 +45,14 @@ impl TokenCipher {
             .decode(encoded.expose().trim())
             .map_err(|e| ConfigError::Invalid { var, reason: format!("not base64: {e}") })?;
         if bytes.len() != 32 {
-            return Err(ConfigError::Invalid {
-                var,
-                reason: format!("must decode to 32 bytes, got {}", bytes.len()),
-            });
+            return Err(ConfigError::Invalid { var, reason: format!("must decode to 32 bytes, got {}", bytes.len()) });
         }
-        let mut derive = <HmacSha256 as hmac::Mac>::new_from_slice(&bytes).map_err(|_| ConfigError::Invalid {
-            var,
-            reason: "not a valid key".into(),
-        })?;
+        let mut derive = <HmacSha256 as hmac::Mac>::new_from_slice(&bytes)
+            .map_err(|_| ConfigError::Invalid { var, reason: "not a valid key".into() })?;
         hmac::Mac::update(&mut derive, b"forgelink signed values v1");
         Ok(Self {
-            cipher: XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| ConfigError::Invalid {
-                var,
-                reason: "not a valid key".into(),
-            })?,
+            cipher: XChaCha20Poly1305::new_from_slice(&bytes)
+                .map_err(|_| ConfigError::Invalid { var, reason: "not a valid key".into() })?,
             signing_key: hmac::Mac::finalize(derive).into_bytes().into(),
         })
     }

@@ -73,9 +73,9 @@ pub fn is_transient(error: &sqlx::Error) -> bool {
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => true,
         // Class 08: connection exception; 57P01–57P03: shut down, crashed,
         // cannot connect now (starting up); 53300: too many connections.
-        sqlx::Error::Database(error) => error
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "53300"),
+        sqlx::Error::Database(error) => {
+            error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "53300")
+        }
         _ => false,
     }
 }

@@ -68,10 +68,7 @@ pub async fn readiness(pool: &PgPool) -> Result<usize, NotReady> {
         Err(error) if is_undefined_table(&error) => Vec::new(), // nothing migrated yet
         Err(error) => return Err(NotReady::Migrations(error)),
     };
-    let applied: HashSet<i64> = applied
-        .into_iter()
-        .map(|migration| migration.version)
-        .collect();
+    let applied: HashSet<i64> = applied.into_iter().map(|migration| migration.version).collect();
     let pending = MIGRATOR
         .iter()
         .filter(|migration| migration.migration_type.is_up_migration())

@@ -31,7 +31,10 @@ pub const INTEGRATIONS_CHANNEL: &str = "github_integrations";
 /// What the listener passes on to the open streams.
 #[derive(Clone, Debug)]
 enum Heard {
-    Notification { channel: String, payload: String },
+    Notification {
+        channel: String,
+        payload: String,
+    },
     /// The connection to PostgreSQL was lost (a restart, say), and with it
     /// whatever was notified meanwhile: every page fetches afresh.
     Missed,
@@ -110,9 +113,7 @@ impl Live {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/live/events", get(event_changes))
-        .route("/live/integrations", get(integration_changes))
+    Router::new().route("/live/events", get(event_changes)).route("/live/integrations", get(integration_changes))
 }
 
 /// `GET /live/events`: a `changed` message whenever webhook events arrive or
@@ -165,7 +166,10 @@ fn changes(state: &AppState, user_id: i64, relevant: impl Fn(&str, &str) -> bool
                 }
                 // Coalesce: one message for whatever arrived in a quarter of a second.
                 tokio::time::sleep(Duration::from_millis(250)).await;
-                while !matches!(heard.try_recv(), Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)) {}
+                while !matches!(
+                    heard.try_recv(),
+                    Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)
+                ) {}
                 if tx.send(()).await.is_err() {
                     return;
                 }

@@ -4,12 +4,7 @@
 //! whether workers yield to the intake, open live streams). Counters are per
 //! instance, as Prometheus expects; the queue depth is global.
 
-use std::{
-    collections::BTreeMap,
-    fmt::Write as _,
-    sync::Mutex,
-    time::Duration,
-};
+use std::{collections::BTreeMap, fmt::Write as _, sync::Mutex, time::Duration};
 
 use axum::{
     extract::State,
@@ -64,7 +59,9 @@ impl Metrics {
         for ((event, outcome), n) in lock(&self.received).iter() {
             let _ = writeln!(out, "forgelink_webhook_deliveries_total{{event=\"{event}\",outcome=\"{outcome}\"}} {n}");
         }
-        out.push_str("# HELP forgelink_events_processed_total Events processed by this instance, by resulting status.\n");
+        out.push_str(
+            "# HELP forgelink_events_processed_total Events processed by this instance, by resulting status.\n",
+        );
         out.push_str("# TYPE forgelink_events_processed_total counter\n");
         for (status, n) in lock(&self.processed).iter() {
             let _ = writeln!(out, "forgelink_events_processed_total{{status=\"{status}\"}} {n}");
@@ -75,13 +72,28 @@ impl Metrics {
             let _ = writeln!(out, "forgelink_event_queue_depth {depth}");
         }
         let gauges = [
-            ("webhook_deliveries_waiting", "Deliveries this instance is storing, not yet answered.", now.deliveries_waiting),
-            ("webhook_intake_busy", "1 while this instance's workers yield to the intake between claims.", usize::from(now.intake_busy)),
+            (
+                "webhook_deliveries_waiting",
+                "Deliveries this instance is storing, not yet answered.",
+                now.deliveries_waiting,
+            ),
+            (
+                "webhook_intake_busy",
+                "1 while this instance's workers yield to the intake between claims.",
+                usize::from(now.intake_busy),
+            ),
             ("live_streams", "Live-update streams open on this instance.", now.live_streams),
-            ("webhook_large_bodies", "Large webhook bodies this instance is reading or checking (at most 2).", now.large_bodies),
+            (
+                "webhook_large_bodies",
+                "Large webhook bodies this instance is reading or checking (at most 2).",
+                now.large_bodies,
+            ),
         ];
         for (name, help, value) in gauges {
-            let _ = writeln!(out, "# HELP forgelink_{name} {help}\n# TYPE forgelink_{name} gauge\nforgelink_{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP forgelink_{name} {help}\n# TYPE forgelink_{name} gauge\nforgelink_{name} {value}"
+            );
         }
         let histogram = lock(&self.latency);
         out.push_str("# HELP forgelink_event_processing_seconds Time to process one event.\n");
@@ -118,7 +130,8 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
         if !bool::from(presented.as_bytes().ct_eq(token.expose().as_bytes())) {
-            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "a metrics token is required").into_response();
+            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "a metrics token is required")
+                .into_response();
         }
     }
     let depth = super::webhooks::queue_depth(&state.pool).await.ok();

@@ -41,11 +41,9 @@ const NOTHING_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-u
 /// page's policy with this response's nonce.
 pub fn set_page_policy() {
     use leptos::prelude::use_context;
-    let (Some(nonce), Some(state), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<AppState>(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
+    let (Some(nonce), Some(state), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<AppState>(), use_context::<leptos_axum::ResponseOptions>())
+    else {
         return; // the default policy stands: a page that cannot run, not one that runs unguarded
     };
     let github_web = url::Url::parse(&state.github.config().web_url)
@@ -66,16 +64,14 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(NOTHING_POLICY));
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(NOTHING_POLICY));
     if state.over_https() {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        headers
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
-    let dynamic = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| ["text/html", "application/json", "text/plain", "text/event-stream"].iter().any(|d| t.starts_with(d)));
+    let dynamic = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
+        ["text/html", "application/json", "text/plain", "text/event-stream"].iter().any(|d| t.starts_with(d))
+    });
     if signed_in && dynamic {
         headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     }
@@ -155,7 +151,8 @@ pub async fn same_origin_only(State(state): State<AppState>, request: Request, n
         let message = "This request did not come from a forgelink page (no matching Origin header), so it was refused.";
         if request.uri().path().starts_with("/api/") {
             // The JSON API's error shape.
-            let body = serde_json::json!({ "statusCode": 403, "statusMessage": "Forbidden", "data": { "message": message } });
+            let body =
+                serde_json::json!({ "statusCode": 403, "statusMessage": "Forbidden", "data": { "message": message } });
             (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
         } else {
             (StatusCode::FORBIDDEN, message).into_response()

@@ -52,12 +52,8 @@ impl Application {
     /// As `build_with_pool`, with the event handlers given (tests use their own).
     pub async fn build_with(config: Config, pool: PgPool, dispatcher: Dispatcher) -> Result<Self, StartupError> {
         let addr = config.leptos.site_addr;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr, source })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|source| StartupError::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
+        let bound = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?;
         let public_url_configured = config.public_url.is_some();
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
         accounts::spawn_sweeps(pool.clone());
@@ -89,12 +85,7 @@ impl Application {
         if let Some(every) = config.recovery_interval {
             webhooks::recovery::spawn_periodic(state.clone(), every);
         }
-        Ok(Self {
-            listener,
-            stopping: state.stopping.clone(),
-            router: router(state),
-            workers,
-        })
+        Ok(Self { listener, stopping: state.stopping.clone(), router: router(state), workers })
     }
 
     /// Every route, for tests that enumerate them (its `Debug` names each path).

@@ -26,7 +26,8 @@ impl Cluster {
 
     /// Stops the server, its connections told it is shutting down (`pg_ctl -m fast`).
     pub fn stop(&self) {
-        self.script(r#"pg_as_owner "$(pg_bin)/pg_ctl" stop -D "$(pg_data_dir)" -m fast -w >&2"#).expect("the cluster stops");
+        self.script(r#"pg_as_owner "$(pg_bin)/pg_ctl" stop -D "$(pg_data_dir)" -m fast -w >&2"#)
+            .expect("the cluster stops");
     }
 
     /// Starts the stopped server again, on its port.

@@ -25,9 +25,7 @@ pub async fn sign_up_operator(app: &TestApp, pool: &sqlx::PgPool, email: &str) {
 }
 
 pub async fn create_project(app: &TestApp, slug: &str) {
-    let response = app
-        .post_form("/api/create_project", &[("name", slug), ("slug", slug), ("description", "")])
-        .await;
+    let response = app.post_form("/api/create_project", &[("name", slug), ("slug", slug), ("description", "")]).await;
     assert!(!response.status().is_client_error(), "{}", response.status());
 }
 

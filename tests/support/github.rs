@@ -166,10 +166,7 @@ impl SimHarness {
             web,
             sim,
             receiver,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         }
     }
 
@@ -196,13 +193,7 @@ impl SimHarness {
     }
 
     pub async fn api_post(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
-        self.http
-            .post(format!("{}{path}", self.api))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(format!("{}{path}", self.api)).bearer_auth(token).json(&body).send().await.unwrap()
     }
 
     /// Signs in on the simulator's web side; returns the cookie to send.
@@ -221,13 +212,7 @@ impl SimHarness {
 
     /// Posts a form as the signed-in user; returns the response (redirects not followed).
     pub async fn post_form(&self, cookie: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.http
-            .post(format!("{}{path}", self.web))
-            .header("cookie", cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(format!("{}{path}", self.web)).header("cookie", cookie).form(form).send().await.unwrap()
     }
 
     /// Installs the App through the control API (as if clicked through).
@@ -236,11 +221,19 @@ impl SimHarness {
     }
 
     /// Installs as `sender` (an owner) approving `requester`'s request, if given.
-    pub async fn install_requested(&self, account: &str, sender: &str, requester: Option<&str>, repositories: Option<&[&str]>) -> u64 {
+    pub async fn install_requested(
+        &self,
+        account: &str,
+        sender: &str,
+        requester: Option<&str>,
+        repositories: Option<&[&str]>,
+    ) -> u64 {
         let response = self
             .http
             .post(format!("{}/_sim/installations", self.web))
-            .json(&json!({ "account": account, "sender": sender, "requester": requester, "repositories": repositories }))
+            .json(
+                &json!({ "account": account, "sender": sender, "requester": requester, "repositories": repositories }),
+            )
             .send()
             .await
             .unwrap();
@@ -250,9 +243,8 @@ impl SimHarness {
 
     /// Mints an installation token with an App JWT.
     pub async fn installation_token(&self, installation_id: u64) -> String {
-        let response = self
-            .api_post(&format!("/app/installations/{installation_id}/access_tokens"), &self.jwt(), json!({}))
-            .await;
+        let response =
+            self.api_post(&format!("/app/installations/{installation_id}/access_tokens"), &self.jwt(), json!({})).await;
         assert_eq!(response.status(), 201);
         response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
     }

@@ -76,15 +76,10 @@ pub async fn spawn_app_with_dispatcher(
     adjust: impl FnOnce(&mut Config),
 ) -> TestApp {
     // Logs go through the test harness, so only a failing test shows them.
-    let _ = tracing_subscriber::fmt()
-        .with_test_writer()
-        .with_env_filter("forgelink=debug,tower_http=warn")
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("forgelink=debug,tower_http=warn").try_init();
     let mut config = test_config();
     adjust(&mut config);
-    let app = Application::build_with(config, pool, dispatcher)
-        .await
-        .expect("the application builds");
+    let app = Application::build_with(config, pool, dispatcher).await.expect("the application builds");
     let addr = app.local_addr().expect("the listener has an address");
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
@@ -135,7 +130,12 @@ impl TestApp {
     }
 
     /// As `post_form`, with more headers (e.g. a proxy's `X-Forwarded-For`).
-    pub async fn post_form_with(&self, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post_form_with(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut request = self
             .client
             .post(self.url(path))
@@ -161,7 +161,11 @@ impl TestApp {
     fn keep_cookies(&self, response: &reqwest::Response) {
         let mut jar = self.cookies.lock().unwrap();
         for value in response.headers().get_all("set-cookie") {
-            let Some((pair, _)) = value.to_str().unwrap_or_default().split_once(';').or(Some((value.to_str().unwrap_or_default(), ""))) else { continue };
+            let Some((pair, _)) =
+                value.to_str().unwrap_or_default().split_once(';').or(Some((value.to_str().unwrap_or_default(), "")))
+            else {
+                continue;
+            };
             if let Some((name, value)) = pair.split_once('=') {
                 if value.is_empty() {
                     jar.remove(name);
@@ -233,10 +237,8 @@ pub async fn wait_until_settled(pool: &PgPool) {
 /// Waits for at least `count` webhook events to be stored (at most 10 s), then for all to settle.
 pub async fn wait_for_events(pool: &PgPool, count: i64) {
     for _ in 0..200 {
-        let stored: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events"#)
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        let stored: i64 =
+            sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events"#).fetch_one(pool).await.unwrap();
         if stored >= count {
             return wait_until_settled(pool).await;
         }

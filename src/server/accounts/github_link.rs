@@ -141,10 +141,7 @@ fn seal(cipher: &TokenCipher, user_id: i64, tokens: &UserTokens) -> NewTokens {
     NewTokens {
         access_token: cipher.encrypt(&tokens.access_token, &access_context(user_id)),
         access_expires_in: lifetime(tokens.expires_in),
-        refresh_token: tokens
-            .refresh_token
-            .as_deref()
-            .map(|t| cipher.encrypt(t, &refresh_context(user_id))),
+        refresh_token: tokens.refresh_token.as_deref().map(|t| cipher.encrypt(t, &refresh_context(user_id))),
         refresh_expires_in: lifetime(tokens.refresh_token_expires_in),
     }
 }

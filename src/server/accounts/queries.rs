@@ -15,7 +15,12 @@ pub struct UserRow {
 }
 
 /// Inserts a user, never an operator.
-pub async fn insert_user(pool: &PgPool, email: &str, display_name: &str, password_hash: &str) -> Result<UserRow, sqlx::Error> {
+pub async fn insert_user(
+    pool: &PgPool,
+    email: &str,
+    display_name: &str,
+    password_hash: &str,
+) -> Result<UserRow, sqlx::Error> {
     sqlx::query_as!(
         UserRow,
         r#"INSERT INTO users (email, display_name, password_hash)
@@ -128,9 +133,7 @@ pub async fn uncount_attempt(pool: &PgPool, key: &str) -> Result<(), sqlx::Error
 }
 
 pub async fn forget_attempts(pool: &PgPool, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM auth_throttles WHERE key = $1", key)
-        .execute(pool)
-        .await?;
+    sqlx::query!("DELETE FROM auth_throttles WHERE key = $1", key).execute(pool).await?;
     Ok(())
 }
 
@@ -159,12 +162,14 @@ pub async fn remember_device(pool: &PgPool, token_hash: &[u8], email: &str) -> R
 
 /// Deletes throttles quiet for `quiet_secs` and devices unused for `device_secs`.
 pub async fn sweep_throttles(pool: &PgPool, quiet_secs: f64, device_secs: f64) -> Result<u64, sqlx::Error> {
-    let throttles = sqlx::query!("DELETE FROM auth_throttles WHERE last_at < now() - make_interval(secs => $1)", quiet_secs)
-        .execute(pool)
-        .await?;
-    let devices = sqlx::query!("DELETE FROM sign_in_devices WHERE last_used_at < now() - make_interval(secs => $1)", device_secs)
-        .execute(pool)
-        .await?;
+    let throttles =
+        sqlx::query!("DELETE FROM auth_throttles WHERE last_at < now() - make_interval(secs => $1)", quiet_secs)
+            .execute(pool)
+            .await?;
+    let devices =
+        sqlx::query!("DELETE FROM sign_in_devices WHERE last_used_at < now() - make_interval(secs => $1)", device_secs)
+            .execute(pool)
+            .await?;
     Ok(throttles.rows_affected() + devices.rows_affected())
 }
 
@@ -178,7 +183,11 @@ pub struct StoredTokens {
 }
 
 /// The user's tokens (callers that refresh them hold a lease: see `github_link`).
-pub async fn tokens(conn: impl PgExecutor<'_>, user_id: i64, margin_secs: f64) -> Result<Option<StoredTokens>, sqlx::Error> {
+pub async fn tokens(
+    conn: impl PgExecutor<'_>,
+    user_id: i64,
+    margin_secs: f64,
+) -> Result<Option<StoredTokens>, sqlx::Error> {
     sqlx::query_as!(
         StoredTokens,
         r#"SELECT github_access_token AS access_token,

@@ -59,7 +59,8 @@ async fn connect(State(state): State<AppState>, session: Session, Query(query): 
     match session::user_id(&session).await {
         Ok(Some(_)) => {}
         Ok(None) => {
-            let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", &return_to).finish();
+            let query =
+                url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", &return_to).finish();
             return sign_in_first(&format!("/auth/github/connect?{query}"));
         }
         Err(error) => {
@@ -97,10 +98,8 @@ async fn callback(State(state): State<AppState>, session: Session, Query(query):
     let Some(pending) = pending else {
         return problem("state", "/account");
     };
-    let state_matches = query
-        .state
-        .as_deref()
-        .is_some_and(|given| bool::from(given.as_bytes().ct_eq(pending.state.as_bytes())));
+    let state_matches =
+        query.state.as_deref().is_some_and(|given| bool::from(given.as_bytes().ct_eq(pending.state.as_bytes())));
     if !state_matches {
         tracing::warn!(user_id, "OAuth callback with a state that does not match the session");
         return problem("state", &pending.return_to);
@@ -112,7 +111,16 @@ async fn callback(State(state): State<AppState>, session: Session, Query(query):
     let Some(code) = query.code.as_deref().filter(|c| !c.is_empty()) else {
         return problem("refused", &pending.return_to);
     };
-    match github_link::complete_link(&state.pool, &state.github, &state.cipher, user_id, code, &state.oauth_callback_url()).await {
+    match github_link::complete_link(
+        &state.pool,
+        &state.github,
+        &state.cipher,
+        user_id,
+        code,
+        &state.oauth_callback_url(),
+    )
+    .await
+    {
         Ok(identity) => {
             tracing::info!(user_id, github_login = %identity.login, "GitHub account connected");
             // Installs this person made on GitHub before connecting are theirs now.

@@ -79,9 +79,7 @@ pub async fn sign_up(
         return Err(AccountError::Invalid("Enter your name (up to 100 characters).".into()));
     }
     if password.chars().count() < MIN_PASSWORD_LEN || password.len() > 1024 {
-        return Err(AccountError::Invalid(format!(
-            "Choose a password of at least {MIN_PASSWORD_LEN} characters."
-        )));
+        return Err(AccountError::Invalid(format!("Choose a password of at least {MIN_PASSWORD_LEN} characters.")));
     }
     throttle::claim(pool, &format!("signup:{}", client.address), &throttle::SIGN_UP).await?;
     // Hashing is deliberately slow: keep it off the async workers.

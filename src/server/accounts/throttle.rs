@@ -42,7 +42,9 @@ pub struct Client {
 impl Client {
     pub fn new(ip: std::net::IpAddr, device: Option<String>) -> Self {
         let address = match ip {
-            std::net::IpAddr::V6(v6) => ipnet::Ipv6Net::new(v6, 64).map(|net| net.trunc().to_string()).unwrap_or_else(|_| v6.to_string()),
+            std::net::IpAddr::V6(v6) => {
+                ipnet::Ipv6Net::new(v6, 64).map(|net| net.trunc().to_string()).unwrap_or_else(|_| v6.to_string())
+            }
             v4 => v4.to_string(),
         };
         Self { address, device }

@@ -156,10 +156,8 @@ impl GitHubClient {
     }
 
     async fn token_request(&self, params: &[(&str, &str)]) -> Result<UserTokens, GitHubError> {
-        let mut form = vec![
-            ("client_id", self.config.client_id.as_str()),
-            ("client_secret", self.config.client_secret.expose()),
-        ];
+        let mut form =
+            vec![("client_id", self.config.client_id.as_str()), ("client_secret", self.config.client_secret.expose())];
         form.extend_from_slice(params);
         let response = self
             .http
@@ -170,10 +168,7 @@ impl GitHubClient {
             .await
             .map_err(GitHubError::Unreachable)?;
         let status = response.status().as_u16();
-        let body: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| GitHubError::Decode(e.to_string()))?;
+        let body: serde_json::Value = response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))?;
         // GitHub answers OAuth errors with 200 and an `error` field.
         if let Some(error) = body.get("error").and_then(|e| e.as_str()) {
             return Err(GitHubError::OAuth {
@@ -200,7 +195,10 @@ impl GitHubClient {
 
     /// Webhook delivery attempts, newest first, until `stop` says enough (it
     /// sees each page); follows the `Link` header's cursor.
-    pub async fn hook_deliveries(&self, mut stop: impl FnMut(&[HookDelivery]) -> bool) -> Result<Vec<HookDelivery>, GitHubError> {
+    pub async fn hook_deliveries(
+        &self,
+        mut stop: impl FnMut(&[HookDelivery]) -> bool,
+    ) -> Result<Vec<HookDelivery>, GitHubError> {
         let jwt = self.app_jwt()?;
         let mut url = format!("{}/app/hook/deliveries?per_page=100", self.config.api_url);
         let mut all = Vec::new();
@@ -226,7 +224,11 @@ impl GitHubClient {
 
     /// Sends a request (built afresh for each attempt) with GitHub's headers,
     /// retrying what is worth retrying.
-    async fn send(&self, request: impl Fn() -> reqwest::RequestBuilder, token: &str) -> Result<reqwest::Response, GitHubError> {
+    async fn send(
+        &self,
+        request: impl Fn() -> reqwest::RequestBuilder,
+        token: &str,
+    ) -> Result<reqwest::Response, GitHubError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -272,7 +274,10 @@ impl GitHubClient {
     /// The user's membership of `org`; `None` when they are not in it (GitHub
     /// answers 404) or the App may not read it (403 without the Members permission).
     pub async fn own_membership(&self, user_token: &str, org: &str) -> Result<Option<OrgMembership>, GitHubError> {
-        let path = format!("/user/memberships/orgs/{}", url::form_urlencoded::byte_serialize(org.as_bytes()).collect::<String>());
+        let path = format!(
+            "/user/memberships/orgs/{}",
+            url::form_urlencoded::byte_serialize(org.as_bytes()).collect::<String>()
+        );
         match self.get_json(&path, user_token).await {
             Ok(membership) => Ok(Some(membership)),
             Err(GitHubError::Status { status: 403 | 404, .. }) => Ok(None),
@@ -314,7 +319,11 @@ impl GitHubClient {
 
     /// One page of the installation's repositories (100 a page); `page_url`
     /// is the previous page's `next`, or `None` for the first.
-    pub async fn installation_repositories(&self, token: &str, page_url: Option<&str>) -> Result<RepositoryPage, GitHubError> {
+    pub async fn installation_repositories(
+        &self,
+        token: &str,
+        page_url: Option<&str>,
+    ) -> Result<RepositoryPage, GitHubError> {
         let url = page_url
             .map(str::to_owned)
             .unwrap_or_else(|| format!("{}/installation/repositories?per_page=100", self.config.api_url));
@@ -383,8 +392,16 @@ mod tests {
     fn the_next_page_is_followed_only_on_githubs_api() {
         let api = "https://api.github.com";
         let next = |url: &str| next_link(&link(&format!(r#"<{url}>; rel="next", <{api}/x?page=9>; rel="last""#)), api);
-        assert_eq!(next("https://api.github.com/app/hook/deliveries?cursor=v1_2").as_deref(), Some("https://api.github.com/app/hook/deliveries?cursor=v1_2"));
-        for elsewhere in ["https://evil.example/steal", "http://api.github.com/x", "https://api.github.com.evil.example/x", "https://api.github.com:8443/x"] {
+        assert_eq!(
+            next("https://api.github.com/app/hook/deliveries?cursor=v1_2").as_deref(),
+            Some("https://api.github.com/app/hook/deliveries?cursor=v1_2")
+        );
+        for elsewhere in [
+            "https://evil.example/steal",
+            "http://api.github.com/x",
+            "https://api.github.com.evil.example/x",
+            "https://api.github.com:8443/x",
+        ] {
             assert_eq!(next(elsewhere), None, "{elsewhere}");
         }
         let enterprise = "https://ghe.example.com/api/v3";

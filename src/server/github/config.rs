@@ -1,8 +1,8 @@
 //! The GitHub App forgelink acts as, and where GitHub lives: github.com by
 //! default, the simulator when `scripts/run` finds no App configured.
 
-pub use crate::server::config::Secret;
 use crate::server::config::ConfigError;
+pub use crate::server::config::Secret;
 
 #[derive(Clone, Debug)]
 pub struct GitHubConfig {
@@ -23,10 +23,7 @@ pub struct GitHubConfig {
 impl GitHubConfig {
     pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let required = |var: &'static str| {
-            lookup(var)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .ok_or(ConfigError::Missing(var))
+            lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(var))
         };
         let invalid = |var: &'static str, reason: String| ConfigError::Invalid { var, reason };
         let url = |var: &'static str, default: &str| -> Result<String, ConfigError> {
@@ -39,9 +36,7 @@ impl GitHubConfig {
         };
 
         let app_id = required("GITHUB_APP_ID")?;
-        let app_id = app_id
-            .parse()
-            .map_err(|_| invalid("GITHUB_APP_ID", format!("{app_id:?} is not a number")))?;
+        let app_id = app_id.parse().map_err(|_| invalid("GITHUB_APP_ID", format!("{app_id:?} is not a number")))?;
         let webhook_secrets: Vec<Secret> = required("GITHUB_WEBHOOK_SECRET")?
             .split(',')
             .map(str::trim)

@@ -191,10 +191,7 @@ pub const KNOWN_EVENTS: &[&str] = &[
 /// Parses a webhook body by its `X-GitHub-Event` name.
 pub fn parse(event: &str, body: &[u8]) -> Result<Event, ParseError> {
     fn typed<T: serde::de::DeserializeOwned>(event: &str, body: &[u8]) -> Result<T, ParseError> {
-        serde_json::from_slice(body).map_err(|source| ParseError {
-            event: event.to_owned(),
-            source,
-        })
+        serde_json::from_slice(body).map_err(|source| ParseError { event: event.to_owned(), source })
     }
     Ok(match event {
         "ping" => Event::Ping(typed(event, body)?),

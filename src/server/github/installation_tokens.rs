@@ -60,7 +60,8 @@ impl InstallationTokens {
             minting.entry(installation_github_id).or_default().clone()
         };
         let _held = gate.lock().await;
-        let _lease = leases::claim(&self.pool, &format!("installation_token:{installation_github_id}"), MINT_LEASE).await?;
+        let _lease =
+            leases::claim(&self.pool, &format!("installation_token:{installation_github_id}"), MINT_LEASE).await?;
         // Whoever held it before us (here or on another instance) may have minted one.
         if let Some(token) = self.cached(installation_github_id).await? {
             return Ok(token);
@@ -99,9 +100,12 @@ impl InstallationTokens {
 
     /// Drops the cached token (GitHub refused it, or the installation went away).
     pub async fn forget(&self, installation_github_id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query!("DELETE FROM github_installation_tokens WHERE installation_github_id = $1", installation_github_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query!(
+            "DELETE FROM github_installation_tokens WHERE installation_github_id = $1",
+            installation_github_id
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -51,7 +51,8 @@ impl Drop for Lease {
         let (pool, key, holder) = (self.pool.clone(), std::mem::take(&mut self.key), self.holder);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                let released = sqlx::query!("DELETE FROM github_call_leases WHERE key = $1 AND holder = $2", key, holder);
+                let released =
+                    sqlx::query!("DELETE FROM github_call_leases WHERE key = $1 AND holder = $2", key, holder);
                 if let Err(error) = released.execute(&pool).await {
                     tracing::warn!(%error, key, "releasing a lease failed; it expires by itself");
                 }

@@ -18,10 +18,7 @@ pub type Refusal = String;
 
 impl Simulator {
     fn sender(&self, world: &World, user_id: Id) -> Value {
-        world
-            .accounts
-            .get(&user_id)
-            .map_or(Value::Null, |a| payloads::account(self.urls(), a))
+        world.accounts.get(&user_id).map_or(Value::Null, |a| payloads::account(self.urls(), a))
     }
 
     fn installation_payload(&self, world: &World, installation: &Installation) -> Value {
@@ -30,11 +27,7 @@ impl Simulator {
 
     /// The `repositories` list installation webhooks carry.
     fn installation_repositories(world: &World, installation: &Installation) -> Vec<Value> {
-        world
-            .installation_repos(installation)
-            .into_iter()
-            .map(|r| payloads::repository_short(world, r))
-            .collect()
+        world.installation_repos(installation).into_iter().map(|r| payloads::repository_short(world, r)).collect()
     }
 
     /// May this user install on (or manage the installation of) this account?
@@ -49,7 +42,13 @@ impl Simulator {
     /// Installs the App on an account (all repositories when `repo_ids` is `None`)
     /// and sends `installation.created`; `requester` is the member whose request
     /// the sender (an owner) approved, if any.
-    pub fn install(&self, account_id: Id, sender_id: Id, requester_id: Option<Id>, repo_ids: Option<BTreeSet<Id>>) -> Result<Id, Refusal> {
+    pub fn install(
+        &self,
+        account_id: Id,
+        sender_id: Id,
+        requester_id: Option<Id>,
+        repo_ids: Option<BTreeSet<Id>>,
+    ) -> Result<Id, Refusal> {
         let mut world = self.world();
         if !self.can_administer(&world, sender_id, account_id) {
             return Err("Only an owner of this account can install the App.".into());
@@ -106,11 +105,7 @@ impl Simulator {
         repo_ids: Option<BTreeSet<Id>>,
     ) -> Result<(), Refusal> {
         let mut world = self.world();
-        let installation = world
-            .installations
-            .get(&installation_id)
-            .cloned()
-            .ok_or("No such installation.")?;
+        let installation = world.installations.get(&installation_id).cloned().ok_or("No such installation.")?;
         if !self.can_administer(&world, sender_id, installation.account_id) {
             return Err("Only an owner of this account can configure the App.".into());
         }
@@ -132,10 +127,7 @@ impl Simulator {
         updated.updated_at = Utc::now();
         let after: BTreeSet<Id> = world.installation_repos(&updated).iter().map(|r| r.id).collect();
         let short = |ids: Vec<&Id>, world: &World| -> Vec<Value> {
-            ids.into_iter()
-                .filter_map(|id| world.repos.get(id))
-                .map(|r| payloads::repository_short(world, r))
-                .collect()
+            ids.into_iter().filter_map(|id| world.repos.get(id)).map(|r| payloads::repository_short(world, r)).collect()
         };
         let added = short(after.difference(&before).collect(), &world);
         let removed = short(before.difference(&after).collect(), &world);
@@ -168,19 +160,22 @@ impl Simulator {
 
     /// Suspends, unsuspends or deletes an installation; sends the matching
     /// `installation` webhook.
-    pub fn change_installation(&self, installation_id: Id, sender_id: Id, action: InstallationAction) -> Result<(), Refusal> {
+    pub fn change_installation(
+        &self,
+        installation_id: Id,
+        sender_id: Id,
+        action: InstallationAction,
+    ) -> Result<(), Refusal> {
         let mut world = self.world();
-        let mut installation = world
-            .installations
-            .get(&installation_id)
-            .cloned()
-            .ok_or("No such installation.")?;
+        let mut installation = world.installations.get(&installation_id).cloned().ok_or("No such installation.")?;
         if !self.can_administer(&world, sender_id, installation.account_id) {
             return Err("Only an owner of this account can change the installation.".into());
         }
         let now = Utc::now();
         match action {
-            InstallationAction::Suspend if installation.suspended_at.is_some() => return Err("Already suspended.".into()),
+            InstallationAction::Suspend if installation.suspended_at.is_some() => {
+                return Err("Already suspended.".into())
+            }
             InstallationAction::Unsuspend if installation.suspended_at.is_none() => return Err("Not suspended.".into()),
             InstallationAction::Suspend => {
                 installation.suspended_at = Some(now);
@@ -327,13 +322,7 @@ impl Simulator {
         }
         let mut world = self.world();
         let now = Utc::now();
-        let comment = Comment {
-            id: world.next_id(),
-            user_id,
-            body: body.to_owned(),
-            created_at: now,
-            updated_at: now,
-        };
+        let comment = Comment { id: world.next_id(), user_id, body: body.to_owned(), created_at: now, updated_at: now };
         let issue = world.issue_by_number_mut(repo_id, number).ok_or("No such issue.")?;
         issue.comments.push(comment.clone());
         issue.updated_at = now;

@@ -191,11 +191,8 @@ async fn list_deliveries(
     sim.verify_app_jwt(&headers)?;
     let per_page = query.per_page.unwrap_or(30).clamp(1, 100);
     let world = sim.world();
-    let mut newest_first: Vec<_> = world
-        .deliveries
-        .iter()
-        .filter(|d| query.cursor.is_none_or(|cursor| d.id < cursor))
-        .collect();
+    let mut newest_first: Vec<_> =
+        world.deliveries.iter().filter(|d| query.cursor.is_none_or(|cursor| d.id < cursor)).collect();
     newest_first.sort_by_key(|d| std::cmp::Reverse(d.id));
     let more = newest_first.len() > per_page;
     let page: Vec<Value> = newest_first.iter().take(per_page).map(|d| delivery_summary(d)).collect();
@@ -251,7 +248,13 @@ async fn list_installation_repos(
 }
 
 /// One page of an installation's repositories, in the shape both listing endpoints share.
-fn repositories_page(sim: &Simulator, world: &World, installation: &Installation, query: &PageQuery, uri: &OriginalUri) -> Response {
+fn repositories_page(
+    sim: &Simulator,
+    world: &World,
+    installation: &Installation,
+    query: &PageQuery,
+    uri: &OriginalUri,
+) -> Response {
     let repos = world.installation_repos(installation);
     let (page, link) = paginate(&repos, query, uri, &sim.urls().web);
     let body = json!({
@@ -297,11 +300,8 @@ async fn list_user_installation_repos(
 ) -> ApiResult {
     let user_id = sim.user_of(&headers)?;
     let world = sim.world();
-    let installation = world
-        .installations_visible_to(user_id)
-        .into_iter()
-        .find(|i| i.id == id)
-        .ok_or_else(ApiError::not_found)?;
+    let installation =
+        world.installations_visible_to(user_id).into_iter().find(|i| i.id == id).ok_or_else(ApiError::not_found)?;
     Ok(repositories_page(&sim, &world, installation, &query, &uri))
 }
 
@@ -315,9 +315,8 @@ fn authorized_repo(sim: &Simulator, headers: &HeaderMap, owner: &str, name: &str
     let repo = world.repo_by_name(owner, name).ok_or_else(ApiError::not_found)?;
     let actor = match grant {
         Grant::Installation { installation_id } => {
-            let covered = world
-                .installation_for_repo(repo)
-                .is_some_and(|i| i.id == installation_id && i.suspended_at.is_none());
+            let covered =
+                world.installation_for_repo(repo).is_some_and(|i| i.id == installation_id && i.suspended_at.is_none());
             if !covered {
                 return Err(ApiError::not_found());
             }
@@ -354,7 +353,11 @@ async fn get_user_by_login(State(sim): State<Simulator>, Path(login): Path<Strin
     Ok(Json(payloads::account(sim.urls(), account)).into_response())
 }
 
-async fn get_repo(State(sim): State<Simulator>, headers: HeaderMap, Path((owner, name)): Path<(String, String)>) -> ApiResult {
+async fn get_repo(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name)): Path<(String, String)>,
+) -> ApiResult {
     let (repo, _) = authorized_repo(&sim, &headers, &owner, &name)?;
     let world = sim.world();
     Ok(Json(payloads::repository(sim.urls(), &world, &repo)).into_response())
@@ -420,9 +423,7 @@ async fn create_issue(
 ) -> ApiResult {
     let (repo, actor) = authorized_repo(&sim, &headers, &owner, &name)?;
     let title = input.title.ok_or_else(|| ApiError::unprocessable("Invalid request.\n\n\"title\" wasn't supplied."))?;
-    let issue = sim
-        .open_issue(repo.id, actor, &title, input.body.as_deref())
-        .map_err(ApiError::unprocessable)?;
+    let issue = sim.open_issue(repo.id, actor, &title, input.body.as_deref()).map_err(ApiError::unprocessable)?;
     let world = sim.world();
     Ok((StatusCode::CREATED, Json(payloads::issue(sim.urls(), &world, &repo, &issue))).into_response())
 }
@@ -479,9 +480,7 @@ async fn create_comment(
     Json(input): Json<CommentBody>,
 ) -> ApiResult {
     let (repo, actor) = authorized_repo(&sim, &headers, &owner, &name)?;
-    let (issue, comment) = sim
-        .add_comment(repo.id, number, actor, &input.body)
-        .map_err(ApiError::unprocessable)?;
+    let (issue, comment) = sim.add_comment(repo.id, number, actor, &input.body).map_err(ApiError::unprocessable)?;
     let world = sim.world();
     Ok((StatusCode::CREATED, Json(payloads::comment(sim.urls(), &world, &repo, &issue, &comment))).into_response())
 }

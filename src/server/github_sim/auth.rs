@@ -27,11 +27,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-            headers: HeaderMap::new(),
-        }
+        Self { status, message: message.into(), headers: HeaderMap::new() }
     }
 
     pub fn bad_credentials() -> Self {
@@ -76,12 +72,12 @@ impl Simulator {
     /// Checks an App JWT: RS256 signed by the App's key, `iat` in the past,
     /// `exp` in the future and at most 10 minutes ahead, `iss` the App id or client id.
     pub fn verify_app_jwt(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let token = bearer(headers).ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "A JSON web token could not be decoded")
-        })?;
+        let token = bearer(headers)
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "A JSON web token could not be decoded"))?;
         let config = self.config();
-        let key = DecodingKey::from_rsa_pem(config.public_key_pem.as_bytes())
-            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the simulated App has no valid public key"))?;
+        let key = DecodingKey::from_rsa_pem(config.public_key_pem.as_bytes()).map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the simulated App has no valid public key")
+        })?;
         // The time claims are checked below with GitHub's own messages.
         let mut validation = Validation::new(Algorithm::RS256);
         validation.validate_exp = false;
@@ -92,19 +88,28 @@ impl Simulator {
 
         let now = Utc::now().timestamp();
         let iat = claims.get("iat").and_then(Value::as_i64).ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued.")
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued.",
+            )
         })?;
         let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(|| {
             ApiError::new(StatusCode::UNAUTHORIZED, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires.")
         })?;
         if iat > now + CLOCK_DRIFT {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "'Issued at' claim ('iat') must be an Integer representing a time in the past."));
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "'Issued at' claim ('iat') must be an Integer representing a time in the past.",
+            ));
         }
         if exp <= now {
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires."));
         }
         if exp - now > MAX_JWT_LIFETIME || exp - iat > MAX_JWT_LIFETIME + CLOCK_DRIFT {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "'Expiration time' claim ('exp') is too far in the future"));
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "'Expiration time' claim ('exp') is too far in the future",
+            ));
         }
         let issuer_matches = match claims.get("iss") {
             Some(Value::Number(n)) => n.as_u64() == Some(config.app.id),
@@ -126,10 +131,9 @@ impl Simulator {
     pub fn user_of(&self, headers: &HeaderMap) -> Result<Id, ApiError> {
         match self.token_grant(headers)? {
             Grant::User { user_id } => Ok(user_id),
-            Grant::Installation { .. } => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "Resource not accessible by integration",
-            )),
+            Grant::Installation { .. } => {
+                Err(ApiError::new(StatusCode::FORBIDDEN, "Resource not accessible by integration"))
+            }
         }
     }
 

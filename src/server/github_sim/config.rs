@@ -35,14 +35,10 @@ impl SimConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         let _ = dotenvy::dotenv();
         let var = |name: &'static str| {
-            std::env::var(name)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .ok_or(ConfigError::Missing(name))
+            std::env::var(name).ok().filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing(name))
         };
         let invalid = |var: &'static str, reason: String| ConfigError::Invalid { var, reason };
-        let forgelink = std::env::var("GITHUB_SIM_FORGELINK_URL")
-            .unwrap_or_else(|_| "http://127.0.0.1:3000".into());
+        let forgelink = std::env::var("GITHUB_SIM_FORGELINK_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
         let key_path = var("GITHUB_SIM_PUBLIC_KEY_PATH")?;
         Ok(Self {
             addr: std::env::var("GITHUB_SIM_ADDR")
@@ -51,20 +47,13 @@ impl SimConfig {
                 .map_err(|e| invalid("GITHUB_SIM_ADDR", format!("{e}")))?,
             public_url: std::env::var("GITHUB_SIM_PUBLIC_URL").ok(),
             app: AppIdentity {
-                id: var("GITHUB_APP_ID")?
-                    .parse()
-                    .map_err(|e| invalid("GITHUB_APP_ID", format!("{e}")))?,
+                id: var("GITHUB_APP_ID")?.parse().map_err(|e| invalid("GITHUB_APP_ID", format!("{e}")))?,
                 slug: var("GITHUB_APP_SLUG")?,
                 name: std::env::var("GITHUB_SIM_APP_NAME").unwrap_or_else(|_| "forgelink (simulated)".into()),
                 client_id: var("GITHUB_CLIENT_ID")?,
             },
             client_secret: var("GITHUB_CLIENT_SECRET")?,
-            webhook_secret: var("GITHUB_WEBHOOK_SECRET")?
-                .split(',')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_owned(),
+            webhook_secret: var("GITHUB_WEBHOOK_SECRET")?.split(',').next().unwrap_or_default().trim().to_owned(),
             public_key_pem: std::fs::read_to_string(&key_path)
                 .map_err(|e| invalid("GITHUB_SIM_PUBLIC_KEY_PATH", format!("{key_path}: {e}")))?,
             webhook_url: std::env::var("GITHUB_SIM_WEBHOOK_URL")
@@ -75,10 +64,7 @@ impl SimConfig {
                 .unwrap_or_else(|_| format!("{forgelink}/auth/github/callback")),
             state_file: std::env::var("GITHUB_SIM_STATE_FILE").ok().map(PathBuf::from),
             large_org_repos: match std::env::var("GITHUB_SIM_LARGE_ORG_REPOS") {
-                Ok(raw) => Some(
-                    raw.parse()
-                        .map_err(|e| invalid("GITHUB_SIM_LARGE_ORG_REPOS", format!("{e}")))?,
-                ),
+                Ok(raw) => Some(raw.parse().map_err(|e| invalid("GITHUB_SIM_LARGE_ORG_REPOS", format!("{e}")))?),
                 Err(_) => None,
             },
         })

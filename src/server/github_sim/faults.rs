@@ -71,7 +71,9 @@ pub async fn inject(State(sim): State<Simulator>, request: Request, next: Next) 
         let mut faults = sim.faults();
         let failure = if take(&mut faults.rate_limit_next) {
             Some(rate_limited(&faults))
-        } else if faults.fail_path.as_deref().is_none_or(|path| request.uri().path().contains(path)) && take(&mut faults.fail_next) {
+        } else if faults.fail_path.as_deref().is_none_or(|path| request.uri().path().contains(path))
+            && take(&mut faults.fail_next)
+        {
             let status = faults
                 .fail_status
                 .and_then(|s| StatusCode::from_u16(s).ok())
@@ -94,10 +96,7 @@ pub async fn inject(State(sim): State<Simulator>, request: Request, next: Next) 
 }
 
 fn rate_limited(faults: &Faults) -> Response {
-    let status = faults
-        .rate_limit_status
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::FORBIDDEN);
+    let status = faults.rate_limit_status.and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::FORBIDDEN);
     let now = Utc::now().timestamp();
     let mut error = match faults.retry_after_secs {
         Some(seconds) => {
@@ -217,9 +216,7 @@ async fn create_installation(
         };
         (account.id, sender, requester, repo_ids)
     };
-    let id = sim
-        .install(account_id, sender_id, requester, repo_ids)
-        .map_err(ApiError::unprocessable)?;
+    let id = sim.install(account_id, sender_id, requester, repo_ids).map_err(ApiError::unprocessable)?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 

@@ -26,8 +26,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use config::SimConfig;
-pub use hooks::signature_256;
 use faults::Faults;
+pub use hooks::signature_256;
 use payloads::Urls;
 use world::World;
 
@@ -74,10 +74,7 @@ impl Simulator {
             .map_err(std::io::Error::other)?;
         let sim = Self {
             inner: Arc::new(Inner {
-                urls: Urls {
-                    api: format!("{origin}/api/v3"),
-                    web: origin,
-                },
+                urls: Urls { api: format!("{origin}/api/v3"), web: origin },
                 config,
                 world: Mutex::new(world),
                 faults: Mutex::new(Faults::default()),
@@ -157,8 +154,6 @@ pub async fn run_from_env() -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(config.addr).await?;
     let sim = for_listener(&listener, config)?;
     tracing::info!(origin = %sim.urls().web, "GitHub simulator listening");
-    axum::serve(listener, sim.router())
-        .with_graceful_shutdown(crate::server::startup::shutdown_signal())
-        .await?;
+    axum::serve(listener, sim.router()).with_graceful_shutdown(crate::server::startup::shutdown_signal()).await?;
     Ok(())
 }

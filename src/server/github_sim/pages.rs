@@ -81,7 +81,8 @@ fn signed_in(sim: &Simulator, headers: &HeaderMap) -> Option<Account> {
 
 /// The signed-in user, or a redirect to the sign-in page that comes back here.
 fn require_user(sim: &Simulator, headers: &HeaderMap, here: &str) -> Result<Account, Response> {
-    signed_in(sim, headers).ok_or_else(|| Redirect::to(&format!("/login?return_to={}", url_encode(here))).into_response())
+    signed_in(sim, headers)
+        .ok_or_else(|| Redirect::to(&format!("/login?return_to={}", url_encode(here))).into_response())
 }
 
 fn render(sim: &Simulator, title: &str, user: Option<&Account>, body: &str) -> Response {
@@ -141,7 +142,8 @@ async fn dashboard(State(sim): State<Simulator>, headers: HeaderMap) -> Response
             .take(12)
             .map(|r| format!(r#"<a href="/{}">{}</a>"#, esc(&world.full_name(r)), esc(&r.name)))
             .collect();
-        let more = if repos.len() > shown.len() { format!(" and {} more", repos.len() - shown.len()) } else { String::new() };
+        let more =
+            if repos.len() > shown.len() { format!(" and {} more", repos.len() - shown.len()) } else { String::new() };
         let members = if account.kind == AccountKind::Organization {
             let names: Vec<String> = account
                 .members
@@ -220,7 +222,8 @@ async fn dashboard(State(sim): State<Simulator>, headers: HeaderMap) -> Response
 
 async fn avatar(Path(file): Path<String>) -> Response {
     let login = file.strip_suffix(".svg").unwrap_or(&file);
-    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], avatar_svg(login)).into_response()
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], avatar_svg(login))
+        .into_response()
 }
 
 /// Only local paths: a sign-in page must not redirect anywhere else.
@@ -231,10 +234,16 @@ fn safe_return(to: Option<&str>) -> String {
     }
 }
 
-async fn login_page(State(sim): State<Simulator>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+async fn login_page(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let return_to = safe_return(query.get("return_to").map(String::as_str));
     let world = sim.world();
-    let mut body = String::from(r#"<section class="card" aria-labelledby="pick-h"><h2 id="pick-h">Sign in as</h2><ul class="plain">"#);
+    let mut body = String::from(
+        r#"<section class="card" aria-labelledby="pick-h"><h2 id="pick-h">Sign in as</h2><ul class="plain">"#,
+    );
     for user in world.users() {
         body.push_str(&format!(
             r#"<li><form method="post" action="/login" class="row"><input type="hidden" name="return_to" value="{ret}"><input type="hidden" name="login" value="{login}">{avatar}<button type="submit">Continue as {login}</button></form></li>"#,
@@ -274,7 +283,12 @@ async fn login(State(sim): State<Simulator>, body: Bytes) -> Response {
         }
         if world.account_by_login(new_login).is_some() {
             drop(world);
-            return refused(&sim, None, StatusCode::UNPROCESSABLE_ENTITY, &format!("The username {new_login} is already taken."));
+            return refused(
+                &sim,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("The username {new_login} is already taken."),
+            );
         }
         let id = world.add_account(new_login, AccountKind::User, None);
         world.add_repo(id, "hello-world", false, false, Some("My first repository"));
@@ -318,7 +332,11 @@ fn redirect_allowed(callback: &str, requested: &str) -> bool {
     }
 }
 
-async fn authorize_page(State(sim): State<Simulator>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+async fn authorize_page(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let here = format!(
         "/login/oauth/authorize?{}",
         query.iter().map(|(k, v)| format!("{k}={}", url_encode(v))).collect::<Vec<_>>().join("&")
@@ -333,7 +351,12 @@ async fn authorize_page(State(sim): State<Simulator>, headers: HeaderMap, Query(
     }
     let redirect_uri = query.get("redirect_uri").cloned().unwrap_or_else(|| config.callback_url.clone());
     if !redirect_allowed(&config.callback_url, &redirect_uri) {
-        return refused(&sim, Some(&user), StatusCode::BAD_REQUEST, "The redirect_uri is not associated with this application.");
+        return refused(
+            &sim,
+            Some(&user),
+            StatusCode::BAD_REQUEST,
+            "The redirect_uri is not associated with this application.",
+        );
     }
     let state = query.get("state").cloned().unwrap_or_default();
     // Once authorized, GitHub sends the user straight back.
@@ -373,7 +396,9 @@ async fn authorize(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes
     };
     let config = sim.config();
     let redirect_uri = form.get("redirect_uri").unwrap_or(&config.callback_url).to_owned();
-    if form.get("client_id") != Some(config.app.client_id.as_str()) || !redirect_allowed(&config.callback_url, &redirect_uri) {
+    if form.get("client_id") != Some(config.app.client_id.as_str())
+        || !redirect_allowed(&config.callback_url, &redirect_uri)
+    {
         return refused(&sim, Some(&user), StatusCode::BAD_REQUEST, "The authorization request is not valid.");
     }
     let state = form.get("state").unwrap_or_default();
@@ -409,26 +434,32 @@ async fn access_token(State(sim): State<Simulator>, headers: HeaderMap, body: By
     } else {
         url::form_urlencoded::parse(&body).into_owned().collect()
     };
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
+    let wants_json = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
     let answer = |value: serde_json::Value| -> Response {
         if wants_json {
             Json(value).into_response()
         } else {
             let encoded: String = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(value.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned))))
+                .extend_pairs(
+                    value
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned))),
+                )
                 .finish();
             ([(header::CONTENT_TYPE, "application/x-www-form-urlencoded; charset=utf-8")], encoded).into_response()
         }
     };
-    let error = |code: &str, description: &str| {
-        json!({ "error": code, "error_description": description, "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors" })
-    };
+    let error = |code: &str, description: &str| json!({ "error": code, "error_description": description, "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors" });
     let config = sim.config();
-    if params.get("client_id") != Some(&config.app.client_id) || params.get("client_secret") != Some(&config.client_secret) {
-        return answer(error("incorrect_client_credentials", "The client_id and/or client_secret passed are incorrect."));
+    if params.get("client_id") != Some(&config.app.client_id)
+        || params.get("client_secret") != Some(&config.client_secret)
+    {
+        return answer(error(
+            "incorrect_client_credentials",
+            "The client_id and/or client_secret passed are incorrect.",
+        ));
     }
     let mut world = sim.world();
     let now = Utc::now();
@@ -446,7 +477,10 @@ async fn access_token(State(sim): State<Simulator>, headers: HeaderMap, body: By
                     _ => true,
                 };
                 if !redirect_matches {
-                    return answer(error("redirect_uri_mismatch", "The redirect_uri MUST match the registered callback URL for this application."));
+                    return answer(error(
+                        "redirect_uri_mismatch",
+                        "The redirect_uri MUST match the registered callback URL for this application.",
+                    ));
                 }
                 code.user_id
             }
@@ -468,7 +502,9 @@ async fn access_token(State(sim): State<Simulator>, headers: HeaderMap, body: By
 async fn revoke_authorization(State(sim): State<Simulator>, headers: HeaderMap, Path(user_id): Path<Id>) -> Response {
     let user = match require_user(&sim, &headers, "/") {
         Ok(user) if user.id == user_id => user,
-        Ok(user) => return refused(&sim, Some(&user), StatusCode::FORBIDDEN, "You can only revoke your own authorizations."),
+        Ok(user) => {
+            return refused(&sim, Some(&user), StatusCode::FORBIDDEN, "You can only revoke your own authorizations.")
+        }
         Err(redirect) => return redirect,
     };
     let payload = {
@@ -479,7 +515,12 @@ async fn revoke_authorization(State(sim): State<Simulator>, headers: HeaderMap, 
         sim.persist(&world);
         json!({ "action": "revoked", "sender": payloads::account(sim.urls(), &user) })
     };
-    sim.send_webhook(Outgoing { event: "github_app_authorization".into(), installation_id: None, repository_id: None, payload });
+    sim.send_webhook(Outgoing {
+        event: "github_app_authorization".into(),
+        installation_id: None,
+        repository_id: None,
+        payload,
+    });
     Redirect::to("/").into_response()
 }
 
@@ -535,10 +576,7 @@ async fn choose_account(
                 )
             }
         };
-        body.push_str(&format!(
-            r#"<li class="row">{} {action}</li>"#,
-            account_label(&sim.urls().web, account)
-        ));
+        body.push_str(&format!(r#"<li class="row">{} {action}</li>"#, account_label(&sim.urls().web, account)));
     }
     body.push_str("</ul>");
     drop(world);
@@ -591,8 +629,7 @@ async fn choose_repositories(
     };
     let (account, admin) = {
         let world = sim.world();
-        let account = target
-            .and_then(|id| world.accounts_of(user.id).into_iter().find(|a| a.id == id).cloned());
+        let account = target.and_then(|id| world.accounts_of(user.id).into_iter().find(|a| a.id == id).cloned());
         let admin = account.as_ref().is_some_and(|a| sim.can_administer(&world, user.id, a.id));
         (account, admin)
     };
@@ -603,7 +640,8 @@ async fn choose_repositories(
     let note = if admin {
         String::new()
     } else {
-        r#"<p class="muted">You are not an owner of this organization: an owner must approve your request.</p>"#.to_owned()
+        r#"<p class="muted">You are not an owner of this organization: an owner must approve your request.</p>"#
+            .to_owned()
     };
     let body = format!(
         r#"<p>{verb} on {label}</p>{note}<form method="post" action="/apps/{slug}/installations">
@@ -652,7 +690,8 @@ async fn install(State(sim): State<Simulator>, headers: HeaderMap, Path(slug): P
     let is_admin = sim.can_administer(&sim.world(), user.id, target);
     if is_member && !is_admin {
         // An owner has to approve; GitHub sends the requester back without an installation.
-        return Redirect::to(&with_query(&setup_url, &[("setup_action", "request"), ("state", &state)])).into_response();
+        return Redirect::to(&with_query(&setup_url, &[("setup_action", "request"), ("state", &state)]))
+            .into_response();
     }
     match sim.install(target, user.id, None, repo_ids) {
         Ok(id) => Redirect::to(&with_query(
@@ -738,7 +777,11 @@ async fn configure(State(sim): State<Simulator>, headers: HeaderMap, Path(id): P
     }
 }
 
-async fn change_installation(State(sim): State<Simulator>, headers: HeaderMap, Path((id, action)): Path<(Id, String)>) -> Response {
+async fn change_installation(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(Id, String)>,
+) -> Response {
     let user = match require_user(&sim, &headers, &format!("/settings/installations/{id}")) {
         Ok(user) => user,
         Err(redirect) => return redirect,
@@ -765,7 +808,11 @@ async fn redeliver(State(sim): State<Simulator>, Path(id): Path<Id>) -> Response
 
 // --- repositories and issues ---------------------------------------------------------------
 
-async fn repo_page(State(sim): State<Simulator>, headers: HeaderMap, Path((owner, name)): Path<(String, String)>) -> Response {
+async fn repo_page(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name)): Path<(String, String)>,
+) -> Response {
     let user = signed_in(&sim, &headers);
     let world = sim.world();
     let Some(repo) = world.repo_by_name(&owner, &name).cloned() else {
@@ -839,7 +886,12 @@ fn issue_form(
     }
 }
 
-async fn new_issue(State(sim): State<Simulator>, headers: HeaderMap, Path((owner, name)): Path<(String, String)>, body: Bytes) -> Response {
+async fn new_issue(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     let form = FormPairs::parse(&body);
     issue_form(&sim, &headers, (&owner, &name), StatusCode::UNPROCESSABLE_ENTITY, |repo_id, user| {
         sim.open_issue(repo_id, user.id, form.get("title").unwrap_or_default(), form.get("body")).map(|_| ())

@@ -172,10 +172,7 @@ pub fn repository(urls: &Urls, world: &World, repo: &Repo) -> Value {
     let full_name = world.full_name(repo);
     let api = format!("{}/repos/{full_name}", urls.api);
     let html_url = format!("{}/{full_name}", urls.web);
-    let host = url::Url::parse(&urls.web)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default();
+    let host = url::Url::parse(&urls.web).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
     let open_issues = world.issues.values().filter(|i| i.repo_id == repo.id && i.open).count();
     let mut value = json!({
         "id": repo.id,

@@ -181,11 +181,7 @@ const OAUTH_CODE_LIFETIME: Duration = Duration::minutes(10);
 
 /// A random token with GitHub's prefix for its kind (`ghu_`, `ghr_`, `ghs_`).
 pub fn random_token(prefix: &str) -> String {
-    let body: String = rand::rng()
-        .sample_iter(Alphanumeric)
-        .take(36)
-        .map(char::from)
-        .collect();
+    let body: String = rand::rng().sample_iter(Alphanumeric).take(36).map(char::from).collect();
     format!("{prefix}{body}")
 }
 
@@ -196,10 +192,7 @@ impl World {
         // counts on from the clock, so its accounts never collide with the ids
         // an earlier run left in forgelink's database.
         let first_id = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(1000);
-        let mut world = Self {
-            next_id: first_id,
-            ..Self::default()
-        };
+        let mut world = Self { next_id: first_id, ..Self::default() };
         world.bot_id = world.add_account(&format!("{app_slug}[bot]"), AccountKind::Bot, None);
         let octocat = world.add_account("octocat", AccountKind::User, Some("The Octocat"));
         let mona = world.add_account("mona", AccountKind::User, Some("Mona Lisa Octocat"));
@@ -284,44 +277,29 @@ impl World {
     }
 
     pub fn account_by_login(&self, login: &str) -> Option<&Account> {
-        self.accounts
-            .values()
-            .find(|account| account.login.eq_ignore_ascii_case(login))
+        self.accounts.values().find(|account| account.login.eq_ignore_ascii_case(login))
     }
 
     pub fn users(&self) -> impl Iterator<Item = &Account> {
-        self.accounts
-            .values()
-            .filter(|account| account.kind == AccountKind::User)
+        self.accounts.values().filter(|account| account.kind == AccountKind::User)
     }
 
     /// The user's own account and the organizations they belong to.
     pub fn accounts_of(&self, user_id: Id) -> Vec<&Account> {
-        self.accounts
-            .values()
-            .filter(|account| account.id == user_id || account.members.contains(&user_id))
-            .collect()
+        self.accounts.values().filter(|account| account.id == user_id || account.members.contains(&user_id)).collect()
     }
 
     pub fn repos_of(&self, owner_id: Id) -> Vec<&Repo> {
-        self.repos
-            .values()
-            .filter(|repo| repo.owner_id == owner_id)
-            .collect()
+        self.repos.values().filter(|repo| repo.owner_id == owner_id).collect()
     }
 
     pub fn repo_by_name(&self, owner: &str, name: &str) -> Option<&Repo> {
         let owner = self.account_by_login(owner)?;
-        self.repos
-            .values()
-            .find(|repo| repo.owner_id == owner.id && repo.name.eq_ignore_ascii_case(name))
+        self.repos.values().find(|repo| repo.owner_id == owner.id && repo.name.eq_ignore_ascii_case(name))
     }
 
     pub fn full_name(&self, repo: &Repo) -> String {
-        let owner = self
-            .accounts
-            .get(&repo.owner_id)
-            .map_or("unknown", |a| a.login.as_str());
+        let owner = self.accounts.get(&repo.owner_id).map_or("unknown", |a| a.login.as_str());
         format!("{owner}/{}", repo.name)
     }
 
@@ -329,60 +307,40 @@ impl World {
     pub fn installation_repos(&self, installation: &Installation) -> Vec<&Repo> {
         match installation.selection {
             Selection::All => self.repos_of(installation.account_id),
-            Selection::Selected => installation
-                .repo_ids
-                .iter()
-                .filter_map(|id| self.repos.get(id))
-                .collect(),
+            Selection::Selected => installation.repo_ids.iter().filter_map(|id| self.repos.get(id)).collect(),
         }
     }
 
     pub fn installation_for_account(&self, account_id: Id) -> Option<&Installation> {
-        self.installations
-            .values()
-            .find(|installation| installation.account_id == account_id)
+        self.installations.values().find(|installation| installation.account_id == account_id)
     }
 
     /// The installation whose repositories include this one, if any.
     pub fn installation_for_repo(&self, repo: &Repo) -> Option<&Installation> {
-        self.installation_for_account(repo.owner_id).filter(|installation| {
-            installation.selection == Selection::All || installation.repo_ids.contains(&repo.id)
-        })
+        self.installation_for_account(repo.owner_id)
+            .filter(|installation| installation.selection == Selection::All || installation.repo_ids.contains(&repo.id))
     }
 
     /// Installations a user can see: on their own account or on an org they belong to.
     pub fn installations_visible_to(&self, user_id: Id) -> Vec<&Installation> {
         let accounts: BTreeSet<Id> = self.accounts_of(user_id).iter().map(|a| a.id).collect();
-        self.installations
-            .values()
-            .filter(|installation| accounts.contains(&installation.account_id))
-            .collect()
+        self.installations.values().filter(|installation| accounts.contains(&installation.account_id)).collect()
     }
 
     pub fn issue_by_number(&self, repo_id: Id, number: u64) -> Option<&Issue> {
-        self.issues
-            .values()
-            .find(|issue| issue.repo_id == repo_id && issue.number == number)
+        self.issues.values().find(|issue| issue.repo_id == repo_id && issue.number == number)
     }
 
     pub fn issue_by_number_mut(&mut self, repo_id: Id, number: u64) -> Option<&mut Issue> {
-        self.issues
-            .values_mut()
-            .find(|issue| issue.repo_id == repo_id && issue.number == number)
+        self.issues.values_mut().find(|issue| issue.repo_id == repo_id && issue.number == number)
     }
 
     // --- credentials -------------------------------------------------------------
 
     pub fn issue_oauth_code(&mut self, user_id: Id, redirect_uri: Option<String>) -> String {
         let code = random_token("");
-        self.oauth_codes.insert(
-            code.clone(),
-            OAuthCode {
-                user_id,
-                redirect_uri,
-                expires_at: Utc::now() + OAUTH_CODE_LIFETIME,
-            },
-        );
+        self.oauth_codes
+            .insert(code.clone(), OAuthCode { user_id, redirect_uri, expires_at: Utc::now() + OAUTH_CODE_LIFETIME });
         code
     }
 
@@ -392,47 +350,30 @@ impl World {
         let refresh = random_token("ghr_");
         self.tokens.insert(
             access.clone(),
-            Token {
-                grant: Grant::User { user_id },
-                expires_at: Utc::now() + USER_TOKEN_LIFETIME,
-            },
+            Token { grant: Grant::User { user_id }, expires_at: Utc::now() + USER_TOKEN_LIFETIME },
         );
-        self.refresh_tokens.insert(
-            refresh.clone(),
-            RefreshToken {
-                user_id,
-                expires_at: Utc::now() + REFRESH_TOKEN_LIFETIME,
-            },
-        );
+        self.refresh_tokens
+            .insert(refresh.clone(), RefreshToken { user_id, expires_at: Utc::now() + REFRESH_TOKEN_LIFETIME });
         (access, refresh)
     }
 
     pub fn issue_installation_token(&mut self, installation_id: Id) -> (String, DateTime<Utc>) {
         let token = random_token("ghs_");
         let expires_at = Utc::now() + INSTALLATION_TOKEN_LIFETIME;
-        self.tokens.insert(
-            token.clone(),
-            Token {
-                grant: Grant::Installation { installation_id },
-                expires_at,
-            },
-        );
+        self.tokens.insert(token.clone(), Token { grant: Grant::Installation { installation_id }, expires_at });
         (token, expires_at)
     }
 
     /// The grant behind a token that has not expired.
     pub fn grant_for(&self, token: &str) -> Option<&Grant> {
-        self.tokens
-            .get(token)
-            .filter(|t| t.expires_at > Utc::now())
-            .map(|t| &t.grant)
+        self.tokens.get(token).filter(|t| t.expires_at > Utc::now()).map(|t| &t.grant)
     }
 
     /// Revokes every token an installation holds (uninstall, suspend).
     pub fn revoke_installation_tokens(&mut self, installation_id: Id) {
-        self.tokens.retain(|_, token| {
-            !matches!(token.grant, Grant::Installation { installation_id: id } if id == installation_id)
-        });
+        self.tokens.retain(
+            |_, token| !matches!(token.grant, Grant::Installation { installation_id: id } if id == installation_id),
+        );
     }
 
     /// Organizations of many repositories, for scale tests; `owner_ids` become owners.

@@ -45,18 +45,25 @@ pub enum AuthorityError {
 
 /// The person's user access token, refreshed if need be.
 pub async fn user_token(state: &AppState, user: &User) -> Result<String, AuthorityError> {
-    github_link::user_access_token(&state.pool, &state.github, &state.cipher, user.id)
-        .await
-        .map_err(|error| match error {
-            LinkError::NotConnected | LinkError::ReconnectNeeded | LinkError::GitHubRefused(_) => AuthorityError::NotConnected,
+    github_link::user_access_token(&state.pool, &state.github, &state.cipher, user.id).await.map_err(
+        |error| match error {
+            LinkError::NotConnected | LinkError::ReconnectNeeded | LinkError::GitHubRefused(_) => {
+                AuthorityError::NotConnected
+            }
             LinkError::GitHubDown(e) => AuthorityError::GitHubDown(e.to_string()),
             other => AuthorityError::Failed(other.to_string()),
-        })
+        },
+    )
 }
 
 /// Decides, asking GitHub only when what forgelink knows does not settle it
 /// (`token`: the person's user token if the caller holds one already).
-pub async fn authority(state: &AppState, user: &User, target: &Target<'_>, token: Option<&str>) -> Result<Authority, AuthorityError> {
+pub async fn authority(
+    state: &AppState,
+    user: &User,
+    target: &Target<'_>,
+    token: Option<&str>,
+) -> Result<Authority, AuthorityError> {
     let github_id = match &user.github {
         Some(github) if !github.reconnect_needed => github.id,
         _ => return Err(AuthorityError::NotConnected),
@@ -87,7 +94,11 @@ pub async fn authority(state: &AppState, user: &User, target: &Target<'_>, token
     if membership.is_some_and(|m| m.is_admin()) {
         Ok(Authority::OrganizationOwner)
     } else {
-        tracing::warn!(user_id = user.id, org = login, "refused to link an installation of an organization the person does not own");
+        tracing::warn!(
+            user_id = user.id,
+            org = login,
+            "refused to link an installation of an organization the person does not own"
+        );
         Err(refused())
     }
 }

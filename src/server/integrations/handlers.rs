@@ -12,8 +12,8 @@ use crate::api::integrations::{InstallationState, Lifecycle};
 use crate::server::{
     accounts,
     github::events::{
-        Account, AppAuthorizationEvent, Installation, InstallationEvent, InstallationRepositoriesEvent, InstallationTargetEvent,
-        RepositoryEvent, RepositoryRef,
+        Account, AppAuthorizationEvent, Installation, InstallationEvent, InstallationRepositoriesEvent,
+        InstallationTargetEvent, RepositoryEvent, RepositoryRef,
     },
     state::AppState,
     webhooks::{dispatcher::HandlerError, Dispatcher, EventRecord, Outcome},
@@ -33,7 +33,9 @@ pub fn register(dispatcher: Dispatcher) -> Dispatcher {
         .on("installation_repositories", Some("removed"), |s, e| async move { repositories_changed(&s, &e).await })
         .on("installation_target", Some("renamed"), |s, e| async move { target_renamed(&s, &e).await })
         .on("github_app_authorization", Some("revoked"), |s, e| async move { authorization_revoked(&s, &e).await });
-    for action in ["created", "deleted", "archived", "unarchived", "edited", "renamed", "transferred", "publicized", "privatized"] {
+    for action in
+        ["created", "deleted", "archived", "unarchived", "edited", "renamed", "transferred", "publicized", "privatized"]
+    {
         dispatcher = dispatcher.on("repository", Some(action), |s, e| async move { repository_changed(&s, &e).await });
     }
     dispatcher
@@ -53,7 +55,9 @@ fn sync_failed(error: sync::SyncError) -> HandlerError {
         sync::SyncError::Token(TokenError::GitHub(GitHubError::RateLimited { retry_after_secs })) => {
             HandlerError::rate_limited(&error, *retry_after_secs)
         }
-        sync::SyncError::Token(crate::server::github::installation_tokens::TokenError::GitHub(e)) if e.is_transient() => {
+        sync::SyncError::Token(crate::server::github::installation_tokens::TokenError::GitHub(e))
+            if e.is_transient() =>
+        {
             HandlerError::new("github_unreachable", error)
         }
         sync::SyncError::Token(_) => HandlerError::new("github_refused", error),
@@ -114,8 +118,13 @@ async fn match_installation(
             }
             None => {
                 let user = queries::user_id_by_github_id(&mut *tx, sender.id).await?;
-                let state = if user.is_some() { InstallationState::InitiatedOnGithub } else { InstallationState::UnmatchedUser };
-                queries::upsert_by_github_id(&mut tx, installation.id, "github", state, user, None, Some(sender.id)).await?
+                let state = if user.is_some() {
+                    InstallationState::InitiatedOnGithub
+                } else {
+                    InstallationState::UnmatchedUser
+                };
+                queries::upsert_by_github_id(&mut tx, installation.id, "github", state, user, None, Some(sender.id))
+                    .await?
             }
         }
     };
@@ -231,7 +240,8 @@ async fn repositories_changed(state: &AppState, event: &EventRecord) -> Handled 
         Some(row) => row,
         None => {
             // The created event never reached us: start from here, with a full listing.
-            let (id, _) = match_installation(state, &payload.installation, &payload.sender, None).await.map_err(database)?;
+            let (id, _) =
+                match_installation(state, &payload.installation, &payload.sender, None).await.map_err(database)?;
             sync::list_repositories(state, id, payload.installation.id).await.map_err(sync_failed)?;
             return Ok(Outcome::Processed);
         }
@@ -269,7 +279,9 @@ async fn repository_changed(state: &AppState, event: &EventRecord) -> Handled {
     }
     // The installation that delivered it reaches it now (a transfer may move it between installations).
     let installation = match payload.installation.as_ref() {
-        Some(i) => known(state, i.id).await?.filter(|row| row.lifecycle != Lifecycle::Uninstalled.as_str()).map(|row| row.id),
+        Some(i) => {
+            known(state, i.id).await?.filter(|row| row.lifecycle != Lifecycle::Uninstalled.as_str()).map(|row| row.id)
+        }
         None => None,
     };
     if installation.is_none() {
@@ -283,8 +295,7 @@ async fn repository_changed(state: &AppState, event: &EventRecord) -> Handled {
 
 async fn authorization_revoked(state: &AppState, event: &EventRecord) -> Handled {
     let payload: AppAuthorizationEvent = parse(event)?;
-    let forgot = accounts::github_link::authorization_revoked(&state.pool, payload.sender.id)
-        .await
-        .map_err(database)?;
+    let forgot =
+        accounts::github_link::authorization_revoked(&state.pool, payload.sender.id).await.map_err(database)?;
     Ok(if forgot { Outcome::Processed } else { Outcome::Ignored("no forgelink user has this GitHub account".into()) })
 }

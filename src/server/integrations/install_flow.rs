@@ -27,9 +27,7 @@ pub struct InstallState {
 
 impl InstallState {
     pub fn encode(&self, state: &AppState) -> String {
-        state
-            .cipher
-            .sign(&format!("{}.{}.{}.{}", self.user_id, self.project_id, self.pending_id, self.expires_at))
+        state.cipher.sign(&format!("{}.{}.{}.{}", self.user_id, self.project_id, self.pending_id, self.expires_at))
     }
 
     /// The state, if its signature holds and it has not expired.
@@ -178,7 +176,13 @@ pub async fn complete(state: &AppState, user: &User, query: &SetupQuery) -> Resu
         queries::mark_linked(&mut *tx, id, user.id).await?;
     }
     tx.commit().await?;
-    tracing::info!(user_id = user.id, installation = github_id, ?project_id, ?authority, "installation linked from the setup URL");
+    tracing::info!(
+        user_id = user.id,
+        installation = github_id,
+        ?project_id,
+        ?authority,
+        "installation linked from the setup URL"
+    );
 
     // Back to the project it was installed for, or one it belongs to; an
     // install made on GitHub lands where it is offered ("Add to this project").
@@ -207,7 +211,11 @@ async fn confirm(state: &AppState, user: &User, github_id: i64) -> Result<(Insta
         }
     })?;
     let installation = visible.into_iter().find(|i| i.id == github_id).ok_or_else(|| {
-        tracing::warn!(user_id = user.id, installation = github_id, "setup URL named an installation the user cannot see");
+        tracing::warn!(
+            user_id = user.id,
+            installation = github_id,
+            "setup URL named an installation the user cannot see"
+        );
         SetupError::NotYours
     })?;
     Ok((installation, token))
@@ -215,7 +223,12 @@ async fn confirm(state: &AppState, user: &User, github_id: i64) -> Result<(Insta
 
 /// Refuses unless the person may link it: GitHub's word on its account, and
 /// who installed it if its webhook came already.
-async fn authorize(state: &AppState, user: &User, installation: &Installation, token: &str) -> Result<Authority, SetupError> {
+async fn authorize(
+    state: &AppState,
+    user: &User,
+    installation: &Installation,
+    token: &str,
+) -> Result<Authority, SetupError> {
     let row = queries::by_github_id(&state.pool, installation.id).await?;
     let account = installation.account.as_ref();
     let target = Target {

@@ -134,9 +134,7 @@ pub async fn delete_pending(conn: &mut PgConnection, id: i64, user_id: i64) -> R
 }
 
 pub async fn user_id_by_github_id(conn: impl PgExecutor<'_>, github_user_id: i64) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar!("SELECT id FROM users WHERE github_id = $1", github_user_id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar!("SELECT id FROM users WHERE github_id = $1", github_user_id).fetch_optional(conn).await
 }
 
 /// Gives a pending install GitHub's id.
@@ -203,7 +201,12 @@ pub async fn set_account(conn: impl PgExecutor<'_>, id: i64, account: &AccountFi
 }
 
 /// Records who installed it (and who asked an owner to, if anyone did).
-pub async fn set_installer(conn: impl PgExecutor<'_>, id: i64, sender_github_id: i64, requester_github_id: Option<i64>) -> Result<(), sqlx::Error> {
+pub async fn set_installer(
+    conn: impl PgExecutor<'_>,
+    id: i64,
+    sender_github_id: i64,
+    requester_github_id: Option<i64>,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE github_app_installations SET sender_github_id = $2, requester_github_id = $3 WHERE id = $1",
         id,
@@ -223,7 +226,12 @@ pub async fn set_state(conn: impl PgExecutor<'_>, id: i64, state: InstallationSt
 }
 
 /// Applies a lifecycle change unless a newer one (by GitHub's timestamp) was applied already.
-pub async fn set_lifecycle(conn: impl PgExecutor<'_>, id: i64, lifecycle: Lifecycle, at: Option<DateTime<Utc>>) -> Result<bool, sqlx::Error> {
+pub async fn set_lifecycle(
+    conn: impl PgExecutor<'_>,
+    id: i64,
+    lifecycle: Lifecycle,
+    at: Option<DateTime<Utc>>,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"UPDATE github_app_installations SET lifecycle = $2, lifecycle_at = COALESCE(to_timestamp($3), lifecycle_at)
            WHERE id = $1 AND ($3::float8 IS NULL OR lifecycle_at IS NULL OR lifecycle_at <= to_timestamp($3))"#,
@@ -304,9 +312,7 @@ pub async fn listing_progress(pool: &PgPool, id: i64, listed: i32, total: i32) -
 }
 
 pub async fn listing_failed(pool: &PgPool, id: i64, error: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE github_app_installations SET sync_error = $2 WHERE id = $1", id, error)
-        .execute(pool)
-        .await?;
+    sqlx::query!("UPDATE github_app_installations SET sync_error = $2 WHERE id = $1", id, error).execute(pool).await?;
     Ok(())
 }
 
@@ -349,7 +355,11 @@ pub struct RepoFields {
 
 /// Inserts or updates repositories by GitHub id, as part of `installation_id`
 /// (`None` leaves which installation they belong to unchanged).
-pub async fn upsert_repos(conn: impl PgExecutor<'_>, installation_id: Option<i64>, repos: &[RepoFields]) -> Result<(), sqlx::Error> {
+pub async fn upsert_repos(
+    conn: impl PgExecutor<'_>,
+    installation_id: Option<i64>,
+    repos: &[RepoFields],
+) -> Result<(), sqlx::Error> {
     let archived_known = repos.iter().all(|r| r.archived.is_some());
     let ids: Vec<i64> = repos.iter().map(|r| r.github_id).collect();
     let owners: Vec<&str> = repos.iter().map(|r| r.owner_login.as_str()).collect();
@@ -382,7 +392,11 @@ pub async fn upsert_repos(conn: impl PgExecutor<'_>, installation_id: Option<i64
 }
 
 /// Repositories that left this installation (removed from its selection).
-pub async fn detach_repos(conn: impl PgExecutor<'_>, installation_id: i64, github_ids: &[i64]) -> Result<(), sqlx::Error> {
+pub async fn detach_repos(
+    conn: impl PgExecutor<'_>,
+    installation_id: i64,
+    github_ids: &[i64],
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE github_repos SET installation_id = NULL WHERE installation_id = $1 AND github_id = ANY($2)",
         installation_id,
@@ -412,7 +426,12 @@ pub async fn mark_repo_deleted(conn: impl PgExecutor<'_>, github_id: i64) -> Res
 }
 
 /// The account was renamed: its login, and the full names of its repositories.
-pub async fn rename_account(conn: &mut PgConnection, id: i64, login: &str, avatar_url: &str) -> Result<(), sqlx::Error> {
+pub async fn rename_account(
+    conn: &mut PgConnection,
+    id: i64,
+    login: &str,
+    avatar_url: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"UPDATE github_app_installations SET account_login = $2,
                account_avatar_url = COALESCE(NULLIF($3, ''), account_avatar_url)
@@ -434,7 +453,11 @@ pub async fn rename_account(conn: &mut PgConnection, id: i64, login: &str, avata
 }
 
 /// Follows repositories (by GitHub id) in a project.
-pub async fn follow_github_ids(conn: impl PgExecutor<'_>, project_id: i64, github_ids: &[i64]) -> Result<u64, sqlx::Error> {
+pub async fn follow_github_ids(
+    conn: impl PgExecutor<'_>,
+    project_id: i64,
+    github_ids: &[i64],
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query!(
         r#"INSERT INTO project_github_repos (project_id, github_repo_id, following)
            SELECT $1, r.id, true FROM github_repos r WHERE r.github_id = ANY($2)
@@ -589,7 +612,11 @@ pub async fn installation_repos(
 
 /// The repositories the project follows (`only_unavailable`: only those no
 /// installation of the project reaches any more), with where each stands now.
-pub async fn project_follows(pool: &PgPool, project_id: i64, only_unavailable: bool) -> Result<Vec<ProjectRepo>, sqlx::Error> {
+pub async fn project_follows(
+    pool: &PgPool,
+    project_id: i64,
+    only_unavailable: bool,
+) -> Result<Vec<ProjectRepo>, sqlx::Error> {
     sqlx::query_as!(
         ProjectRepo,
         r#"SELECT r.id, r.github_id, r.full_name, r.private, r.archived, f.following,
@@ -656,7 +683,11 @@ pub async fn of_user(pool: &PgPool, user_id: i64) -> Result<Vec<InstallationSumm
 }
 
 /// A project of `owner_id` this installation is attached to, if any.
-pub async fn project_slug_with(pool: &PgPool, installation_id: i64, owner_id: i64) -> Result<Option<String>, sqlx::Error> {
+pub async fn project_slug_with(
+    pool: &PgPool,
+    installation_id: i64,
+    owner_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT p.slug FROM projects p JOIN project_github_installations a ON a.project_id = p.id
            WHERE a.installation_id = $1 AND p.owner_id = $2 ORDER BY a.created_at LIMIT 1"#,

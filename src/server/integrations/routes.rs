@@ -19,9 +19,7 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/integrations/github/install", post(install))
-        .route("/integrations/github/setup", get(setup))
+    Router::new().route("/integrations/github/install", post(install)).route("/integrations/github/setup", get(setup))
 }
 
 fn redirect_with(path: &str, params: &[(&str, &str)]) -> Response {
@@ -76,10 +74,18 @@ async fn install(State(state): State<AppState>, session: Session, Form(form): Fo
     }
 }
 
-async fn setup(State(state): State<AppState>, session: Session, Query(query): Query<install_flow::SetupQuery>) -> Response {
+async fn setup(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<install_flow::SetupQuery>,
+) -> Response {
     let here = {
         let mut params = Vec::new();
-        for (key, value) in [("installation_id", &query.installation_id), ("setup_action", &query.setup_action), ("state", &query.state)] {
+        for (key, value) in [
+            ("installation_id", &query.installation_id),
+            ("setup_action", &query.setup_action),
+            ("state", &query.state),
+        ] {
             if let Some(value) = value {
                 params.push((key, value.as_str()));
             }

@@ -9,7 +9,8 @@ use crate::{
     api::{
         auth::User,
         integrations::{
-            Installation, InstallationState, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus, REPOS_PER_PAGE,
+            Installation, InstallationState, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus,
+            REPOS_PER_PAGE,
         },
     },
     server::{
@@ -118,16 +119,35 @@ pub async fn integrations(
 }
 
 /// A page (from 1) of an installation's repositories as the project sees them.
-async fn page_of(pool: &PgPool, project_id: i64, installation_id: i64, filter: &str, page: i64) -> Result<RepoPage, IntegrationError> {
+async fn page_of(
+    pool: &PgPool,
+    project_id: i64,
+    installation_id: i64,
+    filter: &str,
+    page: i64,
+) -> Result<RepoPage, IntegrationError> {
     let page = page.max(1);
     let filter: String = filter.trim().chars().take(100).collect();
-    let (repos, total) =
-        queries::installation_repos(pool, project_id, installation_id, &filter, REPOS_PER_PAGE, (page - 1).saturating_mul(REPOS_PER_PAGE)).await?;
+    let (repos, total) = queries::installation_repos(
+        pool,
+        project_id,
+        installation_id,
+        &filter,
+        REPOS_PER_PAGE,
+        (page - 1).saturating_mul(REPOS_PER_PAGE),
+    )
+    .await?;
     Ok(RepoPage { filter, repos: repos.into_iter().map(repo_view).collect(), total, page, per_page: REPOS_PER_PAGE })
 }
 
 /// Follows or unfollows; a repository the project cannot reach cannot be followed.
-pub async fn set_following(pool: &PgPool, user_id: i64, slug: &str, repo_id: i64, follow: bool) -> Result<(), IntegrationError> {
+pub async fn set_following(
+    pool: &PgPool,
+    user_id: i64,
+    slug: &str,
+    repo_id: i64,
+    follow: bool,
+) -> Result<(), IntegrationError> {
     let project = owned_project(pool, user_id, slug).await?;
     let changed = if follow {
         queries::follow(pool, project.id, repo_id).await?
@@ -169,11 +189,17 @@ pub async fn followed(pool: &PgPool, user_id: i64, slug: &str) -> Result<Vec<Rep
 }
 
 /// The installations a person started or was matched to, for the JSON API.
-pub async fn installations_of_user(pool: &PgPool, user_id: i64) -> Result<Vec<queries::InstallationSummary>, IntegrationError> {
+pub async fn installations_of_user(
+    pool: &PgPool,
+    user_id: i64,
+) -> Result<Vec<queries::InstallationSummary>, IntegrationError> {
     Ok(queries::of_user(pool, user_id).await?)
 }
 
 /// The installations a person may attach to their projects, for the JSON API.
-pub async fn installations_visible_to(pool: &PgPool, user: &User) -> Result<Vec<queries::InstallationSummary>, IntegrationError> {
+pub async fn installations_visible_to(
+    pool: &PgPool,
+    user: &User,
+) -> Result<Vec<queries::InstallationSummary>, IntegrationError> {
     Ok(queries::visible_to_user(pool, user.id, user.github.as_ref().map(|g| g.id), None).await?)
 }

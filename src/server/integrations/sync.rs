@@ -36,7 +36,9 @@ pub async fn list_repositories(state: &AppState, id: i64, github_id: i64) -> Res
             SyncError::Token(TokenError::GitHub(e)) if e.is_transient() => {
                 "GitHub did not answer while listing repositories; forgelink keeps trying.".to_owned()
             }
-            SyncError::Token(TokenError::GitHub(e)) => format!("GitHub refused to list the repositories ({e}); forgelink keeps trying."),
+            SyncError::Token(TokenError::GitHub(e)) => {
+                format!("GitHub refused to list the repositories ({e}); forgelink keeps trying.")
+            }
             _ => "Listing the repositories failed on our side; forgelink keeps trying.".to_owned(),
         };
         queries::listing_failed(&state.pool, id, &message).await?;

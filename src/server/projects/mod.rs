@@ -34,7 +34,13 @@ pub fn slugify(text: &str) -> String {
 }
 
 /// Creates a project owned by `owner_id`. An empty `slug` is derived from the name.
-pub async fn create(pool: &PgPool, owner_id: i64, name: &str, slug: &str, description: &str) -> Result<Project, ProjectError> {
+pub async fn create(
+    pool: &PgPool,
+    owner_id: i64,
+    name: &str,
+    slug: &str,
+    description: &str,
+) -> Result<Project, ProjectError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ProjectError::Invalid("Give the project a name (up to 100 characters).".into()));

@@ -4,7 +4,13 @@ use sqlx::PgPool;
 
 use super::Project;
 
-pub async fn insert(pool: &PgPool, owner_id: i64, name: &str, slug: &str, description: &str) -> Result<Project, sqlx::Error> {
+pub async fn insert(
+    pool: &PgPool,
+    owner_id: i64,
+    name: &str,
+    slug: &str,
+    description: &str,
+) -> Result<Project, sqlx::Error> {
     sqlx::query_as!(
         Project,
         r#"WITH inserted AS (
@@ -52,9 +58,12 @@ pub async fn by_slug(pool: &PgPool, slug: &str, viewer: Option<i64>) -> Result<O
 }
 
 pub async fn latest_owned_slug(pool: &PgPool, owner_id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar!("SELECT slug FROM projects WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1", owner_id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_scalar!(
+        "SELECT slug FROM projects WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        owner_id
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn slug_of_owned(pool: &PgPool, id: i64, owner_id: i64) -> Result<Option<String>, sqlx::Error> {

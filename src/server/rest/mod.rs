@@ -84,17 +84,17 @@ pub type ApiResult = Result<Response, ApiError>;
 
 /// The signed-in user, or 401.
 async fn require_user(state: &AppState, session: &Session) -> Result<User, ApiError> {
-    let unauthorized = || ApiError::new(StatusCode::UNAUTHORIZED, "Sign in to use the API: no valid session cookie was sent.");
+    let unauthorized =
+        || ApiError::new(StatusCode::UNAUTHORIZED, "Sign in to use the API: no valid session cookie was sent.");
     let id = accounts::session::user_id(session).await.map_err(ApiError::internal)?.ok_or_else(unauthorized)?;
     accounts::service::user_by_id(&state.pool, id).await?.ok_or_else(unauthorized)
 }
 
 /// A path segment that must be a positive id.
 fn parse_id(text: &str, what: &str) -> Result<i64, ApiError> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, format!("{what} must be a positive integer, not {text:?}")))
+    text.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::new(StatusCode::BAD_REQUEST, format!("{what} must be a positive integer, not {text:?}"))
+    })
 }
 
 /// RFC 3339 with seconds, UTC.

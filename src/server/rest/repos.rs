@@ -41,7 +41,12 @@ struct FollowBody {
     repo_id: i64,
 }
 
-pub async fn follow(State(state): State<AppState>, session: Session, Path(slug): Path<String>, body: Bytes) -> ApiResult {
+pub async fn follow(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let user = require_user(&state, &session).await?;
     let body: FollowBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, format!("Send a JSON body like {{\"repo_id\": 42}}: {e}"))
@@ -59,7 +64,11 @@ pub async fn follow(State(state): State<AppState>, session: Session, Path(slug):
     Ok((StatusCode::CREATED, Json(repo_json(repo))).into_response())
 }
 
-pub async fn unfollow(State(state): State<AppState>, session: Session, Path((slug, id)): Path<(String, String)>) -> ApiResult {
+pub async fn unfollow(
+    State(state): State<AppState>,
+    session: Session,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult {
     let user = require_user(&state, &session).await?;
     let id = parse_id(&id, "id")?;
     service::owned_project(&state.pool, user.id, &slug).await?;

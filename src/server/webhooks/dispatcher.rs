@@ -50,7 +50,10 @@ impl HandlerError {
     }
 
     pub fn rate_limited(detail: impl std::fmt::Display, retry_after_secs: u64) -> Self {
-        Self { wait: Some(std::time::Duration::from_secs(retry_after_secs)), ..Self::new("github_rate_limited", detail) }
+        Self {
+            wait: Some(std::time::Duration::from_secs(retry_after_secs)),
+            ..Self::new("github_rate_limited", detail)
+        }
     }
 }
 
@@ -66,13 +69,39 @@ const KNOWN_ACTIONS: &[(&str, &[&str])] = &[
     ("github_app_authorization", &["revoked"]),
     (
         "repository",
-        &["created", "deleted", "archived", "unarchived", "edited", "renamed", "transferred", "publicized", "privatized"],
+        &[
+            "created",
+            "deleted",
+            "archived",
+            "unarchived",
+            "edited",
+            "renamed",
+            "transferred",
+            "publicized",
+            "privatized",
+        ],
     ),
     (
         "issues",
         &[
-            "opened", "edited", "deleted", "transferred", "pinned", "unpinned", "closed", "reopened", "assigned",
-            "unassigned", "labeled", "unlabeled", "locked", "unlocked", "milestoned", "demilestoned", "typed", "untyped",
+            "opened",
+            "edited",
+            "deleted",
+            "transferred",
+            "pinned",
+            "unpinned",
+            "closed",
+            "reopened",
+            "assigned",
+            "unassigned",
+            "labeled",
+            "unlabeled",
+            "locked",
+            "unlocked",
+            "milestoned",
+            "demilestoned",
+            "typed",
+            "untyped",
         ],
     ),
     ("issue_comment", &["created", "edited", "deleted"]),

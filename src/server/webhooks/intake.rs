@@ -14,11 +14,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{
-    queries::NewDelivery,
-    signature,
-    writer::Stored,
-};
+use super::{queries::NewDelivery, signature, writer::Stored};
 use crate::server::state::AppState;
 
 /// GitHub caps payloads at 25 MB.
@@ -83,8 +79,18 @@ async fn read(state: &AppState, headers: &HeaderMap, body: Body) -> Result<(Byte
     let _turn = if large { Some(state.large_bodies.0.acquire().await) } else { None };
     let body = match tokio::time::timeout(READ_WITHIN, axum::body::to_bytes(body, MAX_BODY)).await {
         Ok(Ok(body)) => body,
-        Ok(Err(_)) => return Err((answer(StatusCode::PAYLOAD_TOO_LARGE, "larger than GitHub's 25 MB, or cut short"), "too_large")),
-        Err(_) => return Err((answer(StatusCode::REQUEST_TIMEOUT, "the body took longer than 10 s to arrive"), "bad_request")),
+        Ok(Err(_)) => {
+            return Err((
+                answer(StatusCode::PAYLOAD_TOO_LARGE, "larger than GitHub's 25 MB, or cut short"),
+                "too_large",
+            ))
+        }
+        Err(_) => {
+            return Err((
+                answer(StatusCode::REQUEST_TIMEOUT, "the body took longer than 10 s to arrive"),
+                "bad_request",
+            ))
+        }
     };
     let signature = header(headers, "x-hub-signature-256").map(str::to_owned);
     let secrets = state.github.config().webhook_secrets.clone();
@@ -102,7 +108,8 @@ async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8], signed: bool
     if !signed {
         return (answer(StatusCode::UNAUTHORIZED, "missing or invalid X-Hub-Signature-256"), "bad_signature");
     }
-    let (Some(event), Some(delivery_id)) = (header(headers, "x-github-event"), header(headers, "x-github-delivery")) else {
+    let (Some(event), Some(delivery_id)) = (header(headers, "x-github-event"), header(headers, "x-github-delivery"))
+    else {
         return (answer(StatusCode::BAD_REQUEST, "X-GitHub-Event and X-GitHub-Delivery are required"), "bad_request");
     };
     let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
@@ -130,7 +137,10 @@ async fn intake(state: &AppState, headers: &HeaderMap, body: &[u8], signed: bool
         Err(error) => {
             // GitHub shows a failed delivery, which recovery (or a person) redelivers.
             tracing::error!(%error, delivery_id, "cannot store a webhook delivery");
-            (answer(StatusCode::SERVICE_UNAVAILABLE, "cannot store the delivery now; redeliver it later"), "unavailable")
+            (
+                answer(StatusCode::SERVICE_UNAVAILABLE, "cannot store the delivery now; redeliver it later"),
+                "unavailable",
+            )
         }
     }
 }
@@ -146,7 +156,9 @@ fn storable(json: &str) -> Cow<'_, str> {
         return Cow::Borrowed(json);
     }
     let bytes = json.as_bytes();
-    let code = |at: usize| bytes.get(at..at + 4).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u16::from_str_radix(h, 16).ok());
+    let code = |at: usize| {
+        bytes.get(at..at + 4).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u16::from_str_radix(h, 16).ok())
+    };
     let escape_at = |at: usize| bytes.get(at) == Some(&b'\\') && bytes.get(at + 1) == Some(&b'u');
     let mut unstorable = Vec::new();
     let mut at = 0;
@@ -157,7 +169,9 @@ fn storable(json: &str) -> Cow<'_, str> {
             continue;
         }
         match (escape_at(at), code(at + 2)) {
-            (true, Some(0xD800..=0xDBFF)) if escape_at(at + 6) && matches!(code(at + 8), Some(0xDC00..=0xDFFF)) => at += 12,
+            (true, Some(0xD800..=0xDBFF)) if escape_at(at + 6) && matches!(code(at + 8), Some(0xDC00..=0xDFFF)) => {
+                at += 12
+            }
             (true, Some(0 | 0xD800..=0xDFFF)) => {
                 unstorable.push(at);
                 at += 6;
@@ -219,7 +233,9 @@ impl Envelope {
         .into_iter()
         .flatten()
         .find_map(|value| match value {
-            Value::String(text) => chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_micros() as f64 / 1e6),
+            Value::String(text) => {
+                chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_micros() as f64 / 1e6)
+            }
             Value::Number(n) => n.as_f64(),
             _ => None,
         })

@@ -35,14 +35,19 @@ pub const EXACT_UP_TO: f32 = 100_000.0;
 /// the planner's estimate from its statistics (`approximate`), so a refresh
 /// costs the same on a table of millions as on an empty one.
 pub async fn counts(pool: &PgPool) -> Result<Vec<StatusCount>, sqlx::Error> {
-    let estimated_rows = sqlx::query_scalar!(r#"SELECT reltuples AS "n!" FROM pg_class WHERE oid = 'github_events'::regclass"#)
-        .fetch_one(pool)
-        .await?;
-    if estimated_rows < EXACT_UP_TO {
-        let rows = sqlx::query!(r#"SELECT status, count(*) AS "n!" FROM github_events GROUP BY status ORDER BY status"#)
-            .fetch_all(pool)
+    let estimated_rows =
+        sqlx::query_scalar!(r#"SELECT reltuples AS "n!" FROM pg_class WHERE oid = 'github_events'::regclass"#)
+            .fetch_one(pool)
             .await?;
-        return Ok(rows.into_iter().map(|r| StatusCount { status: r.status, count: r.n, approximate: false }).collect());
+    if estimated_rows < EXACT_UP_TO {
+        let rows =
+            sqlx::query!(r#"SELECT status, count(*) AS "n!" FROM github_events GROUP BY status ORDER BY status"#)
+                .fetch_all(pool)
+                .await?;
+        return Ok(rows
+            .into_iter()
+            .map(|r| StatusCount { status: r.status, count: r.n, approximate: false })
+            .collect());
     }
     let rows = sqlx::query!(
         r#"SELECT status AS "status!", count(*) AS "n!", false AS "approximate!"

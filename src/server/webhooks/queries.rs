@@ -27,7 +27,11 @@ pub struct NewDelivery {
 /// if `announce`, wakes the workers of every instance once. Returns the
 /// (delivery id, hook id) pairs newly stored; the others were stored before
 /// (redeliveries).
-pub async fn insert_deliveries(pool: &PgPool, batch: &[NewDelivery], announce: bool) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn insert_deliveries(
+    pool: &PgPool,
+    batch: &[NewDelivery],
+    announce: bool,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let text = |f: fn(&NewDelivery) -> &str| batch.iter().map(f).collect::<Vec<&str>>();
     let optional_text = |f: fn(&NewDelivery) -> Option<&str>| batch.iter().map(f).collect::<Vec<Option<&str>>>();
     let rows = sqlx::query!(
@@ -273,7 +277,11 @@ pub async fn try_lock_retention(conn: impl sqlx::PgExecutor<'_>) -> Result<bool,
 }
 
 /// Deletes up to `batch` finished events received more than `days` ago, oldest first.
-pub async fn delete_finished_before(conn: impl sqlx::PgExecutor<'_>, days: u32, batch: i64) -> Result<u64, sqlx::Error> {
+pub async fn delete_finished_before(
+    conn: impl sqlx::PgExecutor<'_>,
+    days: u32,
+    batch: i64,
+) -> Result<u64, sqlx::Error> {
     let deleted = sqlx::query!(
         r#"DELETE FROM github_events WHERE id IN (
                SELECT id FROM github_events

@@ -45,7 +45,8 @@ async fn recover_missed(state: &AppState) -> Result<Recovery, RecoveryError> {
     let since = chrono::Utc::now() - chrono::Duration::days(WINDOW_DAYS);
     let seen_through = queries::recovery_seen_through(&state.pool).await?;
     let fresh = |d: &HookDelivery| {
-        seen_through.is_none_or(|mark| d.id > mark) && chrono::DateTime::parse_from_rfc3339(&d.delivered_at).is_ok_and(|at| at >= since)
+        seen_through.is_none_or(|mark| d.id > mark)
+            && chrono::DateTime::parse_from_rfc3339(&d.delivered_at).is_ok_and(|at| at >= since)
     };
     // Newest first: stop at the first page that reaches what was dealt with.
     let attempts = state.github.hook_deliveries(|page| !page.iter().all(fresh)).await?;
@@ -59,7 +60,8 @@ async fn recover_missed(state: &AppState) -> Result<Recovery, RecoveryError> {
     }
     let failed: Vec<String> = by_guid.iter().filter(|(_, (_, ok))| !ok).map(|(guid, _)| guid.to_string()).collect();
     let stored = queries::stored_delivery_ids(&state.pool, &failed).await?;
-    let mut missed: Vec<i64> = failed.iter().filter(|guid| !stored.contains(*guid)).map(|guid| by_guid[guid.as_str()].0).collect();
+    let mut missed: Vec<i64> =
+        failed.iter().filter(|guid| !stored.contains(*guid)).map(|guid| by_guid[guid.as_str()].0).collect();
     missed.sort_unstable();
     let mut recovery = Recovery { checked: by_guid.len(), ..Recovery::default() };
     // The oldest attempt not dealt with: the next run must see it again.
@@ -85,7 +87,11 @@ async fn recover_missed(state: &AppState) -> Result<Recovery, RecoveryError> {
         queries::set_recovery_seen_through(&state.pool, mark).await?;
     }
     if recovery.redelivered > 0 || recovery.failed > 0 {
-        tracing::info!(redelivered = recovery.redelivered, failed = recovery.failed, "asked GitHub to redeliver missed webhooks");
+        tracing::info!(
+            redelivered = recovery.redelivered,
+            failed = recovery.failed,
+            "asked GitHub to redeliver missed webhooks"
+        );
     }
     Ok(recovery)
 }

@@ -27,13 +27,7 @@ pub struct WorkerConfig {
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        Self {
-            workers: 2,
-            batch: 10,
-            lease: Duration::from_secs(60),
-            sweep: Duration::from_secs(5),
-            max_attempts: 8,
-        }
+        Self { workers: 2, batch: 10, lease: Duration::from_secs(60), sweep: Duration::from_secs(5), max_attempts: 8 }
     }
 }
 
@@ -102,7 +96,15 @@ async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig,
         }
         // Register interest before claiming, so a notification in between is not lost.
         let notified = wake.notified();
-        let claimed = match queries::claim(&state.pool, config.batch, config.lease.as_secs_f64(), &with_payload, &after_key).await {
+        let claimed = match queries::claim(
+            &state.pool,
+            config.batch,
+            config.lease.as_secs_f64(),
+            &with_payload,
+            &after_key,
+        )
+        .await
+        {
             Ok(claimed) => claimed,
             Err(error) => {
                 tracing::debug!(%error, "cannot claim events");
@@ -112,7 +114,8 @@ async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig,
         let walked_from = std::mem::take(&mut after_key);
         if claimed.len() as i64 == config.batch {
             // A full claim: the walk may not have reached the last key; go on from here next time.
-            after_key = claimed.iter().filter_map(|e| e.ordering_key.as_deref()).max().unwrap_or(&walked_from).to_owned();
+            after_key =
+                claimed.iter().filter_map(|e| e.ordering_key.as_deref()).max().unwrap_or(&walked_from).to_owned();
         } else if claimed.is_empty() && !walked_from.is_empty() {
             continue; // the keys before the walk's start were not looked at
         }
@@ -159,7 +162,9 @@ async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig,
 /// Runs `write` again for as long as the database cannot be reached: an
 /// outcome not recorded would have its event claimed, and processed, a second
 /// time once the claim ran out.
-async fn until_recorded<T, F: Future<Output = Result<T, sqlx::Error>>>(mut write: impl FnMut() -> F) -> Result<T, sqlx::Error> {
+async fn until_recorded<T, F: Future<Output = Result<T, sqlx::Error>>>(
+    mut write: impl FnMut() -> F,
+) -> Result<T, sqlx::Error> {
     let mut wait = Duration::from_millis(100);
     loop {
         match write().await {
@@ -217,9 +222,15 @@ async fn process(
                 None => ((event.attempts < config.max_attempts).then(|| backoff(event.attempts).as_secs_f64()), true),
             };
             tracing::warn!(%error, attempts = event.attempts, ?retry_in, counted, "event handler failed");
-            match until_recorded(|| queries::fail(&state.pool, event, &error.reason, &error.detail, retry_in, counted)).await {
-                Ok(true) => state.metrics.event_processed(if counted { "errored" } else { "postponed" }, started.elapsed()),
-                Ok(false) => tracing::warn!("the claim ran out before the failure was recorded; another worker owns the event"),
+            match until_recorded(|| queries::fail(&state.pool, event, &error.reason, &error.detail, retry_in, counted))
+                .await
+            {
+                Ok(true) => {
+                    state.metrics.event_processed(if counted { "errored" } else { "postponed" }, started.elapsed())
+                }
+                Ok(false) => {
+                    tracing::warn!("the claim ran out before the failure was recorded; another worker owns the event")
+                }
                 Err(error) => tracing::error!(%error, "cannot record the event's failure; it will be claimed again"),
             }
             None
@@ -239,7 +250,10 @@ async fn record(state: &AppState, finished: &[(&EventRecord, (Outcome, Duration)
                 if recorded.contains(&event.id) {
                     state.metrics.event_processed(outcome.status(), *took);
                 } else {
-                    tracing::warn!(id = event.id, "the claim ran out before the outcome was recorded; another worker owns the event");
+                    tracing::warn!(
+                        id = event.id,
+                        "the claim ran out before the outcome was recorded; another worker owns the event"
+                    );
                 }
             }
         }

@@ -101,10 +101,7 @@ impl DeliveryWriter {
     pub async fn store(&self, delivery: NewDelivery) -> Result<Stored, StoreError> {
         let (sender, answer) = oneshot::channel();
         let reply = Reply { sender, _waiting: Waiting::new(&self.waiting) };
-        self.jobs
-            .send(Job { delivery, reply })
-            .await
-            .map_err(|_| StoreError("the writer has stopped".into()))?;
+        self.jobs.send(Job { delivery, reply }).await.map_err(|_| StoreError("the writer has stopped".into()))?;
         answer.await.map_err(|_| StoreError("the writer has stopped".into()))?
     }
 
@@ -215,7 +212,8 @@ struct Inserted {
 
 /// Stores one batch in one statement and answers each of its requests.
 async fn insert(pool: PgPool, batch: Vec<Job>, announce: bool) -> Inserted {
-    let (deliveries, replies): (Vec<NewDelivery>, Vec<_>) = batch.into_iter().map(|job| (job.delivery, job.reply)).unzip();
+    let (deliveries, replies): (Vec<NewDelivery>, Vec<_>) =
+        batch.into_iter().map(|job| (job.delivery, job.reply)).unzip();
     match queries::insert_deliveries(&pool, &deliveries, announce).await {
         Ok(stored_now) => {
             let any = !stored_now.is_empty();
