@@ -427,6 +427,7 @@ mod tests {
     impl<T> NotDebug for &Probe<T> {}
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the borrow is the probe: it picks which trait's method is found
     fn plaintext_tokens_cannot_be_logged_with_debug() {
         assert!(!(&Probe::<UserTokens>(std::marker::PhantomData)).is_debug());
         assert!(!(&Probe::<InstallationToken>(std::marker::PhantomData)).is_debug());

@@ -276,8 +276,7 @@ mod tests {
         assert_eq!(storable(r#"{"a":"\ud800\u0041"}"#), r#"{"a":"\ufffd\u0041"}"#, "a high one followed by no low one");
         assert_eq!(storable(r#"{"a":"\\ud800"}"#), r#"{"a":"\\ud800"}"#, "text, not an escape");
         assert_eq!(storable(r#"{"a":"\ud800"#), r#"{"a":"\ufffd"#, "cut short: serde refuses the rest");
-        for stored in [storable(r#"{"a":"\ud800 \udfff \u0000"}"#)] {
-            serde_json::from_str::<serde_json::Value>(&stored).expect("parses once storable");
-        }
+        let stored = storable(r#"{"a":"\ud800 \udfff \u0000"}"#);
+        serde_json::from_str::<serde_json::Value>(&stored).expect("parses once storable");
     }
 }
