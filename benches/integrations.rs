@@ -11,7 +11,10 @@
 
 use std::time::{Duration, Instant};
 
-use forgelink::server::{config::Config, db, github_sim, startup::Application};
+use forgelink::{
+    server::{config::Config, db, github_sim},
+    startup::Application,
+};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 

@@ -8,9 +8,12 @@
 
 pub mod api;
 pub mod app;
+pub mod domain;
 pub mod paths;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod startup;
 
 /// The WASM entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]

@@ -3,7 +3,10 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    use forgelink::server::{config::Config, startup::Application, telemetry};
+    use forgelink::{
+        server::{config::Config, shutdown, telemetry},
+        startup::Application,
+    };
 
     telemetry::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,7 +46,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match app.run_until_stopped(forgelink::server::startup::shutdown_signal()).await {
+    match app.run_until_stopped(shutdown::signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "server stopped with an error");

@@ -20,7 +20,7 @@ async fn routes(app: &TestApp, pool: &PgPool) -> BTreeSet<(String, String)> {
     let mut config = test_config();
     config.workers.workers = 0;
     config.recovery_interval = None;
-    let built = forgelink::server::startup::Application::build_with_pool(config, pool.clone()).await.unwrap();
+    let built = forgelink::startup::Application::build_with_pool(config, pool.clone()).await.unwrap();
     let debug = format!("{:?}", built.router());
     drop(built);
     let mut paths = BTreeSet::new();

@@ -2,140 +2,9 @@
 //! follows; and the actions on them. Owner only: anyone else gets a 404.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::{auth::GitHubIdentity, error::AppError, projects::Project};
-
-/// Repositories shown per page of an installation.
-pub const REPOS_PER_PAGE: i64 = 50;
-
-/// How far linking an installation to a person and a project got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InstallationState {
-    /// The owner clicked Install here; GitHub has not confirmed yet.
-    InitiatedOnApp,
-    /// Installed on GitHub by a forgelink user, not yet added to a project.
-    InitiatedOnGithub,
-    /// Installed on GitHub by someone who has not connected a forgelink account.
-    UnmatchedUser,
-    /// Linked; repositories being listed.
-    Processing,
-    /// Linked, repositories listed.
-    Processed,
-}
-
-/// Where the installation stands on GitHub.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Lifecycle {
-    Installed,
-    Suspended,
-    Uninstalled,
-}
-
-/// Where a repository stands for a project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncStatus {
-    /// Followed and reachable: its updates arrive.
-    Receiving,
-    NotFollowed,
-    /// Its installation is suspended on GitHub.
-    Paused,
-    /// No installation of the project reaches it any more (removed, deleted, uninstalled).
-    Unavailable,
-}
-
-/// The database's spelling of each state (the same as on the wire).
-macro_rules! spelled {
-    ($type:ty { $($variant:ident = $text:literal),+ $(,)? }) => {
-        impl $type {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-spelled!(InstallationState {
-    InitiatedOnApp = "initiated_on_app",
-    InitiatedOnGithub = "initiated_on_github",
-    UnmatchedUser = "unmatched_user",
-    Processing = "processing",
-    Processed = "processed",
-});
-spelled!(Lifecycle { Installed = "installed", Suspended = "suspended", Uninstalled = "uninstalled" });
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Installation {
-    pub id: i64,
-    pub github_id: Option<i64>,
-    pub account_login: Option<String>,
-    /// `User` or `Organization`.
-    pub account_type: Option<String>,
-    pub account_avatar_url: Option<String>,
-    pub state: InstallationState,
-    pub lifecycle: Lifecycle,
-    pub repository_selection: Option<String>,
-    pub repos_listed: i32,
-    pub repos_total: Option<i32>,
-    pub sync_error: Option<String>,
-    pub repo_count: i64,
-    /// The installation's settings page on GitHub (repositories, suspend, uninstall).
-    pub configure_url: Option<String>,
-    /// The page of its repositories the tab shows (none once uninstalled).
-    pub repos: Option<RepoPage>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Repo {
-    pub id: i64,
-    pub github_id: i64,
-    pub full_name: String,
-    pub private: bool,
-    pub archived: bool,
-    pub following: bool,
-    pub sync_status: SyncStatus,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RepoPage {
-    /// The filter applied (by name).
-    pub filter: String,
-    pub repos: Vec<Repo>,
-    /// Repositories matching the filter.
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-/// Everything the integrations tab shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Integrations {
-    pub project: Project,
-    pub github: Option<GitHubIdentity>,
-    /// An install started from this project that GitHub has not confirmed yet.
-    pub install_pending: bool,
-    pub installations: Vec<Installation>,
-    /// The owner's installations not attached to this project.
-    pub offered: Vec<Installation>,
-    /// Followed repositories no installation of this project reaches any more.
-    pub unavailable: Vec<Repo>,
-}
-
-/// Which page of which installation's repositories to show, and filtered how
-/// (the others show their first page, unfiltered).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RepoBrowse {
-    pub installation: Option<i64>,
-    pub filter: String,
-    pub page: i64,
-}
+use super::error::AppError;
+use crate::domain::integrations::Integrations;
 
 /// Everything the tab shows, in one answer (no resource is created while the
 /// page hydrates). Owner only: anyone else gets the 404 a missing project gets.
@@ -146,31 +15,29 @@ pub async fn get_integrations(
     filter: Option<String>,
     page: Option<i64>,
 ) -> Result<Integrations, AppError> {
-    use crate::server::{context, integrations};
+    use crate::{api::context, domain::integrations::RepoBrowse, server::integrations};
     let state = context::state()?;
     let user = context::require_user().await.map_err(|_| context::fail(AppError::NotFound))?;
     let browse = RepoBrowse { installation, filter: filter.unwrap_or_default(), page: page.unwrap_or(1) };
     integrations::service::integrations(&state.pool, &state.github.config().web_url, &user, &slug, &browse)
         .await
-        .map_err(context::integration_error)
+        .map_err(AppError::from)
 }
 
 /// Follow (`follow = true`) or unfollow a repository in the project.
 #[server(endpoint = "set_following")]
 pub async fn set_following(slug: String, repo_id: i64, follow: bool) -> Result<(), AppError> {
-    use crate::server::{context, integrations};
+    use crate::{api::context, server::integrations};
     let state = context::state()?;
     let user = context::require_user().await?;
-    integrations::service::set_following(&state.pool, user.id, &slug, repo_id, follow)
-        .await
-        .map_err(context::integration_error)
+    integrations::service::set_following(&state.pool, user.id, &slug, repo_id, follow).await.map_err(AppError::from)
 }
 
 /// Attaches one of the owner's installations to the project.
 #[server(endpoint = "attach_installation")]
 pub async fn attach_installation(slug: String, installation_id: i64) -> Result<(), AppError> {
-    use crate::server::{context, integrations};
+    use crate::{api::context, server::integrations};
     let state = context::state()?;
     let user = context::require_user().await?;
-    integrations::service::attach(&state, &user, &slug, installation_id).await.map_err(context::integration_error)
+    integrations::service::attach(&state, &user, &slug, installation_id).await.map_err(AppError::from)
 }

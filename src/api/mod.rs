@@ -2,6 +2,8 @@
 //! Compiled for both sides: the browser gets typed stubs that call the server.
 
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod context;
 pub mod error;
 pub mod events;
 pub mod integrations;

@@ -1,15 +1,7 @@
 //! Operational facts the UI can show anyone: is the database there.
 
+use crate::domain::system::DatabaseStatus;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// What the database said when asked just now.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DatabaseStatus {
-    /// Every migration applied.
-    pub schema_current: bool,
-    pub round_trip_ms: u64,
-}
 
 /// Asks PostgreSQL for its version and the migrations applied.
 #[server(endpoint = "check_database")]

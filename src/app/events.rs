@@ -10,9 +10,12 @@ use leptos_router::{
 };
 
 use super::{live_changes, ErrorNote, NotFound, OperatorOnly};
-use crate::api::{
-    error::AppError,
-    events::{get_event, list_events, EventFilter, EventRow, RecoverMissedDeliveries, RetryEvent},
+use crate::{
+    api::{
+        error::AppError,
+        events::{get_event, list_events, RecoverMissedDeliveries, RetryEvent},
+    },
+    domain::events::{EventFilter, EventRow},
 };
 
 fn status_badge(status: &str) -> impl IntoView {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::GitHubIdentity;
+use crate::domain::accounts::GitHubIdentity;
 use crate::paths::{encode_query, local_path};
 
 /// Connected (avatar and login, Disconnect), reconnect needed, or a Connect button.

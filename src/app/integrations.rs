@@ -14,14 +14,14 @@ use super::{
     projects::{slug_param, use_project},
     ErrorNote, NotFound,
 };
-use crate::api::{
-    error::AppError,
-    integrations::{
-        get_integrations, AttachInstallation, Installation, InstallationState, Lifecycle, Repo, RepoBrowse, RepoPage,
-        SetFollowing, SyncStatus,
-    },
-};
 use crate::paths::{encode_query, local_path};
+use crate::{
+    api::{
+        error::AppError,
+        integrations::{get_integrations, AttachInstallation, SetFollowing},
+    },
+    domain::integrations::{Installation, InstallationState, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus},
+};
 
 /// What the tab's parts share: the project, and what makes them fetch again.
 #[derive(Clone, Copy)]

@@ -15,9 +15,12 @@ use leptos_router::{
     path, SsrMode,
 };
 
-use crate::api::{
-    auth::{current_user, SignIn, SignOut, SignUp, User},
-    error::AppError,
+use crate::{
+    api::{
+        auth::{current_user, SignIn, SignOut, SignUp},
+        error::AppError,
+    },
+    domain::accounts::User,
 };
 
 /// The HTML document around the app; rendered on the server only.

@@ -9,9 +9,12 @@ use leptos_router::{
 };
 
 use super::{use_session, ErrorNote, NotFound};
-use crate::api::{
-    error::AppError,
-    projects::{get_project, list_projects, CreateProject, Project},
+use crate::{
+    api::{
+        error::AppError,
+        projects::{get_project, list_projects, CreateProject},
+    },
+    domain::projects::Project,
 };
 
 #[component]

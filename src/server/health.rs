@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::{migrate::Migrate, PgPool};
 
 use super::db::MIGRATOR;
-use crate::api::system::DatabaseStatus;
+use crate::domain::system::DatabaseStatus;
 
 /// The process is alive and serving; says nothing about its dependencies.
 pub async fn healthz() -> impl IntoResponse {

@@ -9,7 +9,7 @@ pub mod github;
 
 use std::net::SocketAddr;
 
-use forgelink::server::{config::Config, startup::Application};
+use forgelink::{server::config::Config, startup::Application};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
@@ -66,7 +66,7 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
 
 /// As `spawn_app`, with the configuration adjusted first (e.g. pointed at a simulator).
 pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    spawn_app_with_dispatcher(pool, forgelink::server::startup::handlers(), adjust).await
+    spawn_app_with_dispatcher(pool, forgelink::startup::handlers(), adjust).await
 }
 
 /// As `spawn_app_with`, with the webhook handlers given.

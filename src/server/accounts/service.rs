@@ -6,7 +6,7 @@ use super::{
     passwords, queries,
     throttle::{self, Client},
 };
-pub use crate::api::auth::{GitHubIdentity, User};
+pub use crate::domain::accounts::{GitHubIdentity, User};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {

@@ -154,6 +154,6 @@ pub async fn run_from_env() -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(config.addr).await?;
     let sim = for_listener(&listener, config)?;
     tracing::info!(origin = %sim.urls().web, "GitHub simulator listening");
-    axum::serve(listener, sim.router()).with_graceful_shutdown(crate::server::startup::shutdown_signal()).await?;
+    axum::serve(listener, sim.router()).with_graceful_shutdown(crate::server::shutdown::signal()).await?;
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! if it is on their own account, or if GitHub says they own the organization.
 
 use crate::{
-    api::auth::User,
+    domain::accounts::User,
     server::{
         accounts::github_link::{self, LinkError},
         state::AppState,

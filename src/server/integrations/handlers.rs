@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
 use super::{queries, sync};
-use crate::api::integrations::{InstallationState, Lifecycle};
+use crate::domain::integrations::{InstallationState, Lifecycle};
 use crate::server::{
     accounts,
     github::events::{

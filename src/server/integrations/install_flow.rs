@@ -9,7 +9,7 @@ use super::{
     queries, service, IntegrationError,
 };
 use crate::{
-    api::{auth::User, integrations::InstallationState},
+    domain::{accounts::User, integrations::InstallationState},
     server::{github::events::Installation, projects, state::AppState},
 };
 

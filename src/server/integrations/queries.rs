@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use super::authority::Target;
-use crate::api::integrations::{InstallationState, Lifecycle};
+use crate::domain::integrations::{InstallationState, Lifecycle};
 
 /// An installation as the handlers and the setup flow need it.
 #[derive(Debug, Clone)]

@@ -14,7 +14,7 @@ use tower_sessions::Session;
 
 use super::{install_flow, IntegrationError};
 use crate::{
-    api::auth::User,
+    domain::accounts::User,
     server::{accounts, state::AppState},
 };
 

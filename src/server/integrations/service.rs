@@ -6,8 +6,8 @@ use sqlx::PgPool;
 
 use super::{authority, queries, IntegrationError};
 use crate::{
-    api::{
-        auth::User,
+    domain::{
+        accounts::User,
         integrations::{
             Installation, InstallationState, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus,
             REPOS_PER_PAGE,

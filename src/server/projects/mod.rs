@@ -5,7 +5,7 @@ mod queries;
 
 use sqlx::PgPool;
 
-pub use crate::api::projects::{Project, ProjectPage, PROJECTS_PER_PAGE};
+pub use crate::domain::projects::{Project, ProjectPage, PROJECTS_PER_PAGE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {

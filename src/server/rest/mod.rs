@@ -16,7 +16,7 @@ use serde_json::json;
 use tower_sessions::Session;
 
 use super::{accounts, integrations::IntegrationError, state::AppState};
-use crate::api::auth::User;
+use crate::domain::accounts::User;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -14,7 +14,7 @@ use tower_sessions::Session;
 
 use super::{parse_id, require_user, ApiError, ApiResult};
 use crate::{
-    api::integrations::Repo,
+    domain::integrations::Repo,
     server::{integrations::service, state::AppState},
 };
 

@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use crate::api::events::{EventDetail, EventFilter, EventRow, StatusCount};
+use crate::domain::events::{EventDetail, EventFilter, EventRow, StatusCount};
 
 pub async fn list(pool: &PgPool, filter: &EventFilter) -> Result<Vec<EventRow>, sqlx::Error> {
     let blank = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);

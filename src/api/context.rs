@@ -1,6 +1,7 @@
 //! What server functions reach through Leptos' context and the request:
 //! the application state, the session, the signed-in user; and the mapping of
-//! domain errors to the `AppError` the UI shows (with the right HTTP status).
+//! the services' errors to the `AppError` the UI shows (with the right HTTP
+//! status), so a server function says `?`.
 
 use std::net::SocketAddr;
 
@@ -11,8 +12,11 @@ use axum::{
 use leptos::prelude::*;
 use tower_sessions::Session;
 
-use super::{accounts, accounts::throttle::Client, integrations, projects, security, state::AppState};
-use crate::api::{auth::User, error::AppError};
+use super::error::AppError;
+use crate::{
+    domain::accounts::User,
+    server::{accounts, accounts::throttle::Client, integrations, projects, security, state::AppState},
+};
 
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
@@ -94,35 +98,41 @@ pub fn keep_device(token: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-pub fn account_error(error: accounts::AccountError) -> AppError {
-    use accounts::AccountError as E;
-    match error {
-        E::Invalid(message) => fail(AppError::Invalid(message)),
-        E::EmailTaken => fail(AppError::Conflict(error.to_string())),
-        E::WrongCredentials => fail(AppError::Invalid(error.to_string())),
-        E::Throttled(_) => fail(AppError::TooManyAttempts(error.to_string())),
-        E::NoSuchAccount(_) => fail(AppError::NotFound),
-        E::Database(_) => internal(error),
+impl From<accounts::AccountError> for AppError {
+    fn from(error: accounts::AccountError) -> Self {
+        use accounts::AccountError as E;
+        match error {
+            E::Invalid(message) => fail(AppError::Invalid(message)),
+            E::EmailTaken => fail(AppError::Conflict(error.to_string())),
+            E::WrongCredentials => fail(AppError::Invalid(error.to_string())),
+            E::Throttled(_) => fail(AppError::TooManyAttempts(error.to_string())),
+            E::NoSuchAccount(_) => fail(AppError::NotFound),
+            E::Database(_) => internal(error),
+        }
     }
 }
 
-pub fn project_error(error: projects::ProjectError) -> AppError {
-    use projects::ProjectError as E;
-    match error {
-        E::Invalid(message) => fail(AppError::Invalid(message)),
-        E::SlugTaken(_) => fail(AppError::Conflict(error.to_string())),
-        E::Database(_) => internal(error),
+impl From<projects::ProjectError> for AppError {
+    fn from(error: projects::ProjectError) -> Self {
+        use projects::ProjectError as E;
+        match error {
+            E::Invalid(message) => fail(AppError::Invalid(message)),
+            E::SlugTaken(_) => fail(AppError::Conflict(error.to_string())),
+            E::Database(_) => internal(error),
+        }
     }
 }
 
-pub fn integration_error(error: integrations::IntegrationError) -> AppError {
-    use integrations::IntegrationError as E;
-    match error {
-        E::NotFound => fail(AppError::NotFound),
-        E::NotConnected => fail(AppError::Invalid(error.to_string())),
-        E::NotAnOwner(_) => fail(AppError::Forbidden(error.to_string())),
-        E::GitHubDown(_) => fail(AppError::Unavailable(error.to_string())),
-        E::Invalid(message) => fail(AppError::Invalid(message)),
-        E::Database(_) | E::Internal(_) => internal(error),
+impl From<integrations::IntegrationError> for AppError {
+    fn from(error: integrations::IntegrationError) -> Self {
+        use integrations::IntegrationError as E;
+        match error {
+            E::NotFound => fail(AppError::NotFound),
+            E::NotConnected => fail(AppError::Invalid(error.to_string())),
+            E::NotAnOwner(_) => fail(AppError::Forbidden(error.to_string())),
+            E::GitHubDown(_) => fail(AppError::Unavailable(error.to_string())),
+            E::Invalid(message) => fail(AppError::Invalid(message)),
+            E::Database(_) | E::Internal(_) => internal(error),
+        }
     }
 }

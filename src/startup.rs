@@ -1,4 +1,5 @@
-//! Builds the application so that `main` and the tests start it the same way.
+//! Builds the application so that `main` and the tests start it the same way:
+//! the one place where the UI (`app`) is joined to the server (`server`).
 
 use std::{future::Future, io, net::SocketAddr, sync::Arc};
 
@@ -7,17 +8,19 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use super::{
-    accounts,
-    config::Config,
-    db,
-    github::{client::GitHubClient, installation_tokens::InstallationTokens},
-    health, integrations, live, metrics, rest, security, shutdown,
-    state::AppState,
-    telemetry,
-    webhooks::{self, Dispatcher},
+use crate::{
+    app::{shell, App},
+    server::{
+        accounts,
+        config::Config,
+        db,
+        github::{client::GitHubClient, installation_tokens::InstallationTokens},
+        health, integrations, live, metrics, rest, security, shutdown,
+        state::AppState,
+        telemetry,
+        webhooks::{self, Dispatcher},
+    },
 };
-use crate::app::{shell, App};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -162,33 +165,4 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::security_headers));
     telemetry::layer(app).with_state(state)
-}
-
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
 }
