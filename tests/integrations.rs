@@ -597,3 +597,16 @@ async fn one_person_holds_a_bounded_number_of_live_streams(pool: PgPool) {
     support::wait_for_gauge(app, "live_streams", 16).await;
     assert_eq!(open().await.unwrap().status(), 200);
 }
+
+/// States are read as the enums they are: a spelling the code does not know
+/// (a newer release's, say) is an error, never taken for some other state.
+#[sqlx::test]
+async fn a_state_the_code_does_not_know_is_an_error_not_a_default(pool: PgPool) {
+    use forgelink::domain::integrations::{InstallationState, Lifecycle};
+    let known: InstallationState = sqlx::query_scalar("SELECT 'processed'::text").fetch_one(&pool).await.unwrap();
+    assert_eq!(known, InstallationState::Processed);
+    let unknown = sqlx::query_scalar::<_, InstallationState>("SELECT 'teleported'::text").fetch_one(&pool).await;
+    assert!(matches!(unknown, Err(sqlx::Error::ColumnDecode { .. })), "{unknown:?}");
+    let unknown = sqlx::query_scalar::<_, Lifecycle>("SELECT 'paused'::text").fetch_one(&pool).await;
+    assert!(matches!(unknown, Err(sqlx::Error::ColumnDecode { .. })), "{unknown:?}");
+}

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{accounts::GitHubIdentity, projects::Project};
+use super::{accounts::GitHubIdentity, projects::Project, spelled};
 
 /// Repositories shown per page of an installation.
 pub const REPOS_PER_PAGE: i64 = 50;
@@ -46,21 +46,6 @@ pub enum SyncStatus {
     Unavailable,
 }
 
-/// The database's spelling of each state (the same as on the wire).
-macro_rules! spelled {
-    ($type:ty { $($variant:ident = $text:literal),+ $(,)? }) => {
-        impl $type {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
 spelled!(InstallationState {
     InitiatedOnApp = "initiated_on_app",
     InitiatedOnGithub = "initiated_on_github",
@@ -69,6 +54,16 @@ spelled!(InstallationState {
     Processed = "processed",
 });
 spelled!(Lifecycle { Installed = "installed", Suspended = "suspended", Uninstalled = "uninstalled" });
+
+/// Where an installation began: Install clicked in forgelink, or on GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstallOrigin {
+    App,
+    Github,
+}
+
+spelled!(InstallOrigin { App = "app", Github = "github" });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Installation {

@@ -7,8 +7,11 @@
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
-use super::{queries, sync};
-use crate::domain::integrations::{InstallationState, Lifecycle};
+use super::{
+    queries::{follows, installations, repositories},
+    sync,
+};
+use crate::domain::integrations::{InstallOrigin, InstallationState, Lifecycle};
 use crate::server::{
     accounts,
     github::events::{
@@ -74,9 +77,9 @@ fn timestamp(value: &serde_json::Value) -> Option<DateTime<Utc>> {
     }
 }
 
-fn account_fields(installation: &Installation) -> queries::AccountFields {
+fn account_fields(installation: &Installation) -> installations::AccountFields {
     let account = installation.account.as_ref();
-    queries::AccountFields {
+    installations::AccountFields {
         github_id: account.map(|a| a.id),
         login: account.map(|a| a.login.clone()),
         kind: account.map(|a| a.kind.clone()),
@@ -98,47 +101,55 @@ async fn match_installation(
     requester: Option<&Account>,
 ) -> Result<(i64, Option<i64>), sqlx::Error> {
     let mut tx = state.pool.begin().await?;
-    queries::lock_github_installation(&mut tx, installation.id).await?;
-    let id = if let Some(row) = queries::by_github_id(&mut *tx, installation.id).await? {
+    installations::lock_github_installation(&mut tx, installation.id).await?;
+    let id = if let Some(row) = installations::by_github_id(&mut *tx, installation.id).await? {
         row.id
     } else {
         // An approved request is the requester's install, whatever the
         // approving owner may have pending themselves.
         let mut pending = match requester {
-            Some(requester) => queries::pending_of_github_user(&mut tx, requester.id).await?,
+            Some(requester) => installations::pending_of_github_user(&mut tx, requester.id).await?,
             None => None,
         };
         if pending.is_none() {
-            pending = queries::pending_of_github_user(&mut tx, sender.id).await?;
+            pending = installations::pending_of_github_user(&mut tx, sender.id).await?;
         }
         match pending {
             Some(pending) => {
-                queries::assign_github_id(&mut tx, pending, installation.id).await?;
+                installations::assign_github_id(&mut tx, pending, installation.id).await?;
                 pending
             }
             None => {
-                let user = queries::user_id_by_github_id(&mut *tx, sender.id).await?;
+                let user = installations::user_id_by_github_id(&mut *tx, sender.id).await?;
                 let state = if user.is_some() {
                     InstallationState::InitiatedOnGithub
                 } else {
                     InstallationState::UnmatchedUser
                 };
-                queries::upsert_by_github_id(&mut tx, installation.id, "github", state, user, None, Some(sender.id))
-                    .await?
+                installations::upsert_by_github_id(
+                    &mut tx,
+                    installation.id,
+                    InstallOrigin::Github,
+                    state,
+                    user,
+                    None,
+                    Some(sender.id),
+                )
+                .await?
             }
         }
     };
-    queries::set_installer(&mut *tx, id, sender.id, requester.map(|r| r.id)).await?;
-    queries::set_account(&mut *tx, id, &account_fields(installation)).await?;
+    installations::set_installer(&mut *tx, id, sender.id, requester.map(|r| r.id)).await?;
+    installations::set_account(&mut *tx, id, &account_fields(installation)).await?;
     let lifecycle = if installation.suspended_at.is_some() { Lifecycle::Suspended } else { Lifecycle::Installed };
-    queries::set_lifecycle(&mut *tx, id, lifecycle, timestamp(&installation.updated_at)).await?;
-    let row = queries::by_id(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    installations::set_lifecycle(&mut *tx, id, lifecycle, timestamp(&installation.updated_at)).await?;
+    let row = installations::by_id(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
     if let Some(project) = row.originating_project_id {
-        queries::attach(&mut *tx, project, id).await?;
+        follows::attach(&mut *tx, project, id).await?;
     }
     let linked = row.attached || row.originating_project_id.is_some();
-    if linked && row.state != InstallationState::Processed.as_str() {
-        queries::set_state(&mut *tx, id, InstallationState::Processing).await?;
+    if linked && row.state != InstallationState::Processed {
+        installations::set_state(&mut *tx, id, InstallationState::Processing).await?;
     }
     tx.commit().await?;
     Ok((id, row.originating_project_id))
@@ -158,14 +169,14 @@ async fn installation_created(state: &AppState, event: &EventRecord) -> Handled 
         (project, payload.installation.repository_selection.as_str(), &payload.repositories)
     {
         let ids: Vec<i64> = chosen.iter().map(|r| r.id).collect();
-        queries::follow_github_ids(&state.pool, project, &ids).await.map_err(database)?;
+        follows::follow_github_ids(&state.pool, project, &ids).await.map_err(database)?;
     }
     Ok(Outcome::Processed)
 }
 
 /// The installation's row, or `None` when forgelink never heard of it.
-async fn known(state: &AppState, github_id: i64) -> Result<Option<queries::InstallationRow>, HandlerError> {
-    queries::by_github_id(&state.pool, github_id).await.map_err(database)
+async fn known(state: &AppState, github_id: i64) -> Result<Option<installations::InstallationRow>, HandlerError> {
+    installations::by_github_id(&state.pool, github_id).await.map_err(database)
 }
 
 fn unknown_installation(github_id: i64) -> Handled {
@@ -179,11 +190,16 @@ async fn installation_deleted(state: &AppState, event: &EventRecord) -> Handled 
     };
     let mut tx = state.pool.begin().await.map_err(database)?;
     // Follows stay (as history); the repositories are no longer reachable.
-    if queries::set_lifecycle(&mut *tx, row.id, Lifecycle::Uninstalled, timestamp(&payload.installation.updated_at))
-        .await
-        .map_err(database)?
+    if installations::set_lifecycle(
+        &mut *tx,
+        row.id,
+        Lifecycle::Uninstalled,
+        timestamp(&payload.installation.updated_at),
+    )
+    .await
+    .map_err(database)?
     {
-        queries::detach_all_repos(&mut *tx, row.id).await.map_err(database)?;
+        repositories::detach_all_repos(&mut *tx, row.id).await.map_err(database)?;
     }
     tx.commit().await.map_err(database)?;
     state.installation_tokens.forget(payload.installation.id).await.map_err(database)?;
@@ -196,9 +212,10 @@ async fn installation_suspended(state: &AppState, event: &EventRecord, suspended
         return unknown_installation(payload.installation.id);
     };
     let lifecycle = if suspended { Lifecycle::Suspended } else { Lifecycle::Installed };
-    let applied = queries::set_lifecycle(&state.pool, row.id, lifecycle, timestamp(&payload.installation.updated_at))
-        .await
-        .map_err(database)?;
+    let applied =
+        installations::set_lifecycle(&state.pool, row.id, lifecycle, timestamp(&payload.installation.updated_at))
+            .await
+            .map_err(database)?;
     if !applied {
         return Ok(Outcome::Ignored("a newer change of this installation was applied already".into()));
     }
@@ -216,15 +233,15 @@ async fn permissions_accepted(state: &AppState, event: &EventRecord) -> Handled 
     let Some(row) = known(state, payload.installation.id).await? else {
         return unknown_installation(payload.installation.id);
     };
-    queries::set_account(&state.pool, row.id, &account_fields(&payload.installation)).await.map_err(database)?;
+    installations::set_account(&state.pool, row.id, &account_fields(&payload.installation)).await.map_err(database)?;
     // Tokens minted before carry the old permissions.
     state.installation_tokens.forget(payload.installation.id).await.map_err(database)?;
     Ok(Outcome::Processed)
 }
 
-fn ref_fields(repo: &RepositoryRef) -> queries::RepoFields {
+fn ref_fields(repo: &RepositoryRef) -> repositories::RepoFields {
     let (owner, _) = repo.full_name.split_once('/').unwrap_or((&repo.full_name, ""));
-    queries::RepoFields {
+    repositories::RepoFields {
         github_id: repo.id,
         owner_login: owner.to_owned(),
         name: repo.name.clone(),
@@ -247,13 +264,13 @@ async fn repositories_changed(state: &AppState, event: &EventRecord) -> Handled 
         }
     };
     let mut tx = state.pool.begin().await.map_err(database)?;
-    queries::set_account(&mut *tx, row.id, &account_fields(&payload.installation)).await.map_err(database)?;
+    installations::set_account(&mut *tx, row.id, &account_fields(&payload.installation)).await.map_err(database)?;
     let added: Vec<_> = payload.repositories_added.iter().map(ref_fields).collect();
     if !added.is_empty() {
-        queries::upsert_repos(&mut *tx, Some(row.id), &added).await.map_err(database)?;
+        repositories::upsert_repos(&mut *tx, Some(row.id), &added).await.map_err(database)?;
     }
     let removed: Vec<i64> = payload.repositories_removed.iter().map(|r| r.id).collect();
-    queries::detach_repos(&mut *tx, row.id, &removed).await.map_err(database)?;
+    repositories::detach_repos(&mut *tx, row.id, &removed).await.map_err(database)?;
     tx.commit().await.map_err(database)?;
     Ok(Outcome::Processed)
 }
@@ -264,7 +281,7 @@ async fn target_renamed(state: &AppState, event: &EventRecord) -> Handled {
         return unknown_installation(payload.installation.id);
     };
     let mut tx = state.pool.begin().await.map_err(database)?;
-    queries::rename_account(&mut tx, row.id, &payload.account.login, &payload.account.avatar_url)
+    installations::rename_account(&mut tx, row.id, &payload.account.login, &payload.account.avatar_url)
         .await
         .map_err(database)?;
     tx.commit().await.map_err(database)?;
@@ -274,20 +291,18 @@ async fn target_renamed(state: &AppState, event: &EventRecord) -> Handled {
 async fn repository_changed(state: &AppState, event: &EventRecord) -> Handled {
     let payload: RepositoryEvent = parse(event)?;
     if payload.action == "deleted" {
-        let known = queries::mark_repo_deleted(&state.pool, payload.repository.id).await.map_err(database)?;
+        let known = repositories::mark_repo_deleted(&state.pool, payload.repository.id).await.map_err(database)?;
         return Ok(if known { Outcome::Processed } else { Outcome::Ignored("repository unknown to forgelink".into()) });
     }
     // The installation that delivered it reaches it now (a transfer may move it between installations).
     let installation = match payload.installation.as_ref() {
-        Some(i) => {
-            known(state, i.id).await?.filter(|row| row.lifecycle != Lifecycle::Uninstalled.as_str()).map(|row| row.id)
-        }
+        Some(i) => known(state, i.id).await?.filter(|row| row.lifecycle != Lifecycle::Uninstalled).map(|row| row.id),
         None => None,
     };
     if installation.is_none() {
         return Ok(Outcome::Ignored("no installation of this App that forgelink knows reaches this repository".into()));
     }
-    queries::upsert_repos(&state.pool, installation, &[sync::repo_fields(&payload.repository)])
+    repositories::upsert_repos(&state.pool, installation, &[sync::repo_fields(&payload.repository)])
         .await
         .map_err(database)?;
     Ok(Outcome::Processed)

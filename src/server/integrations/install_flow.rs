@@ -6,10 +6,14 @@
 
 use super::{
     authority::{self, Authority, AuthorityError, Target},
-    queries, service, IntegrationError,
+    queries::{follows, installations},
+    service, IntegrationError,
 };
 use crate::{
-    domain::{accounts::User, integrations::InstallationState},
+    domain::{
+        accounts::User,
+        integrations::{InstallOrigin, InstallationState},
+    },
     server::{github::events::Installation, projects, state::AppState},
 };
 
@@ -47,7 +51,7 @@ pub async fn begin(state: &AppState, user: &User, slug: &str) -> Result<String, 
     if user.github.as_ref().is_none_or(|g| g.reconnect_needed) {
         return Err(IntegrationError::NotConnected);
     }
-    let pending_id = queries::replace_pending(&state.pool, user.id, project.id).await?;
+    let pending_id = installations::replace_pending(&state.pool, user.id, project.id).await?;
     let signed = InstallState {
         user_id: user.id,
         project_id: project.id,
@@ -148,32 +152,33 @@ pub async fn complete(state: &AppState, user: &User, query: &SetupQuery) -> Resu
     let authority = authorize(state, user, &installation, &token).await?;
 
     let mut tx = state.pool.begin().await?;
-    queries::lock_github_installation(&mut tx, github_id).await?;
+    installations::lock_github_installation(&mut tx, github_id).await?;
     let project_id = match signed {
         Some(signed) => {
-            queries::delete_pending(&mut tx, signed.pending_id, user.id).await?;
+            installations::delete_pending(&mut tx, signed.pending_id, user.id).await?;
             Some(signed.project_id)
         }
         None => None,
     };
     let (origin, initial) = if signed.is_some() {
-        ("app", InstallationState::InitiatedOnApp)
+        (InstallOrigin::App, InstallationState::InitiatedOnApp)
     } else {
-        ("github", InstallationState::InitiatedOnGithub)
+        (InstallOrigin::Github, InstallationState::InitiatedOnGithub)
     };
-    let id = queries::upsert_by_github_id(&mut tx, github_id, origin, initial, Some(user.id), project_id, None).await?;
+    let id = installations::upsert_by_github_id(&mut tx, github_id, origin, initial, Some(user.id), project_id, None)
+        .await?;
     let account = installation.account.as_ref();
-    let fields = queries::AccountFields {
+    let fields = installations::AccountFields {
         github_id: account.map(|a| a.id),
         login: account.map(|a| a.login.clone()),
         kind: account.map(|a| a.kind.clone()),
         avatar_url: account.map(|a| a.avatar_url.clone()),
         repository_selection: Some(installation.repository_selection.clone()),
     };
-    queries::set_account(&mut *tx, id, &fields).await?;
+    installations::set_account(&mut *tx, id, &fields).await?;
     if let Some(project_id) = project_id {
-        queries::attach(&mut *tx, project_id, id).await?;
-        queries::mark_linked(&mut *tx, id, user.id).await?;
+        follows::attach(&mut *tx, project_id, id).await?;
+        installations::mark_linked(&mut *tx, id, user.id).await?;
     }
     tx.commit().await?;
     tracing::info!(
@@ -188,7 +193,7 @@ pub async fn complete(state: &AppState, user: &User, query: &SetupQuery) -> Resu
     // install made on GitHub lands where it is offered ("Add to this project").
     let slug = match project_id {
         Some(project_id) => projects::slug_of_owned(&state.pool, project_id, user.id).await?,
-        None => match queries::project_slug_with(&state.pool, id, user.id).await? {
+        None => match follows::project_slug_with(&state.pool, id, user.id).await? {
             Some(slug) => Some(slug),
             None => projects::latest_owned_slug(&state.pool, user.id).await?,
         },
@@ -229,13 +234,13 @@ async fn authorize(
     installation: &Installation,
     token: &str,
 ) -> Result<Authority, SetupError> {
-    let row = queries::by_github_id(&state.pool, installation.id).await?;
+    let row = installations::by_github_id(&state.pool, installation.id).await?;
     let account = installation.account.as_ref();
     let target = Target {
         account_github_id: account.map(|a| a.id),
         account_login: account.map(|a| a.login.as_str()),
         account_type: account.map(|a| a.kind.as_str()),
-        ..row.as_ref().map(queries::InstallationRow::target).unwrap_or_default()
+        ..row.as_ref().map(installations::InstallationRow::target).unwrap_or_default()
     };
     Ok(authority::authority(state, user, &target, Some(token)).await?)
 }

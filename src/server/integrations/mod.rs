@@ -13,7 +13,8 @@ pub mod sync;
 
 use sqlx::PgPool;
 
-pub use queries::InstallationSummary;
+use queries::installations;
+pub use queries::installations::InstallationSummary;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntegrationError {
@@ -49,5 +50,5 @@ impl From<authority::AuthorityError> for IntegrationError {
 
 /// Installations this GitHub user made before connecting their account: theirs now.
 pub async fn claim_unmatched(pool: &PgPool, user_id: i64, github_user_id: i64) -> Result<u64, sqlx::Error> {
-    queries::claim_unmatched(pool, user_id, github_user_id).await
+    installations::claim_unmatched(pool, user_id, github_user_id).await
 }

@@ -4,14 +4,19 @@
 
 use sqlx::PgPool;
 
-use super::{authority, queries, IntegrationError};
+use super::{
+    authority,
+    queries::{
+        follows,
+        installations::{self, Listing},
+        repositories,
+    },
+    IntegrationError,
+};
 use crate::{
     domain::{
         accounts::User,
-        integrations::{
-            Installation, InstallationState, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus,
-            REPOS_PER_PAGE,
-        },
+        integrations::{Installation, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus, REPOS_PER_PAGE},
     },
     server::{
         projects::{self, Project},
@@ -29,7 +34,7 @@ pub async fn owned_project(pool: &PgPool, user_id: i64, slug: &str) -> Result<Pr
 
 /// GitHub's settings page for an installation: under the organization for an
 /// organization's, under the person's settings otherwise.
-fn configure_url(web_url: &str, row: &queries::InstallationSummary) -> Option<String> {
+fn configure_url(web_url: &str, row: &installations::InstallationSummary) -> Option<String> {
     let id = row.github_id?;
     Some(match (row.account_type.as_deref(), row.account_login.as_deref()) {
         (Some("Organization"), Some(login)) => format!("{web_url}/organizations/{login}/settings/installations/{id}"),
@@ -37,7 +42,7 @@ fn configure_url(web_url: &str, row: &queries::InstallationSummary) -> Option<St
     })
 }
 
-fn installation_view(web_url: &str, row: queries::InstallationSummary) -> Installation {
+fn installation_view(web_url: &str, row: installations::InstallationSummary) -> Installation {
     Installation {
         configure_url: configure_url(web_url, &row),
         repos: None,
@@ -47,8 +52,8 @@ fn installation_view(web_url: &str, row: queries::InstallationSummary) -> Instal
         account_type: row.account_type,
         account_avatar_url: row.account_avatar_url,
         // The CHECK constraints admit no other spellings.
-        state: InstallationState::parse(&row.state).unwrap_or(InstallationState::Processing),
-        lifecycle: Lifecycle::parse(&row.lifecycle).unwrap_or(Lifecycle::Installed),
+        state: row.state,
+        lifecycle: row.lifecycle,
         repository_selection: row.repository_selection,
         repos_listed: row.repos_listed,
         repos_total: row.repos_total,
@@ -58,8 +63,8 @@ fn installation_view(web_url: &str, row: queries::InstallationSummary) -> Instal
 }
 
 /// Where a repository stands for the project.
-fn sync_status(repo: &queries::ProjectRepo) -> SyncStatus {
-    match (repo.installation_id, repo.installation_lifecycle.as_deref().and_then(Lifecycle::parse)) {
+fn sync_status(repo: &repositories::ProjectRepo) -> SyncStatus {
+    match (repo.installation_id, repo.installation_lifecycle) {
         _ if repo.deleted => SyncStatus::Unavailable,
         (None, _) | (_, Some(Lifecycle::Uninstalled)) => SyncStatus::Unavailable,
         (_, Some(Lifecycle::Suspended)) => SyncStatus::Paused,
@@ -68,7 +73,7 @@ fn sync_status(repo: &queries::ProjectRepo) -> SyncStatus {
     }
 }
 
-fn repo_view(row: queries::ProjectRepo) -> Repo {
+fn repo_view(row: repositories::ProjectRepo) -> Repo {
     Repo {
         sync_status: sync_status(&row),
         id: row.id,
@@ -88,11 +93,12 @@ pub async fn integrations(
     browse: &RepoBrowse,
 ) -> Result<Integrations, IntegrationError> {
     let project = owned_project(pool, user.id, slug).await?;
-    let mut installations: Vec<Installation> = queries::attached_to_project(pool, project.id)
-        .await?
-        .into_iter()
-        .map(|i| installation_view(web_url, i))
-        .collect();
+    let mut installations: Vec<Installation> =
+        installations::summaries(pool, Listing::AttachedTo { project_id: project.id })
+            .await?
+            .into_iter()
+            .map(|i| installation_view(web_url, i))
+            .collect();
     for installation in installations.iter_mut().filter(|i| i.lifecycle != Lifecycle::Uninstalled) {
         let (filter, page) = match browse.installation {
             Some(id) if id == installation.id => (browse.filter.as_str(), browse.page),
@@ -101,15 +107,19 @@ pub async fn integrations(
         installation.repos = Some(page_of(pool, project.id, installation.id, filter, page).await?);
     }
     let github_id = user.github.as_ref().map(|g| g.id);
-    let offered = queries::visible_to_user(pool, user.id, github_id, Some(project.id)).await?;
-    let pending = queries::pending_project_of_user(pool, user.id).await?;
-    let unavailable = queries::project_follows(pool, project.id, true).await?.into_iter().map(repo_view).collect();
+    let offered = installations::summaries(
+        pool,
+        Listing::AttachableBy { user_id: user.id, github_user_id: github_id, except_project: Some(project.id) },
+    )
+    .await?;
+    let pending = installations::pending_project_of_user(pool, user.id).await?;
+    let unavailable = follows::project_follows(pool, project.id, true).await?.into_iter().map(repo_view).collect();
     Ok(Integrations {
         install_pending: pending == Some(project.id),
         installations,
         offered: offered
             .into_iter()
-            .filter(|i| i.lifecycle != Lifecycle::Uninstalled.as_str())
+            .filter(|i| i.lifecycle != Lifecycle::Uninstalled)
             .map(|i| installation_view(web_url, i))
             .collect(),
         unavailable,
@@ -128,7 +138,7 @@ async fn page_of(
 ) -> Result<RepoPage, IntegrationError> {
     let page = page.max(1);
     let filter: String = filter.trim().chars().take(100).collect();
-    let (repos, total) = queries::installation_repos(
+    let (repos, total) = repositories::installation_repos(
         pool,
         project_id,
         installation_id,
@@ -150,9 +160,9 @@ pub async fn set_following(
 ) -> Result<(), IntegrationError> {
     let project = owned_project(pool, user_id, slug).await?;
     let changed = if follow {
-        queries::follow(pool, project.id, repo_id).await?
+        follows::follow(pool, project.id, repo_id).await?
     } else {
-        queries::unfollow(pool, project.id, repo_id).await?
+        follows::unfollow(pool, project.id, repo_id).await?
     };
     if changed {
         tracing::info!(project = %project.slug, repo_id, follow, "follow changed");
@@ -168,15 +178,19 @@ pub async fn attach(state: &AppState, user: &User, slug: &str, installation_id: 
     let pool = &state.pool;
     let project = owned_project(pool, user.id, slug).await?;
     let github_id = user.github.as_ref().map(|g| g.id);
-    let visible = queries::visible_to_user(pool, user.id, github_id, None).await?;
-    if !visible.iter().any(|i| i.id == installation_id && i.lifecycle != Lifecycle::Uninstalled.as_str()) {
+    let visible = installations::summaries(
+        pool,
+        Listing::AttachableBy { user_id: user.id, github_user_id: github_id, except_project: None },
+    )
+    .await?;
+    if !visible.iter().any(|i| i.id == installation_id && i.lifecycle != Lifecycle::Uninstalled) {
         return Err(IntegrationError::NotFound);
     }
-    let row = queries::by_id(pool, installation_id).await?.ok_or(IntegrationError::NotFound)?;
+    let row = installations::by_id(pool, installation_id).await?.ok_or(IntegrationError::NotFound)?;
     let authority = authority::authority(state, user, &row.target(), None).await?;
     let mut tx = pool.begin().await?;
-    queries::attach(&mut *tx, project.id, installation_id).await?;
-    queries::mark_linked(&mut *tx, installation_id, user.id).await?;
+    follows::attach(&mut *tx, project.id, installation_id).await?;
+    installations::mark_linked(&mut *tx, installation_id, user.id).await?;
     tx.commit().await?;
     tracing::info!(project = %project.slug, installation_id, ?authority, "installation attached");
     Ok(())
@@ -185,21 +199,29 @@ pub async fn attach(state: &AppState, user: &User, slug: &str, installation_id: 
 /// Repositories the project follows, for the JSON API.
 pub async fn followed(pool: &PgPool, user_id: i64, slug: &str) -> Result<Vec<Repo>, IntegrationError> {
     let project = owned_project(pool, user_id, slug).await?;
-    Ok(queries::project_follows(pool, project.id, false).await?.into_iter().map(repo_view).collect())
+    Ok(follows::project_follows(pool, project.id, false).await?.into_iter().map(repo_view).collect())
 }
 
 /// The installations a person started or was matched to, for the JSON API.
 pub async fn installations_of_user(
     pool: &PgPool,
     user_id: i64,
-) -> Result<Vec<queries::InstallationSummary>, IntegrationError> {
-    Ok(queries::of_user(pool, user_id).await?)
+) -> Result<Vec<installations::InstallationSummary>, IntegrationError> {
+    Ok(installations::summaries(pool, Listing::OfUser { user_id }).await?)
 }
 
 /// The installations a person may attach to their projects, for the JSON API.
 pub async fn installations_visible_to(
     pool: &PgPool,
     user: &User,
-) -> Result<Vec<queries::InstallationSummary>, IntegrationError> {
-    Ok(queries::visible_to_user(pool, user.id, user.github.as_ref().map(|g| g.id), None).await?)
+) -> Result<Vec<installations::InstallationSummary>, IntegrationError> {
+    Ok(installations::summaries(
+        pool,
+        Listing::AttachableBy {
+            user_id: user.id,
+            github_user_id: user.github.as_ref().map(|g| g.id),
+            except_project: None,
+        },
+    )
+    .await?)
 }

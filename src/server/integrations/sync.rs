@@ -2,7 +2,10 @@
 //! following the `Link` header) upserted by GitHub id as it arrives, progress
 //! recorded for the tab to show, and what was not listed detached at the end.
 
-use super::queries::{self, RepoFields};
+use super::queries::{
+    installations,
+    repositories::{self, RepoFields},
+};
 use crate::server::{
     github::{client::RepositoryPage, events::Repository, installation_tokens::TokenError},
     state::AppState,
@@ -41,13 +44,13 @@ pub async fn list_repositories(state: &AppState, id: i64, github_id: i64) -> Res
             }
             _ => "Listing the repositories failed on our side; forgelink keeps trying.".to_owned(),
         };
-        queries::listing_failed(&state.pool, id, &message).await?;
+        installations::listing_failed(&state.pool, id, &message).await?;
     }
     result
 }
 
 async fn list_all(state: &AppState, id: i64, github_id: i64) -> Result<usize, SyncError> {
-    queries::begin_listing(&state.pool, id).await?;
+    installations::begin_listing(&state.pool, id).await?;
     let mut seen = Vec::new();
     let mut next: Option<String> = None;
     loop {
@@ -59,16 +62,16 @@ async fn list_all(state: &AppState, id: i64, github_id: i64) -> Result<usize, Sy
             })
             .await?;
         let fields: Vec<RepoFields> = page.repositories.iter().map(repo_fields).collect();
-        queries::upsert_repos(&state.pool, Some(id), &fields).await?;
+        repositories::upsert_repos(&state.pool, Some(id), &fields).await?;
         seen.extend(fields.iter().map(|r| r.github_id));
         let total = i32::try_from(page.total_count).unwrap_or(i32::MAX);
-        queries::listing_progress(&state.pool, id, i32::try_from(seen.len()).unwrap_or(i32::MAX), total).await?;
+        installations::listing_progress(&state.pool, id, i32::try_from(seen.len()).unwrap_or(i32::MAX), total).await?;
         match page.next {
             Some(url) if !page.repositories.is_empty() => next = Some(url),
             _ => break,
         }
     }
-    queries::finish_listing(&state.pool, id, &seen).await?;
+    installations::finish_listing(&state.pool, id, &seen).await?;
     tracing::info!(installation = github_id, repos = seen.len(), "repositories listed");
     Ok(seen.len())
 }

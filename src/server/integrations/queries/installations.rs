@@ -1,19 +1,21 @@
-//! The integrations domain's SQL: installations, their repositories, and the
-//! projects that follow them.
+//! `github_app_installations`: installations of the App, from the install
+//! started here (or on GitHub) through linking, listing and their lifecycle.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
-use super::authority::Target;
-use crate::domain::integrations::{InstallationState, Lifecycle};
+use crate::{
+    domain::integrations::{InstallOrigin, InstallationState, Lifecycle},
+    server::integrations::authority::Target,
+};
 
 /// An installation as the handlers and the setup flow need it.
 #[derive(Debug, Clone)]
 pub struct InstallationRow {
     pub id: i64,
     pub originating_project_id: Option<i64>,
-    pub state: String,
-    pub lifecycle: String,
+    pub state: InstallationState,
+    pub lifecycle: Lifecycle,
     /// Whether some project has it attached.
     pub attached: bool,
     pub account_github_id: Option<i64>,
@@ -61,7 +63,7 @@ pub async fn lock_github_installation(conn: &mut PgConnection, github_id: i64) -
 pub async fn by_github_id(conn: impl PgExecutor<'_>, github_id: i64) -> Result<Option<InstallationRow>, sqlx::Error> {
     sqlx::query_as!(
         InstallationRow,
-        r#"SELECT i.id, i.originating_project_id, i.state, i.lifecycle,
+        r#"SELECT i.id, i.originating_project_id, i.state AS "state: InstallationState", i.lifecycle AS "lifecycle: Lifecycle",
                   EXISTS (SELECT 1 FROM project_github_installations p WHERE p.installation_id = i.id) AS "attached!",
                   i.account_github_id, i.account_login, i.account_type, i.sender_github_id, i.requester_github_id
            FROM github_app_installations i WHERE i.github_id = $1"#,
@@ -74,7 +76,7 @@ pub async fn by_github_id(conn: impl PgExecutor<'_>, github_id: i64) -> Result<O
 pub async fn by_id(conn: impl PgExecutor<'_>, id: i64) -> Result<Option<InstallationRow>, sqlx::Error> {
     sqlx::query_as!(
         InstallationRow,
-        r#"SELECT i.id, i.originating_project_id, i.state, i.lifecycle,
+        r#"SELECT i.id, i.originating_project_id, i.state AS "state: InstallationState", i.lifecycle AS "lifecycle: Lifecycle",
                   EXISTS (SELECT 1 FROM project_github_installations p WHERE p.installation_id = i.id) AS "attached!",
                   i.account_github_id, i.account_login, i.account_type, i.sender_github_id, i.requester_github_id
            FROM github_app_installations i WHERE i.id = $1"#,
@@ -151,7 +153,7 @@ pub async fn assign_github_id(conn: &mut PgConnection, id: i64, github_id: i64) 
 pub async fn upsert_by_github_id(
     conn: &mut PgConnection,
     github_id: i64,
-    origin: &str,
+    origin: InstallOrigin,
     state: InstallationState,
     user_id: Option<i64>,
     project_id: Option<i64>,
@@ -169,7 +171,7 @@ pub async fn upsert_by_github_id(
                             THEN 'initiated_on_github' ELSE github_app_installations.state END
            RETURNING id"#,
         github_id,
-        origin,
+        origin.as_str(),
         state.as_str(),
         user_id,
         project_id,
@@ -244,17 +246,6 @@ pub async fn set_lifecycle(
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn attach(conn: impl PgExecutor<'_>, project_id: i64, installation_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO project_github_installations (project_id, installation_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        project_id,
-        installation_id
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Once attached, an installation whose repositories are listed is `processed`;
 /// one whose listing has not finished is `processing`.
 /// The person attaching it becomes its user if it had none.
@@ -286,8 +277,6 @@ pub async fn claim_unmatched(pool: &PgPool, user_id: i64, github_user_id: i64) -
     .await?;
     Ok(done.rows_affected())
 }
-
-// --- repository listing -------------------------------------------------------------------
 
 pub async fn begin_listing(pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
     sqlx::query!(
@@ -340,91 +329,6 @@ pub async fn finish_listing(pool: &PgPool, id: i64, seen_github_ids: &[i64]) -> 
     tx.commit().await
 }
 
-/// A repository as GitHub describes it.
-#[derive(Debug, Clone)]
-pub struct RepoFields {
-    pub github_id: i64,
-    pub owner_login: String,
-    pub name: String,
-    pub full_name: String,
-    pub private: bool,
-    /// `None`: this payload does not say (installation events list repositories
-    /// without it); the stored value is kept.
-    pub archived: Option<bool>,
-}
-
-/// Inserts or updates repositories by GitHub id, as part of `installation_id`
-/// (`None` leaves which installation they belong to unchanged).
-pub async fn upsert_repos(
-    conn: impl PgExecutor<'_>,
-    installation_id: Option<i64>,
-    repos: &[RepoFields],
-) -> Result<(), sqlx::Error> {
-    let archived_known = repos.iter().all(|r| r.archived.is_some());
-    let ids: Vec<i64> = repos.iter().map(|r| r.github_id).collect();
-    let owners: Vec<&str> = repos.iter().map(|r| r.owner_login.as_str()).collect();
-    let names: Vec<&str> = repos.iter().map(|r| r.name.as_str()).collect();
-    let full_names: Vec<&str> = repos.iter().map(|r| r.full_name.as_str()).collect();
-    let private: Vec<bool> = repos.iter().map(|r| r.private).collect();
-    let archived: Vec<Option<bool>> = repos.iter().map(|r| r.archived).collect();
-    sqlx::query!(
-        r#"INSERT INTO github_repos (github_id, owner_login, name, full_name, private, archived, installation_id)
-           SELECT g, o, n, f, p, COALESCE(a, false), $7
-           FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::bool[]) AS u(g, o, n, f, p, a)
-           ON CONFLICT (github_id) DO UPDATE SET
-               owner_login = EXCLUDED.owner_login, name = EXCLUDED.name, full_name = EXCLUDED.full_name,
-               private = EXCLUDED.private,
-               archived = CASE WHEN $8 THEN EXCLUDED.archived ELSE github_repos.archived END,
-               installation_id = COALESCE($7, github_repos.installation_id),
-               deleted_at = NULL"#,
-        &ids,
-        &owners as &[&str],
-        &names as &[&str],
-        &full_names as &[&str],
-        &private,
-        &archived as &[Option<bool>],
-        installation_id,
-        archived_known,
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Repositories that left this installation (removed from its selection).
-pub async fn detach_repos(
-    conn: impl PgExecutor<'_>,
-    installation_id: i64,
-    github_ids: &[i64],
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE github_repos SET installation_id = NULL WHERE installation_id = $1 AND github_id = ANY($2)",
-        installation_id,
-        github_ids
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Every repository of an uninstalled installation becomes unavailable.
-pub async fn detach_all_repos(conn: impl PgExecutor<'_>, installation_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE github_repos SET installation_id = NULL WHERE installation_id = $1", installation_id)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn mark_repo_deleted(conn: impl PgExecutor<'_>, github_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        "UPDATE github_repos SET installation_id = NULL, deleted_at = now() WHERE github_id = $1",
-        github_id
-    )
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
 /// The account was renamed: its login, and the full names of its repositories.
 pub async fn rename_account(
     conn: &mut PgConnection,
@@ -452,26 +356,6 @@ pub async fn rename_account(
     Ok(())
 }
 
-/// Follows repositories (by GitHub id) in a project.
-pub async fn follow_github_ids(
-    conn: impl PgExecutor<'_>,
-    project_id: i64,
-    github_ids: &[i64],
-) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query!(
-        r#"INSERT INTO project_github_repos (project_id, github_repo_id, following)
-           SELECT $1, r.id, true FROM github_repos r WHERE r.github_id = ANY($2)
-           ON CONFLICT (project_id, github_repo_id) DO UPDATE SET following = true"#,
-        project_id,
-        github_ids
-    )
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
-}
-
-// --- what the integrations tab and the JSON API read -----------------------------------
-
 /// An installation as people see it.
 #[derive(Debug, Clone)]
 pub struct InstallationSummary {
@@ -481,9 +365,9 @@ pub struct InstallationSummary {
     pub account_login: Option<String>,
     pub account_type: Option<String>,
     pub account_avatar_url: Option<String>,
-    pub origin: String,
-    pub state: String,
-    pub lifecycle: String,
+    pub origin: InstallOrigin,
+    pub state: InstallationState,
+    pub lifecycle: Lifecycle,
     pub repository_selection: Option<String>,
     pub repos_listed: i32,
     pub repos_total: Option<i32>,
@@ -493,48 +377,50 @@ pub struct InstallationSummary {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Installations attached to the project, oldest first.
-pub async fn attached_to_project(pool: &PgPool, project_id: i64) -> Result<Vec<InstallationSummary>, sqlx::Error> {
-    sqlx::query_as!(
-        InstallationSummary,
-        r#"SELECT i.id, i.github_id, i.user_id, i.account_login, i.account_type, i.account_avatar_url, i.origin,
-                  i.state, i.lifecycle, i.repository_selection, i.repos_listed, i.repos_total, i.sync_error,
-                  (SELECT count(*) FROM github_repos r WHERE r.installation_id = i.id) AS "repo_count!",
-                  i.created_at AS "created_at: DateTime<Utc>", i.updated_at AS "updated_at: DateTime<Utc>"
-           FROM github_app_installations i
-           JOIN project_github_installations p ON p.installation_id = i.id AND p.project_id = $1
-           ORDER BY p.created_at, i.id"#,
-        project_id
-    )
-    .fetch_all(pool)
-    .await
+/// Which installations `summaries` lists.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing {
+    /// Attached to the project, in the order they were attached.
+    AttachedTo { project_id: i64 },
+    /// Those a person may attach to their projects: started by them, installed
+    /// by their GitHub account, or on it; less those attached to `except_project`.
+    AttachableBy { user_id: i64, github_user_id: Option<i64>, except_project: Option<i64> },
+    /// Started by or linked to a user (the JSON API).
+    OfUser { user_id: i64 },
 }
 
-/// Installations a person may attach to their projects: started by them,
-/// installed by their GitHub account, or on it. `exclude_project` leaves out
-/// those already attached to that project.
-pub async fn visible_to_user(
-    pool: &PgPool,
-    user_id: i64,
-    github_user_id: Option<i64>,
-    exclude_project: Option<i64>,
-) -> Result<Vec<InstallationSummary>, sqlx::Error> {
+/// The installations `listing` names, as people see them, oldest first.
+pub async fn summaries(pool: &PgPool, listing: Listing) -> Result<Vec<InstallationSummary>, sqlx::Error> {
+    let (attached_to, attachable_by, github_user_id, except_project, of_user) = match listing {
+        Listing::AttachedTo { project_id } => (Some(project_id), None, None, None, None),
+        Listing::AttachableBy { user_id, github_user_id, except_project } => {
+            (None, Some(user_id), github_user_id, except_project, None)
+        }
+        Listing::OfUser { user_id } => (None, None, None, None, Some(user_id)),
+    };
     sqlx::query_as!(
         InstallationSummary,
-        r#"SELECT i.id, i.github_id, i.user_id, i.account_login, i.account_type, i.account_avatar_url, i.origin,
-                  i.state, i.lifecycle, i.repository_selection, i.repos_listed, i.repos_total, i.sync_error,
-                  (SELECT count(*) FROM github_repos r WHERE r.installation_id = i.id) AS "repo_count!",
+        r#"SELECT i.id, i.github_id, i.user_id, i.account_login, i.account_type, i.account_avatar_url,
+                  i.origin AS "origin: InstallOrigin", i.state AS "state: InstallationState",
+                  i.lifecycle AS "lifecycle: Lifecycle", i.repository_selection, i.repos_listed, i.repos_total,
+                  i.sync_error, (SELECT count(*) FROM github_repos r WHERE r.installation_id = i.id) AS "repo_count!",
                   i.created_at AS "created_at: DateTime<Utc>", i.updated_at AS "updated_at: DateTime<Utc>"
            FROM github_app_installations i
-           WHERE i.github_id IS NOT NULL
-             AND (i.user_id = $1 OR (i.user_id IS NULL AND $2::int8 IS NOT NULL
-                                     AND (i.sender_github_id = $2 OR i.account_github_id = $2)))
-             AND NOT EXISTS (SELECT 1 FROM project_github_installations p
-                             WHERE p.installation_id = i.id AND p.project_id = $3)
-           ORDER BY i.created_at, i.id"#,
-        user_id,
+           LEFT JOIN project_github_installations a ON a.installation_id = i.id AND a.project_id = $1
+           WHERE ($1::int8 IS NULL OR a.project_id IS NOT NULL)
+             AND ($2::int8 IS NULL
+                  OR (i.github_id IS NOT NULL
+                      AND (i.user_id = $2 OR (i.user_id IS NULL AND $3::int8 IS NOT NULL
+                                              AND (i.sender_github_id = $3 OR i.account_github_id = $3)))
+                      AND NOT EXISTS (SELECT 1 FROM project_github_installations p
+                                      WHERE p.installation_id = i.id AND p.project_id = $4)))
+             AND ($5::int8 IS NULL OR i.user_id = $5)
+           ORDER BY a.created_at, i.created_at, i.id"#,
+        attached_to,
+        attachable_by,
         github_user_id,
-        exclude_project
+        except_project,
+        of_user
     )
     .fetch_all(pool)
     .await
@@ -551,149 +437,4 @@ pub async fn pending_project_of_user(pool: &PgPool, user_id: i64) -> Result<Opti
     .fetch_optional(pool)
     .await?;
     Ok(project.flatten())
-}
-
-/// A repository as a project sees it.
-#[derive(Debug, Clone)]
-pub struct ProjectRepo {
-    pub id: i64,
-    pub github_id: i64,
-    pub full_name: String,
-    pub private: bool,
-    pub archived: bool,
-    pub following: bool,
-    /// The installation it is reachable through now (attached to the project), if any.
-    pub installation_id: Option<i64>,
-    pub installation_lifecycle: Option<String>,
-    pub deleted: bool,
-}
-
-/// One page of an installation's repositories (filtered by name), with
-/// whether the project follows each, and how many match.
-pub async fn installation_repos(
-    pool: &PgPool,
-    project_id: i64,
-    installation_id: i64,
-    filter: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<ProjectRepo>, i64), sqlx::Error> {
-    let pattern = format!("%{}%", filter.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let mut tx = pool.begin().await?;
-    let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM github_repos WHERE installation_id = $1 AND lower(full_name) LIKE $2"#,
-        installation_id,
-        pattern
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let repos = sqlx::query_as!(
-        ProjectRepo,
-        r#"SELECT r.id, r.github_id, r.full_name, r.private, r.archived,
-                  COALESCE(f.following, false) AS "following!",
-                  r.installation_id, i.lifecycle AS "installation_lifecycle?", r.deleted_at IS NOT NULL AS "deleted!"
-           FROM github_repos r
-           JOIN github_app_installations i ON i.id = r.installation_id
-           LEFT JOIN project_github_repos f ON f.github_repo_id = r.id AND f.project_id = $1
-           WHERE r.installation_id = $2 AND lower(r.full_name) LIKE $3
-           ORDER BY lower(r.full_name), r.id
-           LIMIT $4 OFFSET $5"#,
-        project_id,
-        installation_id,
-        pattern,
-        limit,
-        offset
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok((repos, total))
-}
-
-/// The repositories the project follows (`only_unavailable`: only those no
-/// installation of the project reaches any more), with where each stands now.
-pub async fn project_follows(
-    pool: &PgPool,
-    project_id: i64,
-    only_unavailable: bool,
-) -> Result<Vec<ProjectRepo>, sqlx::Error> {
-    sqlx::query_as!(
-        ProjectRepo,
-        r#"SELECT r.id, r.github_id, r.full_name, r.private, r.archived, f.following,
-                  a.installation_id AS "installation_id?", i.lifecycle AS "installation_lifecycle?",
-                  r.deleted_at IS NOT NULL AS "deleted!"
-           FROM project_github_repos f
-           JOIN github_repos r ON r.id = f.github_repo_id
-           LEFT JOIN project_github_installations a ON a.installation_id = r.installation_id AND a.project_id = f.project_id
-           LEFT JOIN github_app_installations i ON i.id = a.installation_id
-           WHERE f.project_id = $1 AND f.following
-             AND (NOT $2 OR r.deleted_at IS NOT NULL OR a.installation_id IS NULL OR i.lifecycle = 'uninstalled')
-           ORDER BY lower(r.full_name), r.id"#,
-        project_id,
-        only_unavailable
-    )
-    .fetch_all(pool)
-    .await
-}
-
-/// Follows a repository reachable through an installation attached to the
-/// project; `false` when it is not.
-pub async fn follow(pool: &PgPool, project_id: i64, repo_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        r#"INSERT INTO project_github_repos (project_id, github_repo_id, following)
-           SELECT $1, r.id, true FROM github_repos r
-           JOIN project_github_installations a ON a.installation_id = r.installation_id AND a.project_id = $1
-           JOIN github_app_installations i ON i.id = r.installation_id AND i.lifecycle <> 'uninstalled'
-           WHERE r.id = $2
-           ON CONFLICT (project_id, github_repo_id) DO UPDATE SET following = true"#,
-        project_id,
-        repo_id
-    )
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// Stops following; the row stays as history. `false` when the project never followed it.
-pub async fn unfollow(pool: &PgPool, project_id: i64, repo_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        "UPDATE project_github_repos SET following = false WHERE project_id = $1 AND github_repo_id = $2",
-        project_id,
-        repo_id
-    )
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// Installations of a user, for the JSON API (`user_id` is theirs or they started it).
-pub async fn of_user(pool: &PgPool, user_id: i64) -> Result<Vec<InstallationSummary>, sqlx::Error> {
-    sqlx::query_as!(
-        InstallationSummary,
-        r#"SELECT i.id, i.github_id, i.user_id, i.account_login, i.account_type, i.account_avatar_url, i.origin,
-                  i.state, i.lifecycle, i.repository_selection, i.repos_listed, i.repos_total, i.sync_error,
-                  (SELECT count(*) FROM github_repos r WHERE r.installation_id = i.id) AS "repo_count!",
-                  i.created_at AS "created_at: DateTime<Utc>", i.updated_at AS "updated_at: DateTime<Utc>"
-           FROM github_app_installations i WHERE i.user_id = $1
-           ORDER BY i.created_at, i.id"#,
-        user_id
-    )
-    .fetch_all(pool)
-    .await
-}
-
-/// A project of `owner_id` this installation is attached to, if any.
-pub async fn project_slug_with(
-    pool: &PgPool,
-    installation_id: i64,
-    owner_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT p.slug FROM projects p JOIN project_github_installations a ON a.project_id = p.id
-           WHERE a.installation_id = $1 AND p.owner_id = $2 ORDER BY a.created_at LIMIT 1"#,
-        installation_id,
-        owner_id
-    )
-    .fetch_optional(pool)
-    .await
 }
