@@ -15,7 +15,11 @@ use tower_sessions::Session;
 use super::error::AppError;
 use crate::{
     domain::accounts::User,
-    server::{accounts, accounts::throttle::Client, integrations, projects, security, state::AppState},
+    server::{
+        accounts::{self, throttle::Client, CurrentUser},
+        integrations, projects, security,
+        state::AppState,
+    },
 };
 
 pub fn state() -> Result<AppState, AppError> {
@@ -45,11 +49,8 @@ async fn session() -> Result<Session, AppError> {
 }
 
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    let state = state()?;
-    let Some(id) = accounts::session::user_id(&session().await?).await.map_err(internal)? else {
-        return Ok(None);
-    };
-    accounts::service::user_by_id(&state.pool, id).await.map_err(internal)
+    let user = leptos_axum::extract_with_state::<Option<CurrentUser>, _>(&state()?).await.map_err(internal)?;
+    Ok(user.map(|CurrentUser(user)| user))
 }
 
 pub async fn require_user() -> Result<User, AppError> {

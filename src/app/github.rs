@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::domain::accounts::GitHubIdentity;
+use crate::domain::{accounts::GitHubIdentity, problems::ConnectProblem};
 use crate::paths::{encode_query, local_path};
 
 /// Connected (avatar and login, Disconnect), reconnect needed, or a Connect button.
@@ -53,17 +53,19 @@ pub fn GitHubConnection(github: Option<GitHubIdentity>, return_to: String) -> im
 #[component]
 pub fn ProblemPage() -> impl IntoView {
     let query = use_query_map();
-    let reason = move || query.read().get("reason").unwrap_or_default();
+    let reason = move || {
+        query.read().get("reason").as_deref().and_then(ConnectProblem::parse).unwrap_or(ConnectProblem::Unavailable)
+    };
     let return_to = move || local_path(query.read().get("return_to").as_deref(), "/account");
     let retry = move || format!("/auth/github/connect?return_to={}", encode_query(&return_to()));
     let message = move || {
-        match reason().as_str() {
-        "cancelled" => "You cancelled on GitHub, so nothing was connected.",
-        "state" => "This sign-in link expired or was already used, so it was ignored. Nothing was changed.",
-        "already_linked" => "That GitHub account is already connected to another forgelink account. Sign in to that account, or connect a different GitHub account.",
-        "github_down" => "GitHub did not answer. Nothing was changed; try again in a moment.",
-        "refused" => "GitHub refused the connection. Nothing was changed; try again.",
-        _ => "Something went wrong on our side. Nothing was changed; try again in a moment.",
+        match reason() {
+        ConnectProblem::Cancelled => "You cancelled on GitHub, so nothing was connected.",
+        ConnectProblem::State => "This sign-in link expired or was already used, so it was ignored. Nothing was changed.",
+        ConnectProblem::AlreadyLinked => "That GitHub account is already connected to another forgelink account. Sign in to that account, or connect a different GitHub account.",
+        ConnectProblem::GitHubDown => "GitHub did not answer. Nothing was changed; try again in a moment.",
+        ConnectProblem::Refused => "GitHub refused the connection. Nothing was changed; try again.",
+        ConnectProblem::Unavailable => "Something went wrong on our side. Nothing was changed; try again in a moment.",
     }
     };
     view! {

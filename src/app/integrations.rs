@@ -20,7 +20,10 @@ use crate::{
         error::AppError,
         integrations::{get_integrations, AttachInstallation, SetFollowing},
     },
-    domain::integrations::{Installation, InstallationState, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus},
+    domain::{
+        integrations::{Installation, InstallationState, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus},
+        problems::InstallProblem,
+    },
 };
 
 /// What the tab's parts share: the project, and what makes them fetch again.
@@ -318,26 +321,28 @@ fn Unavailable(repos: Vec<Repo>) -> impl IntoView {
 #[component]
 pub fn InstallProblemPage() -> impl IntoView {
     let query = use_query_map();
-    let reason = move || query.read().get("reason").unwrap_or_default();
+    let reason = move || {
+        query.read().get("reason").as_deref().and_then(InstallProblem::parse).unwrap_or(InstallProblem::Unavailable)
+    };
     let return_to = move || local_path(query.read().get("return_to").as_deref(), "/projects");
     let account = query.read_untracked().get("account").unwrap_or_else(|| "the organization".to_owned());
     let words = |title: &'static str, message: &str| (title, message.to_owned());
-    let (title, message) = match reason().as_str() {
-        "request" => words(
+    let (title, message) = match reason() {
+        InstallProblem::Request => words(
             "Waiting for an organization owner",
             "You asked an owner of the organization to approve the installation. Once they approve it on GitHub, it appears in your project's integrations tab by itself.",
         ),
-        "missing_installation" => words("GitHub sent no installation", "GitHub came back without saying which installation was made. Nothing was changed; start the install again from your project's integrations tab."),
-        "state" => words("This install link is not valid", "It expired, was already used, or belongs to another person. Nothing was changed; start the install again from your project's integrations tab."),
-        "not_yours" => words("This installation is not yours", "GitHub does not show that installation to your GitHub account, so it was not linked. Nothing was changed."),
-        "not_owner" => words(
+        InstallProblem::MissingInstallation => words("GitHub sent no installation", "GitHub came back without saying which installation was made. Nothing was changed; start the install again from your project's integrations tab."),
+        InstallProblem::State => words("This install link is not valid", "It expired, was already used, or belongs to another person. Nothing was changed; start the install again from your project's integrations tab."),
+        InstallProblem::NotYours => words("This installation is not yours", "GitHub does not show that installation to your GitHub account, so it was not linked. Nothing was changed."),
+        InstallProblem::NotOwner => words(
             "Only an owner can add this installation",
             &format!("GitHub shows you this installation, but only an owner of {account} can add it to a project. Ask an owner of {account} to add it. Nothing was changed."),
         ),
-        "not_connected" => words("Connect your GitHub account", "forgelink needs your GitHub account connected to confirm the installation is yours. Connect it, then come back."),
-        "github_down" => words("GitHub did not answer", "Nothing was changed. Try again in a moment."),
-        "not_found" => words("No such project", "That project does not exist or is not yours."),
-        _ => words("Something went wrong", "Something went wrong on our side. Nothing was changed; try again in a moment."),
+        InstallProblem::NotConnected => words("Connect your GitHub account", "forgelink needs your GitHub account connected to confirm the installation is yours. Connect it, then come back."),
+        InstallProblem::GitHubDown => words("GitHub did not answer", "Nothing was changed. Try again in a moment."),
+        InstallProblem::NotFound => words("No such project", "That project does not exist or is not yours."),
+        InstallProblem::Unavailable => words("Something went wrong", "Something went wrong on our side. Nothing was changed; try again in a moment."),
     };
     let connect = move || format!("/auth/github/connect?return_to={}", encode_query(&return_to()));
     view! {
@@ -346,8 +351,8 @@ pub fn InstallProblemPage() -> impl IntoView {
             <h1>{title}</h1>
             <p>{message}</p>
             <p class="actions">
-                {(reason() == "not_connected").then(|| view! { <a class="button" href=connect rel="external">"Connect GitHub account"</a> })}
-                <a href=move || if reason() == "not_connected" { "/projects".to_owned() } else { return_to() }>"Go back"</a>
+                {(reason() == InstallProblem::NotConnected).then(|| view! { <a class="button" href=connect rel="external">"Connect GitHub account"</a> })}
+                <a href=move || if reason() == InstallProblem::NotConnected { "/projects".to_owned() } else { return_to() }>"Go back"</a>
             </p>
         </section>
     }

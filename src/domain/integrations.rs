@@ -46,14 +46,14 @@ pub enum SyncStatus {
     Unavailable,
 }
 
-spelled!(InstallationState {
+spelled!(stored InstallationState {
     InitiatedOnApp = "initiated_on_app",
     InitiatedOnGithub = "initiated_on_github",
     UnmatchedUser = "unmatched_user",
     Processing = "processing",
     Processed = "processed",
 });
-spelled!(Lifecycle { Installed = "installed", Suspended = "suspended", Uninstalled = "uninstalled" });
+spelled!(stored Lifecycle { Installed = "installed", Suspended = "suspended", Uninstalled = "uninstalled" });
 
 /// Where an installation began: Install clicked in forgelink, or on GitHub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,7 +63,7 @@ pub enum InstallOrigin {
     Github,
 }
 
-spelled!(InstallOrigin { App = "app", Github = "github" });
+spelled!(stored InstallOrigin { App = "app", Github = "github" });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Installation {

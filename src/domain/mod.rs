@@ -5,13 +5,15 @@
 pub mod accounts;
 pub mod events;
 pub mod integrations;
+pub mod problems;
 pub mod projects;
 pub mod system;
 
-/// Gives a state enum its one spelling, the same in the database as on the
-/// wire: `as_str`, `parse`, and (on the server) sqlx's `Type`, `Encode` and
-/// `Decode` over text, so a column reads as `state AS "state: InstallationState"`
-/// and a value the enum does not know is an error, never a default.
+/// Gives an enum its one spelling: `as_str` and `parse`. `stored` ones (states
+/// kept in the database, spelled there as on the wire) also get sqlx's `Type`,
+/// `Encode` and `Decode` over text (on the server), so a column reads as
+/// `state AS "state: InstallationState"` and a value the enum does not know is
+/// an error, never a default.
 macro_rules! spelled {
     ($type:ty { $($variant:ident = $text:literal),+ $(,)? }) => {
         impl $type {
@@ -23,6 +25,9 @@ macro_rules! spelled {
                 match text { $($text => Some(Self::$variant),)+ _ => None }
             }
         }
+    };
+    (stored $type:ty { $($variant:ident = $text:literal),+ $(,)? }) => {
+        spelled!($type { $($variant = $text),+ });
 
         #[cfg(feature = "ssr")]
         impl sqlx::Type<sqlx::Postgres> for $type {

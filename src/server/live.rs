@@ -20,9 +20,12 @@ use axum::{
 use sqlx::{postgres::PgListener, PgPool};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::{wrappers::ReceiverStream, StreamExt};
-use tower_sessions::Session;
 
-use super::{accounts, state::AppState, webhooks};
+use super::{
+    accounts::{CurrentUser, NoUser, User},
+    state::AppState,
+    webhooks,
+};
 
 /// Notified (by triggers) whenever installations, repositories or follows
 /// change, once for each person concerned, with `u<user id>` as the payload.
@@ -118,12 +121,8 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /live/events`: a `changed` message whenever webhook events arrive or
 /// change status (admins only).
-async fn event_changes(State(state): State<AppState>, session: Session) -> Response {
-    let admin = match accounts::session::user_id(&session).await {
-        Ok(Some(id)) => accounts::service::user_by_id(&state.pool, id).await.ok().flatten().filter(|u| u.is_admin),
-        _ => None,
-    };
-    let Some(admin) = admin else {
+async fn event_changes(State(state): State<AppState>, user: Result<CurrentUser, NoUser>) -> Response {
+    let Some(admin) = user.ok().filter(|u| u.is_admin) else {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     };
     changes(&state, admin.id, |channel, _| channel == webhooks::CHANNEL || channel == webhooks::STATUS_CHANNEL)
@@ -132,8 +131,8 @@ async fn event_changes(State(state): State<AppState>, session: Session) -> Respo
 /// `GET /live/integrations`: a `changed` message whenever an installation, a
 /// repository or a follow the signed-in person sees changes (the page then
 /// reloads what it shows, through its own authorization).
-async fn integration_changes(State(state): State<AppState>, session: Session) -> Response {
-    let Ok(Some(user_id)) = accounts::session::user_id(&session).await else {
+async fn integration_changes(State(state): State<AppState>, user: Result<CurrentUser, NoUser>) -> Response {
+    let Ok(CurrentUser(User { id: user_id, .. })) = user else {
         return axum::http::StatusCode::UNAUTHORIZED.into_response();
     };
     let audience = format!("u{user_id}");

@@ -18,6 +18,7 @@ pub mod integrations;
 pub mod live;
 pub mod metrics;
 pub mod projects;
+pub mod redirects;
 pub mod rest;
 pub mod security;
 pub mod shutdown;

@@ -1,6 +1,7 @@
 //! Accounts: people who sign in with an email and password, their sessions,
 //! and the GitHub account each may link (OAuth, tokens encrypted at rest).
 
+pub mod current_user;
 pub mod github_link;
 pub mod passwords;
 mod queries;
@@ -9,6 +10,7 @@ pub mod service;
 pub mod session;
 pub mod throttle;
 
+pub use current_user::{CurrentUser, NoUser};
 pub use service::{AccountError, User};
 
 /// Every hour, on every instance (each DELETE is idempotent): expired sessions,

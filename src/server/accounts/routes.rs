@@ -14,10 +14,15 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
-use super::{github_link, session};
+use super::{github_link, CurrentUser, NoUser};
 use crate::{
+    domain::problems::ConnectProblem,
     paths::local_path,
-    server::{integrations, state::AppState},
+    server::{
+        integrations,
+        redirects::{connect_problem, sign_in_first},
+        state::AppState,
+    },
 };
 
 pub fn router() -> Router<AppState> {
@@ -36,43 +41,35 @@ struct Pending {
     return_to: String,
 }
 
-fn redirect_with(path: &str, params: &[(&str, &str)]) -> Response {
-    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
-    Redirect::to(&format!("{path}?{query}")).into_response()
-}
-
-fn problem(reason: &str, return_to: &str) -> Response {
-    redirect_with("/auth/github/problem", &[("reason", reason), ("return_to", return_to)])
-}
-
-fn sign_in_first(return_to: &str) -> Response {
-    redirect_with("/signin", &[("next", return_to)])
-}
-
 #[derive(Deserialize)]
 struct ConnectQuery {
     return_to: Option<String>,
 }
 
-async fn connect(State(state): State<AppState>, session: Session, Query(query): Query<ConnectQuery>) -> Response {
+async fn connect(
+    State(state): State<AppState>,
+    user: Result<CurrentUser, NoUser>,
+    session: Session,
+    Query(query): Query<ConnectQuery>,
+) -> Response {
     let return_to = local_path(query.return_to.as_deref(), "/account");
-    match session::user_id(&session).await {
-        Ok(Some(_)) => {}
-        Ok(None) => {
+    match user {
+        Ok(_) => {}
+        Err(NoUser::SignedOut) => {
             let query =
                 url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", &return_to).finish();
             return sign_in_first(&format!("/auth/github/connect?{query}"));
         }
         Err(error) => {
-            tracing::error!(%error, "session store failed");
-            return problem("unavailable", &return_to);
+            tracing::error!(%error, "cannot tell who is signed in");
+            return connect_problem(ConnectProblem::Unavailable, &return_to);
         }
     }
     let oauth_state = hex::encode(rand::rng().random::<[u8; 32]>());
     let pending = Pending { state: oauth_state.clone(), return_to: return_to.clone() };
     if let Err(error) = session.insert(PENDING, pending).await {
         tracing::error!(%error, "session store failed");
-        return problem("unavailable", &return_to);
+        return connect_problem(ConnectProblem::Unavailable, &return_to);
     }
     Redirect::to(&state.github.authorize_url(&state.oauth_callback_url(), &oauth_state)).into_response()
 }
@@ -84,32 +81,37 @@ struct CallbackQuery {
     error: Option<String>,
 }
 
-async fn callback(State(state): State<AppState>, session: Session, Query(query): Query<CallbackQuery>) -> Response {
-    let user_id = match session::user_id(&session).await {
-        Ok(Some(id)) => id,
-        Ok(None) => return sign_in_first("/account"),
+async fn callback(
+    State(state): State<AppState>,
+    user: Result<CurrentUser, NoUser>,
+    session: Session,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let user_id = match user {
+        Ok(user) => user.id,
+        Err(NoUser::SignedOut) => return sign_in_first("/account"),
         Err(error) => {
-            tracing::error!(%error, "session store failed");
-            return problem("unavailable", "/account");
+            tracing::error!(%error, "cannot tell who is signed in");
+            return connect_problem(ConnectProblem::Unavailable, "/account");
         }
     };
     // Single use: taken out of the session whatever happens next.
     let pending: Option<Pending> = session.remove(PENDING).await.unwrap_or(None);
     let Some(pending) = pending else {
-        return problem("state", "/account");
+        return connect_problem(ConnectProblem::State, "/account");
     };
     let state_matches =
         query.state.as_deref().is_some_and(|given| bool::from(given.as_bytes().ct_eq(pending.state.as_bytes())));
     if !state_matches {
         tracing::warn!(user_id, "OAuth callback with a state that does not match the session");
-        return problem("state", &pending.return_to);
+        return connect_problem(ConnectProblem::State, &pending.return_to);
     }
     if let Some(error) = query.error.as_deref() {
-        let reason = if error == "access_denied" { "cancelled" } else { "refused" };
-        return problem(reason, &pending.return_to);
+        let reason = if error == "access_denied" { ConnectProblem::Cancelled } else { ConnectProblem::Refused };
+        return connect_problem(reason, &pending.return_to);
     }
     let Some(code) = query.code.as_deref().filter(|c| !c.is_empty()) else {
-        return problem("refused", &pending.return_to);
+        return connect_problem(ConnectProblem::Refused, &pending.return_to);
     };
     match github_link::complete_link(
         &state.pool,
@@ -134,12 +136,12 @@ async fn callback(State(state): State<AppState>, session: Session, Query(query):
         Err(error) => {
             tracing::warn!(user_id, %error, "connecting GitHub failed");
             let reason = match error {
-                github_link::LinkError::AlreadyLinked => "already_linked",
-                github_link::LinkError::GitHubDown(_) => "github_down",
-                github_link::LinkError::GitHubRefused(_) => "refused",
-                _ => "unavailable",
+                github_link::LinkError::AlreadyLinked => ConnectProblem::AlreadyLinked,
+                github_link::LinkError::GitHubDown(_) => ConnectProblem::GitHubDown,
+                github_link::LinkError::GitHubRefused(_) => ConnectProblem::Refused,
+                _ => ConnectProblem::Unavailable,
             };
-            problem(reason, &pending.return_to)
+            connect_problem(reason, &pending.return_to)
         }
     }
 }
@@ -149,16 +151,24 @@ struct DisconnectForm {
     return_to: Option<String>,
 }
 
-async fn disconnect(State(state): State<AppState>, session: Session, Form(form): Form<DisconnectForm>) -> Response {
+async fn disconnect(
+    State(state): State<AppState>,
+    user: Result<CurrentUser, NoUser>,
+    Form(form): Form<DisconnectForm>,
+) -> Response {
     let return_to = local_path(form.return_to.as_deref(), "/account");
-    match session::user_id(&session).await {
-        Ok(Some(user_id)) => match github_link::disconnect(&state.pool, user_id).await {
+    match user {
+        Ok(user) => match github_link::disconnect(&state.pool, user.id).await {
             Ok(()) => Redirect::to(&return_to).into_response(),
             Err(error) => {
                 tracing::error!(%error, "disconnecting GitHub failed");
-                problem("unavailable", &return_to)
+                connect_problem(ConnectProblem::Unavailable, &return_to)
             }
         },
-        _ => sign_in_first(&return_to),
+        Err(NoUser::SignedOut) => sign_in_first(&return_to),
+        Err(error) => {
+            tracing::error!(%error, "cannot tell who is signed in");
+            connect_problem(ConnectProblem::Unavailable, &return_to)
+        }
     }
 }

@@ -23,6 +23,8 @@ use super::{
     world::{Account, AccountKind, Id, Selection},
     Simulator,
 };
+// Only local paths: a sign-in page must not redirect anywhere else.
+use crate::paths::local_path;
 
 const USER_COOKIE: &str = "gh_sim_user";
 
@@ -226,20 +228,12 @@ async fn avatar(Path(file): Path<String>) -> Response {
         .into_response()
 }
 
-/// Only local paths: a sign-in page must not redirect anywhere else.
-fn safe_return(to: Option<&str>) -> String {
-    match to {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") => path.to_owned(),
-        _ => "/".to_owned(),
-    }
-}
-
 async fn login_page(
     State(sim): State<Simulator>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let return_to = safe_return(query.get("return_to").map(String::as_str));
+    let return_to = local_path(query.get("return_to").map(String::as_str), "/");
     let world = sim.world();
     let mut body = String::from(
         r#"<section class="card" aria-labelledby="pick-h"><h2 id="pick-h">Sign in as</h2><ul class="plain">"#,
@@ -274,7 +268,7 @@ fn valid_login(login: &str) -> bool {
 
 async fn login(State(sim): State<Simulator>, body: Bytes) -> Response {
     let form = FormPairs::parse(&body);
-    let return_to = safe_return(form.get("return_to"));
+    let return_to = local_path(form.get("return_to"), "/");
     let mut world = sim.world();
     let user_id = if let Some(new_login) = form.get("new_login").map(str::trim) {
         if !valid_login(new_login) {

@@ -13,6 +13,7 @@ use crate::{
     domain::{
         accounts::User,
         integrations::{InstallOrigin, InstallationState},
+        problems::InstallProblem,
     },
     server::{github::events::Installation, projects, state::AppState},
 };
@@ -91,16 +92,16 @@ pub enum SetupError {
 
 impl SetupError {
     /// The reason the problem page words out.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> InstallProblem {
         match self {
-            Self::ApprovalRequested => "request",
-            Self::MissingInstallation => "missing_installation",
-            Self::BadState => "state",
-            Self::NotYours => "not_yours",
-            Self::NotAnOwner(_) => "not_owner",
-            Self::NotConnected => "not_connected",
-            Self::GitHubDown(_) => "github_down",
-            Self::Failed(_) => "unavailable",
+            Self::ApprovalRequested => InstallProblem::Request,
+            Self::MissingInstallation => InstallProblem::MissingInstallation,
+            Self::BadState => InstallProblem::State,
+            Self::NotYours => InstallProblem::NotYours,
+            Self::NotAnOwner(_) => InstallProblem::NotOwner,
+            Self::NotConnected => InstallProblem::NotConnected,
+            Self::GitHubDown(_) => InstallProblem::GitHubDown,
+            Self::Failed(_) => InstallProblem::Unavailable,
         }
     }
 }

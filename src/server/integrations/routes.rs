@@ -10,43 +10,30 @@ use axum::{
     Form, Router,
 };
 use serde::Deserialize;
-use tower_sessions::Session;
 
 use super::{install_flow, IntegrationError};
 use crate::{
-    domain::accounts::User,
-    server::{accounts, state::AppState},
+    domain::{accounts::User, problems::InstallProblem},
+    server::{
+        accounts::{CurrentUser, NoUser},
+        redirects::{install_problem, redirect_with, sign_in_first},
+        state::AppState,
+    },
 };
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/integrations/github/install", post(install)).route("/integrations/github/setup", get(setup))
 }
 
-fn redirect_with(path: &str, params: &[(&str, &str)]) -> Response {
-    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
-    Redirect::to(&format!("{path}?{query}")).into_response()
-}
-
-fn problem(reason: &str, return_to: &str) -> Response {
-    redirect_with("/integrations/github/problem", &[("reason", reason), ("return_to", return_to)])
-}
-
 /// The signed-in person, or where to send them instead.
-async fn signed_in(state: &AppState, session: &Session, back_to: &str) -> Result<User, Response> {
-    let id = match accounts::session::user_id(session).await {
-        Ok(Some(id)) => id,
-        Ok(None) => return Err(redirect_with("/signin", &[("next", back_to)])),
+#[allow(clippy::result_large_err)] // the response is the handler's answer at once, not an error carried along
+fn signed_in(user: Result<CurrentUser, NoUser>, back_to: &str) -> Result<User, Response> {
+    match user {
+        Ok(CurrentUser(user)) => Ok(user),
+        Err(NoUser::SignedOut) => Err(sign_in_first(back_to)),
         Err(error) => {
-            tracing::error!(%error, "session store failed");
-            return Err(problem("unavailable", "/projects"));
-        }
-    };
-    match accounts::service::user_by_id(&state.pool, id).await {
-        Ok(Some(user)) => Ok(user),
-        Ok(None) => Err(redirect_with("/signin", &[("next", back_to)])),
-        Err(error) => {
-            tracing::error!(%error, "loading the user failed");
-            Err(problem("unavailable", "/projects"))
+            tracing::error!(%error, "cannot tell who is signed in");
+            Err(install_problem(InstallProblem::Unavailable, "/projects", None))
         }
     }
 }
@@ -56,9 +43,13 @@ struct InstallForm {
     slug: String,
 }
 
-async fn install(State(state): State<AppState>, session: Session, Form(form): Form<InstallForm>) -> Response {
+async fn install(
+    State(state): State<AppState>,
+    user: Result<CurrentUser, NoUser>,
+    Form(form): Form<InstallForm>,
+) -> Response {
     let tab = format!("/projects/{}/integrations", crate::paths::encode_query(&form.slug));
-    let user = match signed_in(&state, &session, &tab).await {
+    let user = match signed_in(user, &tab) {
         Ok(user) => user,
         Err(response) => return response,
     };
@@ -66,17 +57,17 @@ async fn install(State(state): State<AppState>, session: Session, Form(form): Fo
         // 303: the browser follows with a GET to GitHub's install page.
         Ok(url) => Redirect::to(&url).into_response(),
         Err(IntegrationError::NotConnected) => redirect_with("/auth/github/connect", &[("return_to", &tab)]),
-        Err(IntegrationError::NotFound) => problem("not_found", "/projects"),
+        Err(IntegrationError::NotFound) => install_problem(InstallProblem::NotFound, "/projects", None),
         Err(error) => {
             tracing::error!(%error, "starting an install failed");
-            problem("unavailable", &tab)
+            install_problem(InstallProblem::Unavailable, &tab, None)
         }
     }
 }
 
 async fn setup(
     State(state): State<AppState>,
-    session: Session,
+    user: Result<CurrentUser, NoUser>,
     Query(query): Query<install_flow::SetupQuery>,
 ) -> Response {
     let here = {
@@ -93,7 +84,7 @@ async fn setup(
         let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
         format!("/integrations/github/setup?{query}")
     };
-    let user = match signed_in(&state, &session, &here).await {
+    let user = match signed_in(user, &here) {
         Ok(user) => user,
         Err(response) => return response,
     };
@@ -105,11 +96,11 @@ async fn setup(
                 install_flow::SetupError::NotConnected => here.as_str(),
                 _ => "/projects",
             };
-            let mut params = vec![("reason", error.reason()), ("return_to", return_to)];
-            if let install_flow::SetupError::NotAnOwner(account) = &error {
-                params.push(("account", account));
-            }
-            redirect_with("/integrations/github/problem", &params)
+            let account = match &error {
+                install_flow::SetupError::NotAnOwner(account) => Some(account.as_str()),
+                _ => None,
+            };
+            install_problem(error.reason(), return_to, account)
         }
     }
 }

@@ -1,18 +1,17 @@
 //! `GET /api/users/{user_id}/installations`, `GET /api/github-app-installations[/{id}]`.
 
+use super::{parse_id, timestamp, ApiError, ApiResult};
+use crate::server::{
+    accounts::{CurrentUser, NoUser},
+    integrations::{service, InstallationSummary},
+    state::AppState,
+};
 use axum::{
     extract::{Path, State},
     response::IntoResponse,
     Json,
 };
 use serde_json::{json, Value};
-use tower_sessions::Session;
-
-use super::{parse_id, require_user, timestamp, ApiError, ApiResult};
-use crate::server::{
-    integrations::{service, InstallationSummary},
-    state::AppState,
-};
 
 fn brief(i: &InstallationSummary) -> Value {
     json!({
@@ -41,8 +40,12 @@ fn detailed(i: &InstallationSummary) -> Value {
 
 /// The user's installations GitHub has confirmed. Another user's list is a 404
 /// like an unknown user's, so ids cannot be probed.
-pub async fn of_user(State(state): State<AppState>, session: Session, Path(user_id): Path<String>) -> ApiResult {
-    let user = require_user(&state, &session).await?;
+pub async fn of_user(
+    State(state): State<AppState>,
+    user: Result<CurrentUser, NoUser>,
+    Path(user_id): Path<String>,
+) -> ApiResult {
+    let user = user?;
     let user_id = parse_id(&user_id, "user_id")?;
     if user_id != user.id {
         return Err(ApiError::not_found("User"));
@@ -52,14 +55,18 @@ pub async fn of_user(State(state): State<AppState>, session: Session, Path(user_
 }
 
 /// Every installation the signed-in user may attach to their projects.
-pub async fn list(State(state): State<AppState>, session: Session) -> ApiResult {
-    let user = require_user(&state, &session).await?;
+pub async fn list(State(state): State<AppState>, user: Result<CurrentUser, NoUser>) -> ApiResult {
+    let user = user?;
     let installations = service::installations_visible_to(&state.pool, &user).await?;
     Ok(Json(installations.iter().map(detailed).collect::<Vec<_>>()).into_response())
 }
 
-pub async fn one(State(state): State<AppState>, session: Session, Path(id): Path<String>) -> ApiResult {
-    let user = require_user(&state, &session).await?;
+pub async fn one(
+    State(state): State<AppState>,
+    user: Result<CurrentUser, NoUser>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let user = user?;
     let id = parse_id(&id, "id")?;
     let installations = service::installations_visible_to(&state.pool, &user).await?;
     let found = installations.iter().find(|i| i.id == id).ok_or_else(|| ApiError::not_found("Installation"))?;

@@ -6,6 +6,7 @@
 mod installations;
 mod repos;
 
+use super::{accounts::NoUser, integrations::IntegrationError, state::AppState};
 use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
@@ -13,10 +14,6 @@ use axum::{
     Json, Router,
 };
 use serde_json::json;
-use tower_sessions::Session;
-
-use super::{accounts, integrations::IntegrationError, state::AppState};
-use crate::domain::accounts::User;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -82,12 +79,15 @@ impl From<IntegrationError> for ApiError {
 
 pub type ApiResult = Result<Response, ApiError>;
 
-/// The signed-in user, or 401.
-async fn require_user(state: &AppState, session: &Session) -> Result<User, ApiError> {
-    let unauthorized =
-        || ApiError::new(StatusCode::UNAUTHORIZED, "Sign in to use the API: no valid session cookie was sent.");
-    let id = accounts::session::user_id(session).await.map_err(ApiError::internal)?.ok_or_else(unauthorized)?;
-    accounts::service::user_by_id(&state.pool, id).await?.ok_or_else(unauthorized)
+impl From<NoUser> for ApiError {
+    fn from(error: NoUser) -> Self {
+        match error {
+            NoUser::SignedOut => {
+                Self::new(StatusCode::UNAUTHORIZED, "Sign in to use the API: no valid session cookie was sent.")
+            }
+            NoUser::Unavailable(_) => Self::internal(error),
+        }
+    }
 }
 
 /// A path segment that must be a positive id.

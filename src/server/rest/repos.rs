@@ -10,12 +10,15 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tower_sessions::Session;
 
-use super::{parse_id, require_user, ApiError, ApiResult};
+use super::{parse_id, ApiError, ApiResult};
 use crate::{
     domain::integrations::Repo,
-    server::{integrations::service, state::AppState},
+    server::{
+        accounts::{CurrentUser, NoUser},
+        integrations::service,
+        state::AppState,
+    },
 };
 
 fn repo_json(repo: &Repo) -> Value {
@@ -30,8 +33,12 @@ fn repo_json(repo: &Repo) -> Value {
     })
 }
 
-pub async fn list(State(state): State<AppState>, session: Session, Path(slug): Path<String>) -> ApiResult {
-    let user = require_user(&state, &session).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    user: Result<CurrentUser, NoUser>,
+    Path(slug): Path<String>,
+) -> ApiResult {
+    let user = user?;
     let repos = service::followed(&state.pool, user.id, &slug).await?;
     Ok(Json(repos.iter().map(repo_json).collect::<Vec<_>>()).into_response())
 }
@@ -43,11 +50,11 @@ struct FollowBody {
 
 pub async fn follow(
     State(state): State<AppState>,
-    session: Session,
+    user: Result<CurrentUser, NoUser>,
     Path(slug): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let user = require_user(&state, &session).await?;
+    let user = user?;
     let body: FollowBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, format!("Send a JSON body like {{\"repo_id\": 42}}: {e}"))
     })?;
@@ -66,10 +73,10 @@ pub async fn follow(
 
 pub async fn unfollow(
     State(state): State<AppState>,
-    session: Session,
+    user: Result<CurrentUser, NoUser>,
     Path((slug, id)): Path<(String, String)>,
 ) -> ApiResult {
-    let user = require_user(&state, &session).await?;
+    let user = user?;
     let id = parse_id(&id, "id")?;
     service::owned_project(&state.pool, user.id, &slug).await?;
     match service::set_following(&state.pool, user.id, &slug, id, false).await {
