@@ -14,9 +14,6 @@ use crate::server::{
     },
 };
 
-/// Refresh this long (seconds) before expiry, so a request never carries a
-/// token that expires on the way.
-const REFRESH_MARGIN_SECS: f64 = 300.0;
 /// Longer than a refresh can take (the client's retries included).
 const REFRESH_LEASE: std::time::Duration = std::time::Duration::from_secs(120);
 
@@ -128,7 +125,9 @@ enum Access {
 }
 
 async fn access(pool: &PgPool, cipher: &TokenCipher, user_id: i64) -> Result<Access, LinkError> {
-    let stored = queries::tokens(pool, user_id, REFRESH_MARGIN_SECS).await?.ok_or(LinkError::NotConnected)?;
+    let stored = queries::tokens(pool, user_id, crate::server::github::REFRESH_MARGIN_SECS)
+        .await?
+        .ok_or(LinkError::NotConnected)?;
     match &stored.access_token {
         None => Err(LinkError::ReconnectNeeded),
         Some(access) if stored.access_fresh => Ok(Access::Fresh(cipher.decrypt(access, &access_context(user_id))?)),

@@ -17,8 +17,6 @@ use super::{
 };
 use crate::server::crypto::{CryptoError, TokenCipher};
 
-/// A token with less time left than this is replaced before use.
-const REFRESH_MARGIN_SECS: f64 = 300.0;
 /// Longer than a mint can take (the client's retries included); a minter that
 /// dies lets go after this.
 const MINT_LEASE: std::time::Duration = std::time::Duration::from_secs(120);
@@ -70,12 +68,12 @@ impl InstallationTokens {
         let minted = self.github.create_installation_token(installation_github_id).await?;
         sqlx::query!(
             r#"INSERT INTO github_installation_tokens (installation_github_id, token, expires_at)
-               VALUES ($1, $2, to_timestamp($3))
+               VALUES ($1, $2, $3)
                ON CONFLICT (installation_github_id) DO UPDATE
                SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, created_at = now()"#,
             installation_github_id,
             self.cipher.encrypt(&minted.token, &context(installation_github_id)),
-            minted.expires_at.timestamp() as f64,
+            minted.expires_at as _,
         )
         .execute(&self.pool)
         .await?;
@@ -88,7 +86,7 @@ impl InstallationTokens {
             r#"SELECT token FROM github_installation_tokens
                WHERE installation_github_id = $1 AND expires_at > now() + make_interval(secs => $2)"#,
             installation_github_id,
-            REFRESH_MARGIN_SECS,
+            super::REFRESH_MARGIN_SECS,
         )
         .fetch_optional(&self.pool)
         .await?;

@@ -7,3 +7,8 @@ pub mod config;
 pub mod events;
 pub mod installation_tokens;
 pub mod leases;
+
+/// A token (a person's or an installation's) with less time left than this
+/// (seconds) is replaced before use, so no request carries one that expires
+/// on the way.
+pub const REFRESH_MARGIN_SECS: f64 = 300.0;

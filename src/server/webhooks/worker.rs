@@ -77,13 +77,10 @@ async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>) {
     }
 }
 
-/// The pause between claims while the intake is busy: processing slows down,
-/// never stops, and acknowledgements (which GitHub waits for) come first.
-/// Processing an event costs PostgreSQL about what storing it does (two
-/// updates, each rewriting the row): in the intake benchmark two workers
-/// pausing 5 ms took a third of the intake's rate, pausing 50 ms (~370 events
-/// a second) 6–10%; pausing 200 ms the intake stores ~7% more than at 50 ms
-/// (five interleaved runs each), and a backlog drains at full speed after.
+/// The pause between claims while the intake is busy: processing an event
+/// costs PostgreSQL about what storing it does, so processing slows down
+/// (never stops) and acknowledgements, which GitHub waits for, come first.
+/// Shorter pauses cost the intake measurably (the README's Benchmarks).
 const YIELD_TO_INTAKE: Duration = Duration::from_millis(200);
 
 async fn run(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig, wake: Arc<Notify>) {

@@ -4,8 +4,8 @@
 //! batch commits, the next gathers); alone, a delivery is written at once.
 //! Nothing is acknowledged before its commit. A second batch is inserted while
 //! the first commits only once it is worth a statement of its own (see
-//! `MIN_OVERLAP`): two writers taking turns halved the batches and stored
-//! 5–15% fewer deliveries a second; this stores ~5% more than one.
+//! `MIN_OVERLAP`); the measurements behind these choices are in the README's
+//! Benchmarks section.
 
 use std::{
     collections::HashSet,

@@ -235,11 +235,11 @@ pub async fn set_lifecycle(
     at: Option<DateTime<Utc>>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        r#"UPDATE github_app_installations SET lifecycle = $2, lifecycle_at = COALESCE(to_timestamp($3), lifecycle_at)
-           WHERE id = $1 AND ($3::float8 IS NULL OR lifecycle_at IS NULL OR lifecycle_at <= to_timestamp($3))"#,
+        r#"UPDATE github_app_installations SET lifecycle = $2, lifecycle_at = COALESCE($3, lifecycle_at)
+           WHERE id = $1 AND ($3::timestamptz IS NULL OR lifecycle_at IS NULL OR lifecycle_at <= $3)"#,
         id,
         lifecycle.as_str(),
-        at.map(|t| t.timestamp_micros() as f64 / 1e6)
+        at as _ // chrono's; with time's feature on (tower-sessions), the macro expects time's
     )
     .execute(conn)
     .await?;
