@@ -303,3 +303,9 @@ pub async fn unlink_github(pool: &PgPool, user_id: i64) -> Result<(), sqlx::Erro
     .await?;
     Ok(())
 }
+
+/// Sessions past their expiry (tower-sessions' table).
+pub async fn delete_expired_sessions(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let deleted = sqlx::query!("DELETE FROM tower_sessions.session WHERE expiry_date < now()").execute(pool).await?;
+    Ok(deleted.rows_affected())
+}

@@ -43,6 +43,5 @@ pub async fn user_id(session: &Session) -> Result<Option<i64>, SessionError> {
 
 /// Deletes expired sessions (idempotent, so every instance may run it).
 pub async fn delete_expired(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    let deleted = sqlx::query!("DELETE FROM tower_sessions.session WHERE expiry_date < now()").execute(pool).await?;
-    Ok(deleted.rows_affected())
+    super::queries::delete_expired_sessions(pool).await
 }

@@ -13,7 +13,7 @@ use sqlx::PgPool;
 
 use super::{
     client::{GitHubClient, GitHubError},
-    leases,
+    leases, queries,
 };
 use crate::server::crypto::{CryptoError, TokenCipher};
 
@@ -66,45 +66,23 @@ impl InstallationTokens {
         }
         // No connection is held while GitHub answers.
         let minted = self.github.create_installation_token(installation_github_id).await?;
-        sqlx::query!(
-            r#"INSERT INTO github_installation_tokens (installation_github_id, token, expires_at)
-               VALUES ($1, $2, $3)
-               ON CONFLICT (installation_github_id) DO UPDATE
-               SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, created_at = now()"#,
-            installation_github_id,
-            self.cipher.encrypt(&minted.token, &context(installation_github_id)),
-            minted.expires_at as _,
-        )
-        .execute(&self.pool)
-        .await?;
+        let sealed = self.cipher.encrypt(&minted.token, &context(installation_github_id));
+        queries::store_token(&self.pool, installation_github_id, &sealed, minted.expires_at).await?;
         tracing::debug!(installation_github_id, expires_at = %minted.expires_at, "installation token minted");
         Ok(minted.token)
     }
 
     async fn cached(&self, installation_github_id: i64) -> Result<Option<String>, TokenError> {
-        let row = sqlx::query!(
-            r#"SELECT token FROM github_installation_tokens
-               WHERE installation_github_id = $1 AND expires_at > now() + make_interval(secs => $2)"#,
-            installation_github_id,
-            super::REFRESH_MARGIN_SECS,
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(match row {
-            Some(row) => Some(self.cipher.decrypt(&row.token, &context(installation_github_id))?),
+        let sealed = queries::token_lasting(&self.pool, installation_github_id, super::REFRESH_MARGIN_SECS).await?;
+        Ok(match sealed {
+            Some(sealed) => Some(self.cipher.decrypt(&sealed, &context(installation_github_id))?),
             None => None,
         })
     }
 
     /// Drops the cached token (GitHub refused it, or the installation went away).
     pub async fn forget(&self, installation_github_id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query!(
-            "DELETE FROM github_installation_tokens WHERE installation_github_id = $1",
-            installation_github_id
-        )
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        queries::forget_token(&self.pool, installation_github_id).await
     }
 
     /// Runs `call` with a token; when GitHub answers 401 (the token was revoked
