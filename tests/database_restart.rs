@@ -24,20 +24,9 @@ use sqlx::PgPool;
 use support::{
     binary::{deliver_ping, free_port, Server},
     cluster::Cluster,
-    flows,
+    eventually, flows, pending_events,
 };
 use tokio::sync::Notify;
-
-/// Polls `done` every 50 ms until it holds, for `seconds` at most.
-async fn eventually(seconds: u64, mut done: impl AsyncFnMut() -> bool) -> bool {
-    for _ in 0..seconds * 20 {
-        if done().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_database_restart_everything_recovers_by_itself() {
@@ -105,16 +94,7 @@ async fn after_a_database_restart_everything_recovers_by_itself() {
     );
 
     let pool = sqlx::PgPool::connect(&cluster.url).await.unwrap();
-    let settled = eventually(90, async || {
-        let pending = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM github_events WHERE status IN ('unprocessed', 'processing')"#
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        pending == 0
-    })
-    .await;
+    let settled = eventually(90, async || pending_events(&pool).await == 0).await;
     assert!(settled, "every stored event is processed");
 
     let rows = sqlx::query!("SELECT delivery_id, status, attempts FROM github_events").fetch_all(&pool).await.unwrap();
@@ -180,7 +160,7 @@ async fn workers_catch_up_on_what_they_missed_while_not_listening(pool: PgPool) 
     let other = support::spawn_app_with(pool.clone(), |c| c.workers.workers = 0).await;
     let listening = async || {
         let n = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN "github_events"'"#
+            r#"SELECT count(*) AS "n!" FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN "github_events";'"#
         )
         .fetch_one(&pool)
         .await

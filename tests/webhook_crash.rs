@@ -52,20 +52,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) 
 
     let mut server = Server::start(url.as_str(), port, &lease);
     server.wait_ready(&client).await;
-    let mut settled = false;
-    for _ in 0..400 {
-        let pending: i64 = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM github_events WHERE status IN ('unprocessed', 'processing')"#
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        if pending == 0 {
-            settled = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let settled = support::eventually(20, async || support::pending_events(&pool).await == 0).await;
     server.kill();
     assert!(settled, "every stored event is processed after the restart");
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::{
     migrate::{MigrateError, Migrator},
-    postgres::PgPoolOptions,
+    postgres::{PgListener, PgNotification, PgPoolOptions},
     PgPool,
 };
 
@@ -77,5 +77,31 @@ pub fn is_transient(error: &sqlx::Error) -> bool {
             error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "53300")
         }
         _ => false,
+    }
+}
+
+/// LISTENs on `channels` for as long as the process runs, connecting again
+/// whenever the connection is lost. `heard` gets each notification, and `None`
+/// each time listening (re)starts: whatever was notified before went unheard.
+pub async fn listen_forever(
+    pool: PgPool,
+    channels: &'static [&'static str],
+    mut heard: impl FnMut(Option<PgNotification>) + Send,
+) {
+    loop {
+        match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen_all(channels.iter().copied()).await {
+                Ok(()) => {
+                    heard(None);
+                    // `Ok(None)`: the connection was lost, and is listening again.
+                    while let Ok(notification) = listener.try_recv().await {
+                        heard(notification);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, ?channels, "cannot LISTEN; trying again"),
+            },
+            Err(error) => tracing::debug!(%error, "cannot connect to LISTEN yet"),
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }

@@ -17,12 +17,13 @@ use axum::{
     routing::get,
     Router,
 };
-use sqlx::{postgres::PgListener, PgPool};
+use sqlx::PgPool;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::{wrappers::ReceiverStream, StreamExt};
 
 use super::{
     accounts::{CurrentUser, NoUser, User},
+    db,
     state::AppState,
     webhooks,
 };
@@ -76,25 +77,14 @@ impl Live {
     pub fn spawn(pool: PgPool) -> Self {
         let (changes, _) = broadcast::channel(1024);
         let sender = changes.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Ok(mut listener) = PgListener::connect_with(&pool).await {
-                    let channels = [webhooks::CHANNEL, webhooks::STATUS_CHANNEL, INTEGRATIONS_CHANNEL];
-                    if listener.listen_all(channels).await.is_ok() {
-                        // Listening (again): what changed before now went unheard.
-                        let _ = sender.send(Heard::Missed);
-                        // `Ok(None)`: the connection was lost, and is listening again.
-                        while let Ok(heard) = listener.try_recv().await {
-                            let _ = sender.send(heard.map_or(Heard::Missed, |n| Heard::Notification {
-                                channel: n.channel().to_owned(),
-                                payload: n.payload().to_owned(),
-                            }));
-                        }
-                    }
-                }
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        });
+        const CHANNELS: &[&str] = &[webhooks::CHANNEL, webhooks::STATUS_CHANNEL, INTEGRATIONS_CHANNEL];
+        tokio::spawn(db::listen_forever(pool, CHANNELS, move |heard| {
+            let heard = heard.map_or(Heard::Missed, |n| Heard::Notification {
+                channel: n.channel().to_owned(),
+                payload: n.payload().to_owned(),
+            });
+            let _ = sender.send(heard);
+        }));
         Self { changes, open: Default::default() }
     }
 

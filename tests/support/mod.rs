@@ -217,21 +217,28 @@ pub async fn spawn_stack_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) ->
     Stack { app, gh }
 }
 
-/// Waits until no webhook event is unprocessed or in progress (at most 10 s).
-pub async fn wait_until_settled(pool: &PgPool) {
-    for _ in 0..200 {
-        let pending: i64 = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM github_events WHERE status IN ('unprocessed', 'processing')"#
-        )
+/// Webhook events unprocessed or in progress.
+pub async fn pending_events(pool: &PgPool) -> i64 {
+    sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events WHERE status IN ('unprocessed', 'processing')"#)
         .fetch_one(pool)
         .await
-        .unwrap();
-        if pending == 0 {
-            return;
+        .unwrap()
+}
+
+/// Polls `done` every 50 ms until it holds, for `seconds` at most; whether it did.
+pub async fn eventually(seconds: u64, mut done: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..seconds * 20 {
+        if done().await {
+            return true;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("events still pending after 10 s");
+    false
+}
+
+/// Waits until no webhook event is unprocessed or in progress (at most 10 s).
+pub async fn wait_until_settled(pool: &PgPool) {
+    assert!(eventually(10, async || pending_events(pool).await == 0).await, "events still pending after 10 s");
 }
 
 /// Waits for at least `count` webhook events to be stored (at most 10 s), then for all to settle.

@@ -6,7 +6,6 @@
 use std::{future::Future, sync::Arc, time::Duration};
 
 use rand::Rng;
-use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
@@ -43,7 +42,9 @@ pub fn backoff(attempt: i32) -> Duration {
 pub fn spawn(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig) -> tokio::task::JoinSet<()> {
     // This instance's deliveries wake its workers at once; other instances' by NOTIFY.
     let wake = state.deliveries.stored();
-    tokio::spawn(listen(state.pool.clone(), wake.clone()));
+    // Also when listening (again): deliveries stored meanwhile went unannounced.
+    let woken = wake.clone();
+    tokio::spawn(db::listen_forever(state.pool.clone(), &[queries::CHANNEL], move |_| woken.notify_waiters()));
     let mut workers = tokio::task::JoinSet::new();
     for n in 0..config.workers {
         let (state, dispatcher, config, wake) = (state.clone(), dispatcher.clone(), config.clone(), wake.clone());
@@ -54,27 +55,6 @@ pub fn spawn(state: AppState, dispatcher: Arc<Dispatcher>, config: WorkerConfig)
         });
     }
     workers
-}
-
-async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>) {
-    loop {
-        match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => {
-                if let Err(error) = listener.listen(queries::CHANNEL).await {
-                    tracing::warn!(%error, "cannot LISTEN for new events; relying on the sweep");
-                } else {
-                    // At once, and after each lost connection (`Ok(None)`, listening
-                    // again already): deliveries stored meanwhile went unannounced.
-                    wake.notify_waiters();
-                    while let Ok(_heard_or_missed) = listener.try_recv().await {
-                        wake.notify_waiters();
-                    }
-                }
-            }
-            Err(error) => tracing::debug!(%error, "event listener cannot connect yet"),
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
 }
 
 /// The pause between claims while the intake is busy: processing an event
