@@ -120,7 +120,7 @@ async fn an_outcome_reached_while_the_database_is_down_is_recorded_once_it_is_ba
     db::MIGRATOR.run(&pool).await.unwrap();
     let (started, finish, runs) = (Arc::new(Notify::new()), Arc::new(Notify::new()), Arc::new(AtomicUsize::new(0)));
     let (started_, finish_, runs_) = (started.clone(), finish.clone(), runs.clone());
-    let dispatcher = Dispatcher::new().on("ping", None, move |_, _| {
+    let dispatcher = Dispatcher::new().on("ping", &[], move |_, _: serde_json::Value| {
         let (started, finish, runs) = (started_.clone(), finish_.clone(), runs_.clone());
         async move {
             runs.fetch_add(1, Ordering::SeqCst);

@@ -57,6 +57,8 @@ async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
     let (ignored, _): (Vec<Value>, Value) = list(&app, json!({"status": "ignored"})).await.json().await.unwrap();
     assert_eq!(ignored.len(), 1);
     assert_eq!(ignored[0]["failure_reason"], "forgelink does not subscribe to star events");
+    let unknown = app.get("/admin/events?status=bogus").await.text().await.unwrap();
+    assert!(unknown.contains("No status is called “bogus”"), "an unknown status is said, not taken for any");
 
     let id = ignored[0]["id"].as_i64().unwrap();
     let page = app.get(&format!("/admin/events/{id}")).await;
@@ -174,8 +176,9 @@ async fn the_logs_counts_are_estimated_on_a_large_table(pool: PgPool) {
     insert_events(&pool, "unprocessed", 2, 0).await;
     sqlx::query!("ANALYZE github_events").execute(&pool).await.unwrap();
     let counts = log::counts(&pool).await.unwrap();
-    let find =
-        |status: &str| counts.iter().find(|c| c.status == status).unwrap_or_else(|| panic!("{status}: {counts:?}"));
+    let find = |status: &str| {
+        counts.iter().find(|c| c.status.as_str() == status).unwrap_or_else(|| panic!("{status}: {counts:?}"))
+    };
     assert_eq!((find("errored").count, find("errored").approximate), (3, false));
     assert_eq!((find("unprocessed").count, find("unprocessed").approximate), (2, false));
     for (status, exact) in [("processed", 150_000.0), ("ignored", 30_000.0)] {

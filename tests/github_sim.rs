@@ -6,7 +6,9 @@ mod support;
 
 use std::collections::HashMap;
 
-use forgelink::server::github::events::{self, Event};
+use forgelink::server::github::events::{
+    InstallationEvent, InstallationRepositoriesEvent, IssueCommentEvent, IssuesEvent,
+};
 use serde_json::{json, Value};
 use support::github::{app_key, other_key, SimHarness, APP_ID, CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET};
 
@@ -233,20 +235,17 @@ async fn installing_on_an_org_delivers_a_signed_webhook_and_returns_to_the_setup
         forgelink::server::github_sim::signature_256(WEBHOOK_SECRET, &hook.body)
     );
 
-    match events::parse("installation", &hook.body).unwrap() {
-        Event::Installation(event) => {
-            assert_eq!(event.action, "created");
-            assert_eq!(event.installation.id, installation_id as i64);
-            let account = event.installation.account.unwrap();
-            assert_eq!(account.login, "forge-demo");
-            assert_eq!(account.kind, "Organization");
-            assert_eq!(event.installation.repository_selection, "selected");
-            let names: Vec<_> = event.repositories.unwrap().into_iter().map(|r| r.full_name).collect();
-            assert_eq!(names, ["forge-demo/api", "forge-demo/web"]);
-            assert_eq!(event.sender.login, "octocat");
-        }
-        other => panic!("expected an installation event, got {other:?}"),
-    }
+    assert_eq!(hook.header("x-github-event"), "installation");
+    let event: InstallationEvent = serde_json::from_slice(&hook.body).unwrap();
+    assert_eq!(event.action, "created");
+    assert_eq!(event.installation.id, installation_id as i64);
+    let account = event.installation.account.unwrap();
+    assert_eq!(account.login, "forge-demo");
+    assert_eq!(account.kind, "Organization");
+    assert_eq!(event.installation.repository_selection, "selected");
+    let names: Vec<_> = event.repositories.unwrap().into_iter().map(|r| r.full_name).collect();
+    assert_eq!(names, ["forge-demo/api", "forge-demo/web"]);
+    assert_eq!(event.sender.login, "octocat");
 
     // The user sees the installation through their own token.
     let (code, _) = authorize(&gh, "octocat", "s").await;
@@ -321,13 +320,14 @@ async fn configuring_suspending_and_uninstalling_send_the_matching_webhooks() {
     let hooks = gh.receiver.wait_for(3).await;
     let mut changes: Vec<(String, Vec<String>, Vec<String>)> = hooks[1..]
         .iter()
-        .map(|hook| match events::parse(hook.header("x-github-event"), &hook.body).unwrap() {
-            Event::InstallationRepositories(e) => (
+        .map(|hook| {
+            assert_eq!(hook.header("x-github-event"), "installation_repositories");
+            let e: InstallationRepositoriesEvent = serde_json::from_slice(&hook.body).unwrap();
+            (
                 e.action,
                 e.repositories_added.into_iter().map(|r| r.name).collect(),
                 e.repositories_removed.into_iter().map(|r| r.name).collect(),
-            ),
-            other => panic!("unexpected {other:?}"),
+            )
         })
         .collect();
     changes.sort();
@@ -415,18 +415,20 @@ async fn issues_written_through_the_api_send_issue_webhooks() {
     let hooks = gh.receiver.wait_for(3).await;
     let mut seen = Vec::new();
     for hook in &hooks[1..] {
-        match events::parse(hook.header("x-github-event"), &hook.body).unwrap() {
-            Event::Issues(e) => {
+        match hook.header("x-github-event") {
+            "issues" => {
+                let e: IssuesEvent = serde_json::from_slice(&hook.body).unwrap();
                 assert_eq!(e.issue.title, "Broken link");
                 assert_eq!(e.repository.full_name, "forge-demo/api");
                 assert_eq!(e.installation.unwrap().id, id as i64);
                 seen.push(format!("issues.{}", e.action));
             }
-            Event::IssueComment(e) => {
+            "issue_comment" => {
+                let e: IssueCommentEvent = serde_json::from_slice(&hook.body).unwrap();
                 assert_eq!(e.comment.body, "Looking into it");
                 seen.push(format!("issue_comment.{}", e.action));
             }
-            other => panic!("unexpected {other:?}"),
+            other => panic!("unexpected {other} event"),
         }
     }
     seen.sort();

@@ -12,7 +12,10 @@ use std::{
 use forgelink::server::{
     config::Secret,
     github_sim::signature_256,
-    webhooks::{dispatcher::HandlerError, Dispatcher, Outcome},
+    webhooks::{
+        dispatcher::{FailureReason, HandlerError},
+        Dispatcher, Outcome,
+    },
 };
 use serde_json::{json, Value};
 use sqlx::{Connection, PgPool};
@@ -283,10 +286,10 @@ async fn an_unreachable_database_gets_503_never_a_2xx() {
 fn recording() -> (Dispatcher, Arc<Mutex<Vec<String>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    let dispatcher = Dispatcher::standard().on("issues", Some("opened"), move |_, event| {
+    let dispatcher = Dispatcher::standard().on("issues", &["opened"], move |_, payload: Value| {
         let log = log.clone();
         async move {
-            log.lock().unwrap().push(event.payload["issue"]["updated_at"].as_str().unwrap_or("").to_owned());
+            log.lock().unwrap().push(payload["issue"]["updated_at"].as_str().unwrap_or("").to_owned());
             Ok(Outcome::Processed)
         }
     });
@@ -320,10 +323,10 @@ async fn events_of_one_installation_are_applied_in_githubs_order(pool: PgPool) {
 async fn the_events_of_many_issues_are_each_applied_in_order(pool: PgPool) {
     let seen = Arc::new(Mutex::new(Vec::<(i64, String)>::new()));
     let log = seen.clone();
-    let dispatcher = Dispatcher::new().on("issues", Some("opened"), move |_, event| {
+    let dispatcher = Dispatcher::new().on("issues", &["opened"], move |_, payload: Value| {
         let log = log.clone();
         async move {
-            let issue = &event.payload["issue"];
+            let issue = &payload["issue"];
             log.lock()
                 .unwrap()
                 .push((issue["number"].as_i64().unwrap(), issue["updated_at"].as_str().unwrap().to_owned()));
@@ -358,8 +361,8 @@ async fn the_events_of_many_issues_are_each_applied_in_order(pool: PgPool) {
 /// with the next event.
 #[sqlx::test]
 async fn a_handler_that_panics_fails_its_event_not_the_worker(pool: PgPool) {
-    let dispatcher = Dispatcher::new().on("ping", None, |_, event| async move {
-        assert_ne!(event.payload["zen"], "panic", "a handler bug");
+    let dispatcher = Dispatcher::new().on("ping", &[], |_, payload: Value| async move {
+        assert_ne!(payload["zen"], "panic", "a handler bug");
         Ok(Outcome::Processed)
     });
     let app = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| c.workers.workers = 1).await;
@@ -398,11 +401,11 @@ async fn the_dispatcher_records_processed_ignored_and_unhandled(pool: PgPool) {
 async fn a_failing_handler_is_retried_then_left_for_an_operator(pool: PgPool) {
     let failures = Arc::new(Mutex::new(0));
     let count = failures.clone();
-    let dispatcher = Dispatcher::new().on("issues", Some("opened"), move |_, _| {
+    let dispatcher = Dispatcher::new().on("issues", &["opened"], move |_, _: Value| {
         let count = count.clone();
         async move {
             *count.lock().unwrap() += 1;
-            Err::<Outcome, _>(HandlerError::new("github_unreachable", "connection refused"))
+            Err::<Outcome, _>(HandlerError::new(FailureReason::GithubUnreachable, "connection refused"))
         }
     });
     let app = support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| c.workers.max_attempts = 2).await;
@@ -460,12 +463,13 @@ async fn a_failing_handler_is_retried_then_left_for_an_operator(pool: PgPool) {
 
 #[sqlx::test]
 async fn two_instances_share_a_burst_and_process_each_event_once(pool: PgPool) {
-    let handled = Arc::new(Mutex::new(Vec::<i64>::new()));
-    let dispatcher = |handled: Arc<Mutex<Vec<i64>>>| {
-        Dispatcher::new().on("issues", Some("opened"), move |_, event| {
+    // Each payload's `updated_at` is its own: what was handled, by which event.
+    let handled = Arc::new(Mutex::new(Vec::<String>::new()));
+    let dispatcher = |handled: Arc<Mutex<Vec<String>>>| {
+        Dispatcher::new().on("issues", &["opened"], move |_, payload: Value| {
             let handled = handled.clone();
             async move {
-                handled.lock().unwrap().push(event.id);
+                handled.lock().unwrap().push(payload["issue"]["updated_at"].to_string());
                 Ok(Outcome::Processed)
             }
         })
@@ -782,7 +786,7 @@ async fn large_unsigned_bodies_wait_their_turn_and_small_deliveries_do_not(pool:
 /// and the server is gone well within its 10 s.
 #[sqlx::test]
 async fn stopping_ends_live_streams_and_lets_the_event_in_progress_finish(pool: PgPool) {
-    let dispatcher = Dispatcher::new().on("ping", None, |_, _| async {
+    let dispatcher = Dispatcher::new().on("ping", &[], |_, _: Value| async {
         tokio::time::sleep(Duration::from_secs(2)).await;
         Ok(Outcome::Processed)
     });
@@ -827,7 +831,7 @@ async fn stopping_ends_live_streams_and_lets_the_event_in_progress_finish(pool: 
 /// claim released for another instance), not left until its lease runs out.
 #[sqlx::test]
 async fn stopping_releases_the_claim_of_an_event_that_does_not_finish(pool: PgPool) {
-    let dispatcher = Dispatcher::new().on("ping", None, |_, _| async {
+    let dispatcher = Dispatcher::new().on("ping", &[], |_, _: Value| async {
         tokio::time::sleep(Duration::from_secs(60)).await;
         Ok(Outcome::Processed)
     });

@@ -15,11 +15,12 @@ use crate::{
         error::AppError,
         events::{get_event, list_events, RecoverMissedDeliveries, RetryEvent},
     },
-    domain::events::{EventFilter, EventRow},
+    domain::events::{EventFilter, EventRow, EventStatus},
 };
 
-fn status_badge(status: &str) -> impl IntoView {
-    view! { <span class=format!("badge status-{status}")>{status.to_owned()}</span> }
+fn status_badge(status: EventStatus) -> impl IntoView {
+    let status = status.as_str();
+    view! { <span class=format!("badge status-{status}")>{status}</span> }
 }
 
 #[component]
@@ -29,7 +30,7 @@ pub fn EventsPage() -> impl IntoView {
         let q = query.read();
         let text = |key: &str| q.get(key).filter(|v| !v.trim().is_empty());
         EventFilter {
-            status: text("status"),
+            status: text("status").and_then(|s| EventStatus::parse(s.trim())),
             event: text("event"),
             action: text("action"),
             installation: text("installation").and_then(|v| v.trim().parse().ok()),
@@ -40,6 +41,14 @@ pub fn EventsPage() -> impl IntoView {
     let events =
         Resource::new(move || (filter.get(), changes.get(), recover.version().get()), |(f, _, _)| list_events(f));
     let field = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
+    let unknown_status = move || {
+        let asked = field("status")();
+        let asked = asked.trim();
+        (!asked.is_empty() && EventStatus::parse(asked).is_none()).then(|| {
+            let note = format!("No status is called “{asked}”; showing every status.");
+            view! { <p class="note error" role="alert">{note}</p> }
+        })
+    };
 
     view! {
         <OperatorOnly>
@@ -68,8 +77,9 @@ pub fn EventsPage() -> impl IntoView {
             <label>"Status "
                 <select name="status" prop:value=field("status")>
                     <option value="">"any"</option>
-                    {["unprocessed", "processing", "processed", "errored", "ignored", "unhandled"]
-                        .into_iter()
+                    {EventStatus::ALL
+                        .iter()
+                        .map(|s| s.as_str())
                         .map(|s| view! { <option value=s selected=move || field("status")() == s>{s}</option> })
                         .collect_view()}
                 </select>
@@ -79,12 +89,13 @@ pub fn EventsPage() -> impl IntoView {
             <label>"Installation " <input type="text" name="installation" value=field("installation") size="10" inputmode="numeric"/></label>
             <button type="submit" class="button subtle">"Filter"</button>
         </form>
+        {unknown_status}
         <Transition fallback=|| view! { <p>"Loading events…"</p> }>
             {move || Suspend::new(async move {
                 match events.await {
                     Ok((rows, counts)) => view! {
                         <p class="muted" aria-live="polite">
-                            {counts.into_iter().map(|c| format!("{}{} {}", if c.approximate { "≈" } else { "" }, c.count, c.status)).collect::<Vec<_>>().join(" · ")}
+                            {counts.into_iter().map(|c| format!("{}{} {}", if c.approximate { "≈" } else { "" }, c.count, c.status.as_str())).collect::<Vec<_>>().join(" · ")}
                         </p>
                         <EventTable rows/>
                     }.into_any(),
@@ -115,7 +126,7 @@ fn EventTable(rows: Vec<EventRow>) -> impl IntoView {
                             <td><A href=format!("/admin/events/{}", row.id)>{row.received_at}</A></td>
                             <td>{row.event}{row.action.map(|a| format!(".{a}"))}</td>
                             <td>{row.installation_github_id.map(|i| i.to_string())}</td>
-                            <td>{status_badge(&row.status)}</td>
+                            <td>{status_badge(row.status)}</td>
                             <td>{row.attempts}</td>
                             <td>{row.failure_reason}</td>
                         </tr>
@@ -142,11 +153,11 @@ pub fn EventPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match event.await {
                     Ok(detail) => {
-                        let retryable = matches!(detail.row.status.as_str(), "errored" | "ignored" | "unhandled");
+                        let retryable = detail.row.status.retryable();
                         view! {
                             <h1>{detail.row.event.clone()}{detail.row.action.clone().map(|a| format!(".{a}"))}</h1>
                             <dl class="facts">
-                                <dt>"Status"</dt><dd>{status_badge(&detail.row.status)}</dd>
+                                <dt>"Status"</dt><dd>{status_badge(detail.row.status)}</dd>
                                 <dt>"Delivery"</dt><dd><code>{detail.row.delivery_id.clone()}</code></dd>
                                 <dt>"Installation"</dt><dd>{detail.row.installation_github_id.map(|i| i.to_string()).unwrap_or_else(|| "—".into())}</dd>
                                 <dt>"Received (UTC)"</dt><dd>{detail.row.received_at.clone()}</dd>

@@ -2,6 +2,39 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::spelled;
+
+/// Where a stored event is in its processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    Unprocessed,
+    Processing,
+    Processed,
+    /// Its handler failed; tried again later, or left for an operator.
+    Errored,
+    /// Nothing for forgelink to do (the reason says why).
+    Ignored,
+    /// An action GitHub has added since forgelink was written.
+    Unhandled,
+}
+
+spelled!(stored EventStatus {
+    Unprocessed = "unprocessed",
+    Processing = "processing",
+    Processed = "processed",
+    Errored = "errored",
+    Ignored = "ignored",
+    Unhandled = "unhandled",
+});
+
+impl EventStatus {
+    /// An operator may put it back in the queue.
+    pub fn retryable(self) -> bool {
+        matches!(self, Self::Errored | Self::Ignored | Self::Unhandled)
+    }
+}
+
 /// What a missed-delivery recovery run found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecoverySummary {
@@ -14,7 +47,7 @@ pub struct RecoverySummary {
 /// Which events the log shows (all filters optional; empty means any).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventFilter {
-    pub status: Option<String>,
+    pub status: Option<EventStatus>,
     pub event: Option<String>,
     pub action: Option<String>,
     pub installation: Option<i64>,
@@ -27,7 +60,7 @@ pub struct EventRow {
     pub event: String,
     pub action: Option<String>,
     pub installation_github_id: Option<i64>,
-    pub status: String,
+    pub status: EventStatus,
     pub attempts: i32,
     pub failure_reason: Option<String>,
     /// UTC, `YYYY-MM-DD HH:MM:SS`.
@@ -47,7 +80,7 @@ pub struct EventDetail {
 /// finished ones (the planner's estimate, see `webhooks::log::counts`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusCount {
-    pub status: String,
+    pub status: EventStatus,
     pub count: i64,
     pub approximate: bool,
 }

@@ -17,6 +17,8 @@ pub mod system;
 macro_rules! spelled {
     ($type:ty { $($variant:ident = $text:literal),+ $(,)? }) => {
         impl $type {
+            pub const ALL: &[Self] = &[$(Self::$variant),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
             }

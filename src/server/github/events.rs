@@ -141,26 +141,59 @@ pub struct PingEvent {
     pub hook_id: Option<i64>,
 }
 
-#[derive(Debug, Clone)]
-pub enum Event {
-    Ping(PingEvent),
-    Installation(InstallationEvent),
-    InstallationRepositories(InstallationRepositoriesEvent),
-    InstallationTarget(InstallationTargetEvent),
-    Repository(RepositoryEvent),
-    Issues(IssuesEvent),
-    IssueComment(IssueCommentEvent),
-    GithubAppAuthorization(AppAuthorizationEvent),
-    /// An event forgelink does not act on; kept by name.
-    Other(String),
-}
+/// The events forgelink's App subscribes to, each with the actions GitHub
+/// documents for it: the one list. A handler may be registered only for these
+/// (`Dispatcher::on`); an action not listed is new to forgelink (`unhandled`).
+pub const SUBSCRIBED: &[(&str, &[&str])] = &[
+    ("ping", &[]),
+    ("installation", &["created", "deleted", "suspend", "unsuspend", "new_permissions_accepted"]),
+    ("installation_repositories", &["added", "removed"]),
+    ("installation_target", &["renamed"]),
+    ("github_app_authorization", &["revoked"]),
+    (
+        "repository",
+        &[
+            "created",
+            "deleted",
+            "archived",
+            "unarchived",
+            "edited",
+            "renamed",
+            "transferred",
+            "publicized",
+            "privatized",
+        ],
+    ),
+    (
+        "issues",
+        &[
+            "opened",
+            "edited",
+            "deleted",
+            "transferred",
+            "pinned",
+            "unpinned",
+            "closed",
+            "reopened",
+            "assigned",
+            "unassigned",
+            "labeled",
+            "unlabeled",
+            "locked",
+            "unlocked",
+            "milestoned",
+            "demilestoned",
+            "typed",
+            "untyped",
+        ],
+    ),
+    ("issue_comment", &["created", "edited", "deleted"]),
+];
 
-#[derive(Debug, thiserror::Error)]
-#[error("cannot read the {event} event: {source}")]
-pub struct ParseError {
-    pub event: String,
-    #[source]
-    pub source: serde_json::Error,
+/// The actions GitHub documents for an event forgelink subscribes to (empty
+/// for one without actions), or `None` for an event it does not subscribe to.
+pub fn actions(event: &str) -> Option<&'static [&'static str]> {
+    SUBSCRIBED.iter().find(|(name, _)| *name == event).map(|(_, actions)| *actions)
 }
 
 /// Event names GitHub sends an App that forgelink counts by name; any other
@@ -187,21 +220,3 @@ pub const KNOWN_EVENTS: &[&str] = &[
     "push",
     "meta",
 ];
-
-/// Parses a webhook body by its `X-GitHub-Event` name.
-pub fn parse(event: &str, body: &[u8]) -> Result<Event, ParseError> {
-    fn typed<T: serde::de::DeserializeOwned>(event: &str, body: &[u8]) -> Result<T, ParseError> {
-        serde_json::from_slice(body).map_err(|source| ParseError { event: event.to_owned(), source })
-    }
-    Ok(match event {
-        "ping" => Event::Ping(typed(event, body)?),
-        "installation" => Event::Installation(typed(event, body)?),
-        "installation_repositories" => Event::InstallationRepositories(typed(event, body)?),
-        "installation_target" => Event::InstallationTarget(typed(event, body)?),
-        "repository" => Event::Repository(typed(event, body)?),
-        "issues" => Event::Issues(typed(event, body)?),
-        "issue_comment" => Event::IssueComment(typed(event, body)?),
-        "github_app_authorization" => Event::GithubAppAuthorization(typed(event, body)?),
-        other => Event::Other(other.to_owned()),
-    })
-}

@@ -5,7 +5,6 @@
 //! GitHub ids, never names.
 
 use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
 
 use super::{
     queries::{follows, installations, repositories},
@@ -15,56 +14,44 @@ use crate::domain::integrations::{InstallOrigin, InstallationState, Lifecycle};
 use crate::server::{
     accounts,
     github::events::{
-        Account, AppAuthorizationEvent, Installation, InstallationEvent, InstallationRepositoriesEvent,
+        self, Account, AppAuthorizationEvent, Installation, InstallationEvent, InstallationRepositoriesEvent,
         InstallationTargetEvent, RepositoryEvent, RepositoryRef,
     },
     state::AppState,
-    webhooks::{dispatcher::HandlerError, Dispatcher, EventRecord, Outcome},
+    webhooks::{
+        dispatcher::{FailureReason, Handled, HandlerError},
+        Dispatcher, Outcome,
+    },
 };
-
-type Handled = Result<Outcome, HandlerError>;
 
 /// Registers every handler of this domain.
 pub fn register(dispatcher: Dispatcher) -> Dispatcher {
-    let mut dispatcher = dispatcher
-        .on("installation", Some("created"), |s, e| async move { installation_created(&s, &e).await })
-        .on("installation", Some("deleted"), |s, e| async move { installation_deleted(&s, &e).await })
-        .on("installation", Some("suspend"), |s, e| async move { installation_suspended(&s, &e, true).await })
-        .on("installation", Some("unsuspend"), |s, e| async move { installation_suspended(&s, &e, false).await })
-        .on("installation", Some("new_permissions_accepted"), |s, e| async move { permissions_accepted(&s, &e).await })
-        .on("installation_repositories", Some("added"), |s, e| async move { repositories_changed(&s, &e).await })
-        .on("installation_repositories", Some("removed"), |s, e| async move { repositories_changed(&s, &e).await })
-        .on("installation_target", Some("renamed"), |s, e| async move { target_renamed(&s, &e).await })
-        .on("github_app_authorization", Some("revoked"), |s, e| async move { authorization_revoked(&s, &e).await });
-    for action in
-        ["created", "deleted", "archived", "unarchived", "edited", "renamed", "transferred", "publicized", "privatized"]
-    {
-        dispatcher = dispatcher.on("repository", Some(action), |s, e| async move { repository_changed(&s, &e).await });
-    }
     dispatcher
+        .on("installation", &["created"], |s, p| async move { installation_created(&s, p).await })
+        .on("installation", &["deleted"], |s, p| async move { installation_deleted(&s, p).await })
+        .on("installation", &["suspend"], |s, p| async move { installation_suspended(&s, p, true).await })
+        .on("installation", &["unsuspend"], |s, p| async move { installation_suspended(&s, p, false).await })
+        .on("installation", &["new_permissions_accepted"], |s, p| async move { permissions_accepted(&s, p).await })
+        .on("installation_repositories", &["added", "removed"], |s, p| async move { repositories_changed(&s, p).await })
+        .on("installation_target", &["renamed"], |s, p| async move { target_renamed(&s, p).await })
+        .on("github_app_authorization", &["revoked"], |s, p| async move { authorization_revoked(&s, p).await })
+        .on("repository", events::actions("repository").unwrap_or_default(), |s, p| async move {
+            repository_changed(&s, p).await
+        })
 }
 
-fn parse<T: DeserializeOwned>(event: &EventRecord) -> Result<T, HandlerError> {
-    serde_json::from_value(event.payload.clone()).map_err(|e| HandlerError::new("bad_payload", e))
-}
-
-fn database(error: sqlx::Error) -> HandlerError {
-    HandlerError::new("database", error)
-}
-
-fn sync_failed(error: sync::SyncError) -> HandlerError {
-    use crate::server::github::{client::GitHubError, installation_tokens::TokenError};
-    match &error {
-        sync::SyncError::Token(TokenError::GitHub(GitHubError::RateLimited { retry_after_secs })) => {
-            HandlerError::rate_limited(&error, *retry_after_secs)
-        }
-        sync::SyncError::Token(crate::server::github::installation_tokens::TokenError::GitHub(e))
-            if e.is_transient() =>
-        {
-            HandlerError::new("github_unreachable", error)
-        }
-        sync::SyncError::Token(_) => HandlerError::new("github_refused", error),
-        sync::SyncError::Database(_) => HandlerError::new("database", error),
+impl From<sync::SyncError> for HandlerError {
+    fn from(error: sync::SyncError) -> Self {
+        use crate::server::github::{client::GitHubError, installation_tokens::TokenError};
+        let reason = match &error {
+            sync::SyncError::Token(TokenError::GitHub(GitHubError::RateLimited { retry_after_secs })) => {
+                return HandlerError::rate_limited(&error, *retry_after_secs);
+            }
+            sync::SyncError::Token(TokenError::GitHub(e)) if e.is_transient() => FailureReason::GithubUnreachable,
+            sync::SyncError::Token(_) => FailureReason::GithubRefused,
+            sync::SyncError::Database(_) => FailureReason::Database,
+        };
+        HandlerError::new(reason, error)
     }
 }
 
@@ -155,13 +142,11 @@ async fn match_installation(
     Ok((id, row.originating_project_id))
 }
 
-async fn installation_created(state: &AppState, event: &EventRecord) -> Handled {
-    let payload: InstallationEvent = parse(event)?;
-    let (id, project) = match_installation(state, &payload.installation, &payload.sender, payload.requester.as_ref())
-        .await
-        .map_err(database)?;
+async fn installation_created(state: &AppState, payload: InstallationEvent) -> Handled {
+    let (id, project) =
+        match_installation(state, &payload.installation, &payload.sender, payload.requester.as_ref()).await?;
     if payload.installation.suspended_at.is_none() {
-        sync::list_repositories(state, id, payload.installation.id).await.map_err(sync_failed)?;
+        sync::list_repositories(state, id, payload.installation.id).await?;
     }
     // The repositories chosen on GitHub during an install started from a
     // project are followed there (choosing "all" follows nothing by itself).
@@ -169,26 +154,25 @@ async fn installation_created(state: &AppState, event: &EventRecord) -> Handled 
         (project, payload.installation.repository_selection.as_str(), &payload.repositories)
     {
         let ids: Vec<i64> = chosen.iter().map(|r| r.id).collect();
-        follows::follow_github_ids(&state.pool, project, &ids).await.map_err(database)?;
+        follows::follow_github_ids(&state.pool, project, &ids).await?;
     }
     Ok(Outcome::Processed)
 }
 
 /// The installation's row, or `None` when forgelink never heard of it.
-async fn known(state: &AppState, github_id: i64) -> Result<Option<installations::InstallationRow>, HandlerError> {
-    installations::by_github_id(&state.pool, github_id).await.map_err(database)
+async fn known(state: &AppState, github_id: i64) -> Result<Option<installations::InstallationRow>, sqlx::Error> {
+    installations::by_github_id(&state.pool, github_id).await
 }
 
 fn unknown_installation(github_id: i64) -> Handled {
     Ok(Outcome::Ignored(format!("installation {github_id} is unknown to forgelink")))
 }
 
-async fn installation_deleted(state: &AppState, event: &EventRecord) -> Handled {
-    let payload: InstallationEvent = parse(event)?;
+async fn installation_deleted(state: &AppState, payload: InstallationEvent) -> Handled {
     let Some(row) = known(state, payload.installation.id).await? else {
         return unknown_installation(payload.installation.id);
     };
-    let mut tx = state.pool.begin().await.map_err(database)?;
+    let mut tx = state.pool.begin().await?;
     // Follows stay (as history); the repositories are no longer reachable.
     if installations::set_lifecycle(
         &mut *tx,
@@ -196,46 +180,42 @@ async fn installation_deleted(state: &AppState, event: &EventRecord) -> Handled 
         Lifecycle::Uninstalled,
         timestamp(&payload.installation.updated_at),
     )
-    .await
-    .map_err(database)?
+    .await?
     {
-        repositories::detach_all_repos(&mut *tx, row.id).await.map_err(database)?;
+        repositories::detach_all_repos(&mut *tx, row.id).await?;
     }
-    tx.commit().await.map_err(database)?;
-    state.installation_tokens.forget(payload.installation.id).await.map_err(database)?;
+    tx.commit().await?;
+    state.installation_tokens.forget(payload.installation.id).await?;
     Ok(Outcome::Processed)
 }
 
-async fn installation_suspended(state: &AppState, event: &EventRecord, suspended: bool) -> Handled {
-    let payload: InstallationEvent = parse(event)?;
+async fn installation_suspended(state: &AppState, payload: InstallationEvent, suspended: bool) -> Handled {
     let Some(row) = known(state, payload.installation.id).await? else {
         return unknown_installation(payload.installation.id);
     };
     let lifecycle = if suspended { Lifecycle::Suspended } else { Lifecycle::Installed };
     let applied =
         installations::set_lifecycle(&state.pool, row.id, lifecycle, timestamp(&payload.installation.updated_at))
-            .await
-            .map_err(database)?;
+            .await?;
     if !applied {
         return Ok(Outcome::Ignored("a newer change of this installation was applied already".into()));
     }
     if suspended {
-        state.installation_tokens.forget(payload.installation.id).await.map_err(database)?;
+        state.installation_tokens.forget(payload.installation.id).await?;
     } else {
         // GitHub sends nothing for a suspended installation: catch up on what changed.
-        sync::list_repositories(state, row.id, payload.installation.id).await.map_err(sync_failed)?;
+        sync::list_repositories(state, row.id, payload.installation.id).await?;
     }
     Ok(Outcome::Processed)
 }
 
-async fn permissions_accepted(state: &AppState, event: &EventRecord) -> Handled {
-    let payload: InstallationEvent = parse(event)?;
+async fn permissions_accepted(state: &AppState, payload: InstallationEvent) -> Handled {
     let Some(row) = known(state, payload.installation.id).await? else {
         return unknown_installation(payload.installation.id);
     };
-    installations::set_account(&state.pool, row.id, &account_fields(&payload.installation)).await.map_err(database)?;
+    installations::set_account(&state.pool, row.id, &account_fields(&payload.installation)).await?;
     // Tokens minted before carry the old permissions.
-    state.installation_tokens.forget(payload.installation.id).await.map_err(database)?;
+    state.installation_tokens.forget(payload.installation.id).await?;
     Ok(Outcome::Processed)
 }
 
@@ -251,47 +231,41 @@ fn ref_fields(repo: &RepositoryRef) -> repositories::RepoFields {
     }
 }
 
-async fn repositories_changed(state: &AppState, event: &EventRecord) -> Handled {
-    let payload: InstallationRepositoriesEvent = parse(event)?;
+async fn repositories_changed(state: &AppState, payload: InstallationRepositoriesEvent) -> Handled {
     let row = match known(state, payload.installation.id).await? {
         Some(row) => row,
         None => {
             // The created event never reached us: start from here, with a full listing.
-            let (id, _) =
-                match_installation(state, &payload.installation, &payload.sender, None).await.map_err(database)?;
-            sync::list_repositories(state, id, payload.installation.id).await.map_err(sync_failed)?;
+            let (id, _) = match_installation(state, &payload.installation, &payload.sender, None).await?;
+            sync::list_repositories(state, id, payload.installation.id).await?;
             return Ok(Outcome::Processed);
         }
     };
-    let mut tx = state.pool.begin().await.map_err(database)?;
-    installations::set_account(&mut *tx, row.id, &account_fields(&payload.installation)).await.map_err(database)?;
+    let mut tx = state.pool.begin().await?;
+    installations::set_account(&mut *tx, row.id, &account_fields(&payload.installation)).await?;
     let added: Vec<_> = payload.repositories_added.iter().map(ref_fields).collect();
     if !added.is_empty() {
-        repositories::upsert_repos(&mut *tx, Some(row.id), &added).await.map_err(database)?;
+        repositories::upsert_repos(&mut *tx, Some(row.id), &added).await?;
     }
     let removed: Vec<i64> = payload.repositories_removed.iter().map(|r| r.id).collect();
-    repositories::detach_repos(&mut *tx, row.id, &removed).await.map_err(database)?;
-    tx.commit().await.map_err(database)?;
+    repositories::detach_repos(&mut *tx, row.id, &removed).await?;
+    tx.commit().await?;
     Ok(Outcome::Processed)
 }
 
-async fn target_renamed(state: &AppState, event: &EventRecord) -> Handled {
-    let payload: InstallationTargetEvent = parse(event)?;
+async fn target_renamed(state: &AppState, payload: InstallationTargetEvent) -> Handled {
     let Some(row) = known(state, payload.installation.id).await? else {
         return unknown_installation(payload.installation.id);
     };
-    let mut tx = state.pool.begin().await.map_err(database)?;
-    installations::rename_account(&mut tx, row.id, &payload.account.login, &payload.account.avatar_url)
-        .await
-        .map_err(database)?;
-    tx.commit().await.map_err(database)?;
+    let mut tx = state.pool.begin().await?;
+    installations::rename_account(&mut tx, row.id, &payload.account.login, &payload.account.avatar_url).await?;
+    tx.commit().await?;
     Ok(Outcome::Processed)
 }
 
-async fn repository_changed(state: &AppState, event: &EventRecord) -> Handled {
-    let payload: RepositoryEvent = parse(event)?;
+async fn repository_changed(state: &AppState, payload: RepositoryEvent) -> Handled {
     if payload.action == "deleted" {
-        let known = repositories::mark_repo_deleted(&state.pool, payload.repository.id).await.map_err(database)?;
+        let known = repositories::mark_repo_deleted(&state.pool, payload.repository.id).await?;
         return Ok(if known { Outcome::Processed } else { Outcome::Ignored("repository unknown to forgelink".into()) });
     }
     // The installation that delivered it reaches it now (a transfer may move it between installations).
@@ -302,15 +276,11 @@ async fn repository_changed(state: &AppState, event: &EventRecord) -> Handled {
     if installation.is_none() {
         return Ok(Outcome::Ignored("no installation of this App that forgelink knows reaches this repository".into()));
     }
-    repositories::upsert_repos(&state.pool, installation, &[sync::repo_fields(&payload.repository)])
-        .await
-        .map_err(database)?;
+    repositories::upsert_repos(&state.pool, installation, &[sync::repo_fields(&payload.repository)]).await?;
     Ok(Outcome::Processed)
 }
 
-async fn authorization_revoked(state: &AppState, event: &EventRecord) -> Handled {
-    let payload: AppAuthorizationEvent = parse(event)?;
-    let forgot =
-        accounts::github_link::authorization_revoked(&state.pool, payload.sender.id).await.map_err(database)?;
+async fn authorization_revoked(state: &AppState, payload: AppAuthorizationEvent) -> Handled {
+    let forgot = accounts::github_link::authorization_revoked(&state.pool, payload.sender.id).await?;
     Ok(if forgot { Outcome::Processed } else { Outcome::Ignored("no forgelink user has this GitHub account".into()) })
 }

@@ -4,8 +4,13 @@
 
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc};
 
+use serde::de::DeserializeOwned;
+
 use super::EventRecord;
-use crate::server::state::AppState;
+use crate::{
+    domain::{events::EventStatus, spelled},
+    server::{github::events, state::AppState},
+};
 
 /// What processing an event came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,11 +21,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self) -> EventStatus {
         match self {
-            Self::Processed => "processed",
-            Self::Ignored(_) => "ignored",
-            Self::Unhandled(_) => "unhandled",
+            Self::Processed => EventStatus::Processed,
+            Self::Ignored(_) => EventStatus::Ignored,
+            Self::Unhandled(_) => EventStatus::Unhandled,
         }
     }
 
@@ -32,12 +37,32 @@ impl Outcome {
     }
 }
 
+/// Why a handler failed, short and stable (operators filter the log by it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureReason {
+    Database,
+    /// The payload lacks a field forgelink relies on.
+    BadPayload,
+    GithubUnreachable,
+    GithubRefused,
+    GithubRateLimited,
+    HandlerPanicked,
+}
+
+spelled!(FailureReason {
+    Database = "database",
+    BadPayload = "bad_payload",
+    GithubUnreachable = "github_unreachable",
+    GithubRefused = "github_refused",
+    GithubRateLimited = "github_rate_limited",
+    HandlerPanicked = "handler_panicked",
+});
+
 /// A handler's failure: retried with backoff, then left for an operator.
 #[derive(Debug, thiserror::Error)]
-#[error("{reason}: {detail}")]
+#[error("{}: {detail}", reason.as_str())]
 pub struct HandlerError {
-    /// Short and stable, for filtering ("github_unreachable", "bad_payload", …).
-    pub reason: String,
+    pub reason: FailureReason,
     pub detail: String,
     /// GitHub asked to wait this long (a rate limit): the event is tried again
     /// then, and this attempt is not counted against its budget.
@@ -45,67 +70,40 @@ pub struct HandlerError {
 }
 
 impl HandlerError {
-    pub fn new(reason: impl Into<String>, detail: impl std::fmt::Display) -> Self {
-        Self { reason: reason.into(), detail: detail.to_string(), wait: None }
+    pub fn new(reason: FailureReason, detail: impl std::fmt::Display) -> Self {
+        Self { reason, detail: detail.to_string(), wait: None }
     }
 
     pub fn rate_limited(detail: impl std::fmt::Display, retry_after_secs: u64) -> Self {
         Self {
             wait: Some(std::time::Duration::from_secs(retry_after_secs)),
-            ..Self::new("github_rate_limited", detail)
+            ..Self::new(FailureReason::GithubRateLimited, detail)
         }
     }
 }
 
-pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Outcome, HandlerError>> + Send>>;
-type Handler = Arc<dyn Fn(AppState, EventRecord) -> HandlerFuture + Send + Sync>;
+impl From<sqlx::Error> for HandlerError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::new(FailureReason::Database, error)
+    }
+}
 
-/// The actions GitHub documents for each event forgelink subscribes to.
-const KNOWN_ACTIONS: &[(&str, &[&str])] = &[
-    ("ping", &[]),
-    ("installation", &["created", "deleted", "suspend", "unsuspend", "new_permissions_accepted"]),
-    ("installation_repositories", &["added", "removed"]),
-    ("installation_target", &["renamed"]),
-    ("github_app_authorization", &["revoked"]),
-    (
-        "repository",
-        &[
-            "created",
-            "deleted",
-            "archived",
-            "unarchived",
-            "edited",
-            "renamed",
-            "transferred",
-            "publicized",
-            "privatized",
-        ],
-    ),
-    (
-        "issues",
-        &[
-            "opened",
-            "edited",
-            "deleted",
-            "transferred",
-            "pinned",
-            "unpinned",
-            "closed",
-            "reopened",
-            "assigned",
-            "unassigned",
-            "labeled",
-            "unlabeled",
-            "locked",
-            "unlocked",
-            "milestoned",
-            "demilestoned",
-            "typed",
-            "untyped",
-        ],
-    ),
-    ("issue_comment", &["created", "edited", "deleted"]),
-];
+pub type Handled = Result<Outcome, HandlerError>;
+type HandlerFuture = Pin<Box<dyn Future<Output = Handled> + Send>>;
+
+/// A registered handler, and how it reads its payload (for checking
+/// GitHub's published examples against it without running it).
+#[derive(Clone)]
+struct Handler {
+    read: fn(&str, &serde_json::Value) -> Result<(), HandlerError>,
+    run: Arc<dyn Fn(AppState, EventRecord) -> HandlerFuture + Send + Sync>,
+}
+
+fn read<T: DeserializeOwned>(event: &str, payload: &serde_json::Value) -> Result<T, HandlerError> {
+    T::deserialize(payload).map_err(|error| {
+        HandlerError::new(FailureReason::BadPayload, format!("cannot read the {event} event: {error}"))
+    })
+}
 
 #[derive(Clone, Default)]
 pub struct Dispatcher {
@@ -120,18 +118,46 @@ impl Dispatcher {
 
     /// The handlers forgelink ships.
     pub fn standard() -> Self {
-        Self::new().on("ping", None, |_, _| async { Ok(Outcome::Processed) })
+        Self::new().on("ping", &[], |_, _: serde_json::Value| async { Ok(Outcome::Processed) })
     }
 
-    /// Registers a handler for an event and action (`None`: events without actions).
-    pub fn on<F, Fut>(mut self, event: &str, action: Option<&str>, handler: F) -> Self
+    /// Registers a handler for these actions of an event (none: an event
+    /// without actions, ping). It gets the payload read as `T`; one that does
+    /// not read fails the event as `bad_payload`.
+    ///
+    /// Panics on an event or action forgelink does not subscribe to
+    /// ([`events::SUBSCRIBED`]): a mistake in the code, found at start-up.
+    pub fn on<T, F, Fut>(mut self, event: &'static str, actions: &[&'static str], handler: F) -> Self
     where
-        F: Fn(AppState, EventRecord) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Outcome, HandlerError>> + Send + 'static,
+        T: DeserializeOwned + Send + 'static,
+        F: Fn(AppState, T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Handled> + Send + 'static,
     {
-        let handler: Handler = Arc::new(move |state, event| Box::pin(handler(state, event)));
-        self.handlers.insert((event.to_owned(), action.map(str::to_owned)), handler);
+        let handler = Arc::new(handler);
+        let handler = Handler {
+            read: |event, payload| read::<T>(event, payload).map(drop),
+            run: Arc::new(move |state, record: EventRecord| {
+                let handler = handler.clone();
+                Box::pin(async move {
+                    let payload = read::<T>(&record.event, &record.payload)?;
+                    handler(state, payload).await
+                })
+            }),
+        };
+        let keys: Vec<Option<&str>> =
+            if actions.is_empty() { vec![None] } else { actions.iter().copied().map(Some).collect() };
+        for action in keys {
+            let documented = events::actions(event)
+                .is_some_and(|known| action.map_or(known.is_empty(), |action| known.contains(&action)));
+            assert!(documented, "a handler for {event}.{action:?}, which forgelink does not subscribe to");
+            self.handlers.insert((event.to_owned(), action.map(str::to_owned)), handler.clone());
+        }
         self
+    }
+
+    /// The events and actions a handler is registered for.
+    pub fn handled(&self) -> Vec<(String, Option<String>)> {
+        self.handlers.keys().cloned().collect()
     }
 
     /// The events some handler is registered for (their payloads are needed).
@@ -142,19 +168,30 @@ impl Dispatcher {
         events
     }
 
-    pub async fn dispatch(&self, state: AppState, event: EventRecord) -> Result<Outcome, HandlerError> {
+    /// Whether a handler would read this payload (`None`: no handler for it).
+    pub fn reads(
+        &self,
+        event: &str,
+        action: Option<&str>,
+        payload: &serde_json::Value,
+    ) -> Option<Result<(), HandlerError>> {
+        let handler = self.handlers.get(&(event.to_owned(), action.map(str::to_owned)))?;
+        Some((handler.read)(event, payload))
+    }
+
+    pub async fn dispatch(&self, state: AppState, event: EventRecord) -> Handled {
         let key = (event.event.clone(), event.action.clone());
         if let Some(handler) = self.handlers.get(&key) {
             // A task of its own: a handler that panics fails its event (retried,
             // then left for an operator) instead of ending the worker for good.
-            return tokio::spawn(handler(state, event))
+            return tokio::spawn((handler.run)(state, event))
                 .await
-                .unwrap_or_else(|panicked| Err(HandlerError::new("handler_panicked", panicked)));
+                .unwrap_or_else(|panicked| Err(HandlerError::new(FailureReason::HandlerPanicked, panicked)));
         }
         let action = event.action.as_deref().unwrap_or("");
-        Ok(match KNOWN_ACTIONS.iter().find(|(name, _)| *name == event.event) {
+        Ok(match events::actions(&event.event) {
             None => Outcome::Ignored(format!("forgelink does not subscribe to {} events", event.event)),
-            Some((_, actions)) if actions.contains(&action) || action.is_empty() => {
+            Some(actions) if actions.contains(&action) || action.is_empty() => {
                 Outcome::Ignored(format!("forgelink does not act on {}.{action}", event.event))
             }
             Some(_) => Outcome::Unhandled(format!("{}.{action} is an action new to forgelink", event.event)),

@@ -2,13 +2,14 @@
 
 use sqlx::PgPool;
 
-use crate::domain::events::{EventDetail, EventFilter, EventRow, StatusCount};
+use crate::domain::events::{EventDetail, EventFilter, EventRow, EventStatus, StatusCount};
 
 pub async fn list(pool: &PgPool, filter: &EventFilter) -> Result<Vec<EventRow>, sqlx::Error> {
     let blank = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     sqlx::query_as!(
         EventRow,
-        r#"SELECT id, delivery_id, event, action, installation_github_id, status, attempts, failure_reason,
+        r#"SELECT id, delivery_id, event, action, installation_github_id, status AS "status: EventStatus",
+                  attempts, failure_reason,
                   to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS "received_at!"
            FROM github_events
            WHERE ($1::text IS NULL OR status = $1)
@@ -17,7 +18,7 @@ pub async fn list(pool: &PgPool, filter: &EventFilter) -> Result<Vec<EventRow>, 
              AND ($4::int8 IS NULL OR installation_github_id = $4)
            ORDER BY id DESC
            LIMIT 100"#,
-        blank(&filter.status),
+        filter.status.map(EventStatus::as_str),
         blank(&filter.event),
         blank(&filter.action),
         filter.installation,
@@ -41,7 +42,7 @@ pub async fn counts(pool: &PgPool) -> Result<Vec<StatusCount>, sqlx::Error> {
             .await?;
     if estimated_rows < EXACT_UP_TO {
         let rows =
-            sqlx::query!(r#"SELECT status, count(*) AS "n!" FROM github_events GROUP BY status ORDER BY status"#)
+            sqlx::query!(r#"SELECT status AS "status: EventStatus", count(*) AS "n!" FROM github_events GROUP BY status ORDER BY status"#)
                 .fetch_all(pool)
                 .await?;
         return Ok(rows
@@ -50,10 +51,10 @@ pub async fn counts(pool: &PgPool) -> Result<Vec<StatusCount>, sqlx::Error> {
             .collect());
     }
     let rows = sqlx::query!(
-        r#"SELECT status AS "status!", count(*) AS "n!", false AS "approximate!"
+        r#"SELECT status AS "status!: EventStatus", count(*) AS "n!", false AS "approximate!"
            FROM github_events WHERE status IN ('unprocessed', 'processing', 'errored') GROUP BY status
            UNION ALL
-           SELECT v.status AS "status!", round(v.freq * c.reltuples)::int8 AS "n!", true AS "approximate!"
+           SELECT v.status AS "status!: EventStatus", round(v.freq * c.reltuples)::int8 AS "n!", true AS "approximate!"
            FROM pg_stats s
            CROSS JOIN LATERAL unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS v(status, freq)
            CROSS JOIN (SELECT reltuples FROM pg_class WHERE oid = 'github_events'::regclass) c
@@ -68,7 +69,8 @@ pub async fn counts(pool: &PgPool) -> Result<Vec<StatusCount>, sqlx::Error> {
 
 pub async fn detail(pool: &PgPool, id: i64) -> Result<Option<EventDetail>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT id, delivery_id, event, action, installation_github_id, status, attempts, failure_reason, error,
+        r#"SELECT id, delivery_id, event, action, installation_github_id, status AS "status: EventStatus",
+                  attempts, failure_reason, error,
                   jsonb_pretty(payload::jsonb) AS "payload!",
                   to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS "received_at!",
                   to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS next_attempt_at,

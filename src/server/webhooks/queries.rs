@@ -3,6 +3,8 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::domain::events::EventStatus;
+
 /// The channel workers LISTEN on; the intake NOTIFYs it when events arrive.
 pub const CHANNEL: &str = "github_events";
 /// Notified when an event's status changes (the event log follows it).
@@ -179,7 +181,7 @@ pub async fn renew(pool: &PgPool, ids: &[i64], tokens: &[Option<Uuid>], lease_se
 }
 
 /// A final outcome to record: (event, status, reason).
-pub type Finished<'a> = (&'a EventRecord, &'a str, Option<&'a str>);
+pub type Finished<'a> = (&'a EventRecord, EventStatus, Option<&'a str>);
 
 /// Records final outcomes (processed, ignored, unhandled) of a claimed batch in
 /// one statement (one commit). Only the claim holder may: an event whose lease
@@ -187,7 +189,7 @@ pub type Finished<'a> = (&'a EventRecord, &'a str, Option<&'a str>);
 pub async fn finish(pool: &PgPool, outcomes: &[Finished<'_>]) -> Result<Vec<i64>, sqlx::Error> {
     let ids: Vec<i64> = outcomes.iter().map(|(e, _, _)| e.id).collect();
     let tokens: Vec<Option<Uuid>> = outcomes.iter().map(|(e, _, _)| e.claim_token).collect();
-    let statuses: Vec<&str> = outcomes.iter().map(|(_, s, _)| *s).collect();
+    let statuses: Vec<&str> = outcomes.iter().map(|(_, s, _)| s.as_str()).collect();
     let reasons: Vec<Option<&str>> = outcomes.iter().map(|(_, _, r)| *r).collect();
     sqlx::query_scalar!(
         r#"WITH done AS (

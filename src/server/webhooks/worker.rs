@@ -199,8 +199,10 @@ async fn process(
                 None => ((event.attempts < config.max_attempts).then(|| backoff(event.attempts).as_secs_f64()), true),
             };
             tracing::warn!(%error, attempts = event.attempts, ?retry_in, counted, "event handler failed");
-            match until_recorded(|| queries::fail(&state.pool, event, &error.reason, &error.detail, retry_in, counted))
-                .await
+            match until_recorded(|| {
+                queries::fail(&state.pool, event, error.reason.as_str(), &error.detail, retry_in, counted)
+            })
+            .await
             {
                 Ok(true) => {
                     state.metrics.event_processed(if counted { "errored" } else { "postponed" }, started.elapsed())
@@ -225,7 +227,7 @@ async fn record(state: &AppState, finished: &[(&EventRecord, (Outcome, Duration)
         Ok(recorded) => {
             for (event, (outcome, took)) in finished {
                 if recorded.contains(&event.id) {
-                    state.metrics.event_processed(outcome.status(), *took);
+                    state.metrics.event_processed(outcome.status().as_str(), *took);
                 } else {
                     tracing::warn!(
                         id = event.id,
