@@ -69,3 +69,14 @@ fn a_handler_for_an_action_forgelink_does_not_subscribe_to_is_refused() {
     let _ = Dispatcher::new()
         .on("star", &["created"], |_, _: Value| async { Ok(forgelink::server::webhooks::Outcome::Processed) });
 }
+
+#[test]
+fn githubs_times_read_as_text_or_as_epoch_seconds_and_nothing_else() {
+    use forgelink::server::github::events::Timestamp;
+    let read = |value: Value| serde_json::from_value::<Timestamp>(value);
+    let at = read(serde_json::json!(1557933640)).unwrap();
+    assert_eq!(read(serde_json::json!("2019-05-15T15:20:40Z")).unwrap(), at);
+    assert_eq!(read(serde_json::json!("2019-05-15T17:20:40+02:00")).unwrap(), at);
+    assert!(read(serde_json::json!("yesterday")).is_err());
+    assert!(read(serde_json::json!(true)).is_err());
+}

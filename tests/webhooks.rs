@@ -94,6 +94,28 @@ async fn a_valid_delivery_is_stored_and_acknowledged_with_202(pool: PgPool) {
     assert_eq!(row.payload["issue"]["title"], "t");
 }
 
+/// When a change happened is read from GitHub's times, in either form they
+/// come in; a time that does not read orders the event by its arrival, and the
+/// delivery is stored all the same.
+#[sqlx::test]
+async fn an_event_is_ordered_by_githubs_time_or_else_by_its_arrival(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), no_workers).await;
+    for (installation, updated_at) in [(1, json!("2019-05-15T15:20:40Z")), (2, json!(1557933640)), (3, json!("soon"))] {
+        let payload = json!({"action": "created", "installation": {"id": installation, "updated_at": updated_at}});
+        assert_eq!(post(&app, &Delivery::new("installation", payload)).await.status(), 202);
+    }
+    let rows = sqlx::query!(
+        r#"SELECT installation_github_id AS "installation!", extract(epoch FROM occurred_at)::int8 AS "at!",
+                  occurred_at > received_at - interval '1 minute' AS "on_arrival!"
+           FROM github_events ORDER BY installation_github_id"#
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let read: Vec<_> = rows.iter().map(|r| (r.installation, r.at == 1557933640, r.on_arrival)).collect();
+    assert_eq!(read, [(1, true, false), (2, true, false), (3, false, true)]);
+}
+
 #[sqlx::test]
 async fn the_payload_is_kept_byte_for_byte_as_github_sent_it(pool: PgPool) {
     let app = spawn_app_with(pool.clone(), no_workers).await;

@@ -75,7 +75,7 @@ impl OrgMembership {
 pub struct HookDelivery {
     pub id: i64,
     pub guid: String,
-    pub delivered_at: String,
+    pub delivered_at: chrono::DateTime<chrono::Utc>,
     pub status_code: u16,
     pub event: String,
     pub action: Option<String>,

@@ -2,7 +2,30 @@
 //! payloads. Unknown fields are ignored, so GitHub adding fields breaks nothing;
 //! a missing field we rely on is a parse error naming it.
 
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer};
+
+/// A time as GitHub writes it: RFC 3339 text, or epoch seconds (installations
+/// in some payloads). The one reader of GitHub's times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Text(DateTime<Utc>),
+            Seconds(i64),
+        }
+        match Written::deserialize(deserializer)? {
+            Written::Text(at) => Ok(Self(at)),
+            Written::Seconds(seconds) => DateTime::from_timestamp(seconds, 0)
+                .map(Self)
+                .ok_or_else(|| serde::de::Error::custom(format!("{seconds} seconds is no time"))),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Account {
@@ -42,9 +65,9 @@ pub struct Installation {
     pub repository_selection: String,
     pub app_id: i64,
     pub target_type: String,
-    pub suspended_at: Option<String>,
-    pub created_at: serde_json::Value,
-    pub updated_at: serde_json::Value,
+    pub suspended_at: Option<Timestamp>,
+    pub created_at: Option<Timestamp>,
+    pub updated_at: Option<Timestamp>,
 }
 
 /// The `installation` reference carried by repository-level events.
@@ -83,7 +106,7 @@ pub struct Issue {
     /// `open` or `closed`; GitHub's own examples of `pinned` leave it out.
     pub state: Option<String>,
     pub user: Account,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,7 +123,7 @@ pub struct IssueComment {
     pub id: i64,
     pub body: String,
     pub user: Account,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
 }
 
 #[derive(Debug, Clone, Deserialize)]

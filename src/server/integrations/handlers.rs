@@ -4,8 +4,6 @@
 //! Each is idempotent (a retried event changes nothing twice) and keyed on
 //! GitHub ids, never names.
 
-use chrono::{DateTime, Utc};
-
 use super::{
     queries::{follows, installations, repositories},
     sync,
@@ -52,15 +50,6 @@ impl From<sync::SyncError> for HandlerError {
             sync::SyncError::Database(_) => FailureReason::Database,
         };
         HandlerError::new(reason, error)
-    }
-}
-
-/// GitHub's timestamps come as RFC 3339 strings or (in some payloads) epoch seconds.
-fn timestamp(value: &serde_json::Value) -> Option<DateTime<Utc>> {
-    match value {
-        serde_json::Value::String(text) => DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc)),
-        serde_json::Value::Number(n) => n.as_i64().and_then(|s| DateTime::from_timestamp(s, 0)),
-        _ => None,
     }
 }
 
@@ -129,7 +118,7 @@ async fn match_installation(
     installations::set_installer(&mut *tx, id, sender.id, requester.map(|r| r.id)).await?;
     installations::set_account(&mut *tx, id, &account_fields(installation)).await?;
     let lifecycle = if installation.suspended_at.is_some() { Lifecycle::Suspended } else { Lifecycle::Installed };
-    installations::set_lifecycle(&mut *tx, id, lifecycle, timestamp(&installation.updated_at)).await?;
+    installations::set_lifecycle(&mut *tx, id, lifecycle, installation.updated_at.map(|t| t.0)).await?;
     let row = installations::by_id(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
     if let Some(project) = row.originating_project_id {
         follows::attach(&mut *tx, project, id).await?;
@@ -178,7 +167,7 @@ async fn installation_deleted(state: &AppState, payload: InstallationEvent) -> H
         &mut *tx,
         row.id,
         Lifecycle::Uninstalled,
-        timestamp(&payload.installation.updated_at),
+        payload.installation.updated_at.map(|t| t.0),
     )
     .await?
     {
@@ -195,7 +184,7 @@ async fn installation_suspended(state: &AppState, payload: InstallationEvent, su
     };
     let lifecycle = if suspended { Lifecycle::Suspended } else { Lifecycle::Installed };
     let applied =
-        installations::set_lifecycle(&state.pool, row.id, lifecycle, timestamp(&payload.installation.updated_at))
+        installations::set_lifecycle(&state.pool, row.id, lifecycle, payload.installation.updated_at.map(|t| t.0))
             .await?;
     if !applied {
         return Ok(Outcome::Ignored("a newer change of this installation was applied already".into()));

@@ -11,11 +11,12 @@ use axum::{
     routing::post,
     Json, Router,
 };
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{queries::NewDelivery, signature, writer::Stored};
-use crate::server::state::AppState;
+use crate::server::{github::events::Timestamp, state::AppState};
 
 /// GitHub caps payloads at 25 MB.
 pub const MAX_BODY: usize = 25 * 1024 * 1024;
@@ -222,7 +223,7 @@ struct Envelope {
 impl Envelope {
     /// When the change happened on GitHub, from the payload's own timestamps
     /// (deliveries can arrive out of order); the arrival time when it has none.
-    fn occurred_at(&self) -> f64 {
+    fn occurred_at(&self) -> DateTime<Utc> {
         [
             self.comment.as_ref().and_then(|t| t.updated_at.as_ref()),
             self.issue.as_ref().and_then(|t| t.updated_at.as_ref()),
@@ -232,14 +233,9 @@ impl Envelope {
         ]
         .into_iter()
         .flatten()
-        .find_map(|value| match value {
-            Value::String(text) => {
-                chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_micros() as f64 / 1e6)
-            }
-            Value::Number(n) => n.as_f64(),
-            _ => None,
-        })
-        .unwrap_or_else(|| chrono::Utc::now().timestamp_micros() as f64 / 1e6)
+        // Read here, not in `Envelope`: a time that does not read loses nothing.
+        .find_map(|value| Timestamp::deserialize(value).ok())
+        .map_or_else(Utc::now, |at| at.0)
     }
 
     /// What must be applied in order with this event: one issue's or pull

@@ -1,5 +1,6 @@
 //! The webhook pipeline's SQL: storing deliveries, claiming work, recording outcomes.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -21,7 +22,7 @@ pub struct NewDelivery {
     /// The JSON body as received, stored as `json` (PostgreSQL checks it).
     pub payload: String,
     /// Seconds since the epoch, from the payload.
-    pub occurred_at: f64,
+    pub occurred_at: DateTime<Utc>,
     pub ordering_key: Option<String>,
 }
 
@@ -40,8 +41,8 @@ pub async fn insert_deliveries(
         r#"WITH stored AS (
                INSERT INTO github_events
                    (delivery_id, hook_id, event, action, installation_github_id, payload, occurred_at, ordering_key)
-               SELECT d, h, e, a, i, p::json, to_timestamp(t), k
-               FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::float8[], $8::text[])
+               SELECT d, h, e, a, i, p::json, t, k
+               FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::timestamptz[], $8::text[])
                     AS u(d, h, e, a, i, p, t, k)
                ON CONFLICT (delivery_id, hook_id) DO NOTHING
                RETURNING delivery_id, hook_id),
@@ -53,7 +54,8 @@ pub async fn insert_deliveries(
         &optional_text(|d| d.action.as_deref()) as &[Option<&str>],
         &batch.iter().map(|d| d.installation_github_id).collect::<Vec<_>>() as &[Option<i64>],
         &text(|d| &d.payload) as &[&str],
-        &batch.iter().map(|d| d.occurred_at).collect::<Vec<_>>(),
+        // chrono's; with time's feature on (tower-sessions), the macro expects time's
+        &batch.iter().map(|d| d.occurred_at).collect::<Vec<_>>() as _,
         &optional_text(|d| d.ordering_key.as_deref()) as &[Option<&str>],
         announce,
     )

@@ -44,10 +44,7 @@ pub enum RecoveryError {
 async fn recover_missed(state: &AppState) -> Result<Recovery, RecoveryError> {
     let since = chrono::Utc::now() - chrono::Duration::days(WINDOW_DAYS);
     let seen_through = queries::recovery_seen_through(&state.pool).await?;
-    let fresh = |d: &HookDelivery| {
-        seen_through.is_none_or(|mark| d.id > mark)
-            && chrono::DateTime::parse_from_rfc3339(&d.delivered_at).is_ok_and(|at| at >= since)
-    };
+    let fresh = |d: &HookDelivery| seen_through.is_none_or(|mark| d.id > mark) && d.delivered_at >= since;
     // Newest first: stop at the first page that reaches what was dealt with.
     let attempts = state.github.hook_deliveries(|page| !page.iter().all(fresh)).await?;
     let attempts: Vec<&HookDelivery> = attempts.iter().filter(|d| fresh(d)).collect();
