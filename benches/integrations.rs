@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use forgelink::{
-    server::{config::Config, db, github_sim},
+    server::{config::Config, db},
     startup::Application,
 };
 use serde_json::{json, Value};

@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use forgelink::server::github_sim::signature_256;
+use github_sim::signature_256;
 use serde_json::{json, Value};
 
 const CONNECTIONS: usize = 32;

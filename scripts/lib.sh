@@ -202,11 +202,18 @@ start_sim() {
   [ "$USE_SIMULATOR" = 1 ] || return 0
   GITHUB_SIM_ADDR="127.0.0.1:$GITHUB_SIM_PORT" GITHUB_SIM_FORGELINK_URL="$1" \
     GITHUB_SIM_STATE_FILE="${GITHUB_SIM_STATE_FILE-$DATA_DIR/github-sim.json}" \
-    "$TARGET_DIR/release/forgelink" github-sim >"$DATA_DIR/github-sim.log" 2>&1 &
+    "$TARGET_DIR/release/github-sim" >"$DATA_DIR/github-sim.log" 2>&1 &
   SIM_PID=$!
   wait_for_http "http://127.0.0.1:$GITHUB_SIM_PORT/_sim/state" 30 \
     || { tail -20 "$DATA_DIR/github-sim.log" >&2; die "the GitHub simulator did not start"; }
   log "GitHub simulator at http://127.0.0.1:$GITHUB_SIM_PORT"
+}
+
+# The product must not contain the simulator: none of its routes or pages' text in the binary.
+check_no_simulator_in() {
+  local found
+  found=$(grep -a -o -E "This is forgelink.s GitHub simulator|GitHub simulator listening" "$1" | head -1 || true)
+  [ -z "$found" ] || die "$1 contains the GitHub simulator (\"$found\")"
 }
 
 stop_sim() {
@@ -248,7 +255,7 @@ run_browser_tests() {
     || { tail -30 "$DATA_DIR/e2e-server.log" >&2; die "the server did not become ready"; }
   (cd "$ROOT/end2end" && FORGELINK_URL="http://127.0.0.1:$port" GITHUB_SIM_URL="$GITHUB_WEB_URL" \
     E2E_ADMIN_EMAIL="$E2E_ADMIN_EMAIL" E2E_DATABASE_URL="$database" \
-    FORGELINK_BIN="$TARGET_DIR/release/forgelink" \
+    FORGELINK_BIN="$TARGET_DIR/release/forgelink" GITHUB_SIM_BIN="$TARGET_DIR/release/github-sim" \
     CHROMIUM_PATH="$(command -v chromium || command -v chromium-browser)" timeout 900 npx playwright test "$@") \
     | tee "$DATA_DIR/browser-tests.log"
 }

@@ -10,16 +10,6 @@ async fn main() -> std::process::ExitCode {
 
     telemetry::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    // `forgelink github-sim` serves the GitHub simulator instead of the app.
-    if args.first().map(String::as_str) == Some("github-sim") {
-        return match forgelink::server::github_sim::run_from_env().await {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("forgelink github-sim: {error}");
-                std::process::ExitCode::from(2)
-            }
-        };
-    }
     // `forgelink admin …` names operators.
     if args.first().map(String::as_str) == Some("admin") {
         return forgelink::server::admin::run(&args[1..]).await;

@@ -4,7 +4,7 @@
 
 mod support;
 
-use forgelink::server::github_sim::signature_256;
+use github_sim::signature_256;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use support::{

@@ -11,12 +11,12 @@ use std::{
 
 use forgelink::server::{
     config::Secret,
-    github_sim::signature_256,
     webhooks::{
         dispatcher::{FailureReason, HandlerError},
         Dispatcher, Outcome,
     },
 };
+use github_sim::signature_256;
 use serde_json::{json, Value};
 use sqlx::{Connection, PgPool};
 use support::{github::WEBHOOK_SECRET, spawn_app_with, wait_until_settled, TestApp};

@@ -60,8 +60,8 @@ function expectKeysOf(ours: any, example: any, path: string) {
 }
 
 test.beforeAll(async () => {
-  const bin = process.env.FORGELINK_BIN;
-  if (!bin) throw new Error('FORGELINK_BIN (the forgelink server binary) is not set; run scripts/test');
+  const bin = process.env.GITHUB_SIM_BIN;
+  if (!bin) throw new Error('GITHUB_SIM_BIN (the simulator binary) is not set; run scripts/test');
   const keys = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -85,7 +85,7 @@ test.beforeAll(async () => {
 
   const port = await freePort();
   simUrl = `http://127.0.0.1:${port}`;
-  sim = spawn(bin, ['github-sim'], {
+  sim = spawn(bin, [], {
     cwd: dir,
     stdio: 'ignore',
     env: {

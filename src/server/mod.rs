@@ -12,7 +12,6 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod github;
-pub mod github_sim;
 pub mod health;
 pub mod integrations;
 pub mod live;

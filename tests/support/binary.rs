@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use forgelink::server::github_sim::signature_256;
+use github_sim::signature_256;
 
 use super::{github::WEBHOOK_SECRET, github_env, TestApp};
 

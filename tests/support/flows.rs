@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use forgelink::server::github_sim::signature_256;
+use github_sim::signature_256;
 use serde_json::Value;
 
 use super::{github::WEBHOOK_SECRET, Stack, TestApp};

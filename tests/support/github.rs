@@ -10,7 +10,7 @@ use std::{
 };
 
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
-use forgelink::server::github_sim::{self, payloads::AppIdentity, RunningSimulator, SimConfig};
+use github_sim::{self, payloads::AppIdentity, RunningSimulator, SimConfig};
 use serde_json::{json, Value};
 
 pub struct KeyPair {

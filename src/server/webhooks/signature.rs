@@ -25,7 +25,7 @@ pub fn verify(secrets: &[Secret], body: &[u8], header: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::github_sim::signature_256;
+    use github_sim::signature_256;
 
     #[test]
     fn accepts_any_configured_secret_and_nothing_else() {

@@ -1,8 +1,11 @@
 //! A GitHub simulator that plays GitHub's part over real HTTP: the web pages a
 //! person clicks through (sign in, authorize, install, configure, issues), the
 //! REST API under `/api/v3` (the GitHub Enterprise Server convention), and signed
-//! webhook deliveries with a delivery log. `scripts/run` starts it when no real
-//! GitHub App is configured; the tests start it on a free port.
+//! webhook deliveries with a delivery log. `scripts/run` starts its binary when no
+//! real GitHub App is configured; the tests serve it in process on a free port.
+//! A crate of its own: forgelink's server neither contains nor serves it.
+// GitHub's repository payload is one large `json!`.
+#![recursion_limit = "256"]
 // Its helpers answer early with an axum `Response` as their error, as handlers do.
 #![allow(clippy::result_large_err)]
 
@@ -148,12 +151,13 @@ pub fn serve(listener: TcpListener, config: SimConfig) -> std::io::Result<Runnin
     Ok(RunningSimulator { addr, sim, task })
 }
 
-/// `forgelink github-sim`: serves the simulator until SIGINT/SIGTERM.
+/// The `github-sim` binary: serves the simulator until the process is stopped
+/// (its state file is replaced whole on each change, so stopping loses nothing).
 pub async fn run_from_env() -> Result<(), Box<dyn std::error::Error>> {
     let config = SimConfig::from_env()?;
     let listener = TcpListener::bind(config.addr).await?;
     let sim = for_listener(&listener, config)?;
     tracing::info!(origin = %sim.urls().web, "GitHub simulator listening");
-    axum::serve(listener, sim.router()).with_graceful_shutdown(crate::server::shutdown::signal()).await?;
+    axum::serve(listener, sim.router()).await?;
     Ok(())
 }

@@ -3,9 +3,15 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use crate::server::config::ConfigError;
+use crate::payloads::AppIdentity;
 
-use super::payloads::AppIdentity;
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{var} is invalid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+}
 
 #[derive(Clone, Debug)]
 pub struct SimConfig {

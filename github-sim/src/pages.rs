@@ -23,8 +23,6 @@ use super::{
     world::{Account, AccountKind, Id, Selection},
     Simulator,
 };
-// Only local paths: a sign-in page must not redirect anywhere else.
-use crate::paths::local_path;
 
 const USER_COOKIE: &str = "gh_sim_user";
 
@@ -53,6 +51,20 @@ pub fn router(sim: Simulator) -> Router {
 }
 
 // --- helpers ---------------------------------------------------------------------------
+
+/// `candidate` if it leads back into the simulator, else `/`: a sign-in page
+/// must not redirect anywhere else. Read as browsers read URLs (`//host`,
+/// `/\host` and tabs in the path are other sites to them, and to `url`).
+fn own_path(sim: &Simulator, candidate: Option<&str>) -> String {
+    let origin = url::Url::parse(&sim.urls().web).ok();
+    let joined = candidate.filter(|path| path.starts_with('/')).and_then(|path| origin.as_ref()?.join(path).ok());
+    match (origin, joined) {
+        (Some(origin), Some(joined)) if joined.origin() == origin.origin() => {
+            joined[url::Position::BeforePath..].to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
 
 /// A url-encoded form body, keeping repeated keys (checkbox lists).
 struct FormPairs(Vec<(String, String)>);
@@ -233,7 +245,7 @@ async fn login_page(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let return_to = local_path(query.get("return_to").map(String::as_str), "/");
+    let return_to = own_path(&sim, query.get("return_to").map(String::as_str));
     let world = sim.world();
     let mut body = String::from(
         r#"<section class="card" aria-labelledby="pick-h"><h2 id="pick-h">Sign in as</h2><ul class="plain">"#,
@@ -268,7 +280,7 @@ fn valid_login(login: &str) -> bool {
 
 async fn login(State(sim): State<Simulator>, body: Bytes) -> Response {
     let form = FormPairs::parse(&body);
-    let return_to = local_path(form.get("return_to"), "/");
+    let return_to = own_path(&sim, form.get("return_to"));
     let mut world = sim.world();
     let user_id = if let Some(new_login) = form.get("new_login").map(str::trim) {
         if !valid_login(new_login) {
