@@ -209,6 +209,11 @@ start_sim() {
   log "GitHub simulator at http://127.0.0.1:$GITHUB_SIM_PORT"
 }
 
+# The simulator's binary, resolved together with forgelink so that the crates both use are built once.
+build_sim() {
+  cargo build --release --no-default-features --features forgelink/ssr -p forgelink -p github-sim
+}
+
 # The product must not contain the simulator: none of its routes or pages' text in the binary.
 check_no_simulator_in() {
   local found

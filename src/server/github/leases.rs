@@ -46,17 +46,30 @@ pub async fn try_claim(pool: &PgPool, key: &str, lifetime: Duration) -> Result<O
     Ok((claimed.rows_affected() == 1).then(|| Lease { pool: pool.clone(), key: key.to_owned(), holder }))
 }
 
+impl Lease {
+    /// Releases it before the caller answers, so that whoever asks next finds
+    /// it free (dropping releases it too, but a moment later).
+    pub async fn release(mut self) {
+        release(&self.pool, &std::mem::take(&mut self.key), self.holder).await;
+    }
+}
+
+async fn release(pool: &PgPool, key: &str, holder: uuid::Uuid) {
+    let released = sqlx::query!("DELETE FROM github_call_leases WHERE key = $1 AND holder = $2", key, holder);
+    if let Err(error) = released.execute(pool).await {
+        tracing::warn!(%error, key, "releasing a lease failed; it expires by itself");
+    }
+}
+
 impl Drop for Lease {
     fn drop(&mut self) {
         let (pool, key, holder) = (self.pool.clone(), std::mem::take(&mut self.key), self.holder);
+        // Empty once released.
+        if key.is_empty() {
+            return;
+        }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                let released =
-                    sqlx::query!("DELETE FROM github_call_leases WHERE key = $1 AND holder = $2", key, holder);
-                if let Err(error) = released.execute(&pool).await {
-                    tracing::warn!(%error, key, "releasing a lease failed; it expires by itself");
-                }
-            });
+            runtime.spawn(async move { release(&pool, &key, holder).await });
         }
     }
 }

@@ -118,8 +118,10 @@ pub fn spawn_periodic(state: AppState, every: Duration) {
 /// The lease goes however the run ends (an error, a panic, a caller that stops
 /// waiting): dropping it releases it, and it expires if this process dies.
 pub async fn recover_exclusively(state: &AppState) -> Result<Option<Recovery>, RecoveryError> {
-    let Some(_lease) = leases::try_claim(&state.pool, LEASE_KEY, LEASE).await? else {
+    let Some(lease) = leases::try_claim(&state.pool, LEASE_KEY, LEASE).await? else {
         return Ok(None);
     };
-    Ok(Some(recover_missed(state).await?))
+    let recovered = recover_missed(state).await;
+    lease.release().await;
+    Ok(Some(recovered?))
 }
