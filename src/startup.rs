@@ -15,7 +15,7 @@ use crate::{
         config::Config,
         db,
         github::{client::GitHubClient, installation_tokens::InstallationTokens},
-        health, integrations, live, metrics, rest, security, shutdown,
+        health, integrations, live, metrics, json_api, security, shutdown,
         state::AppState,
         telemetry,
         webhooks::{self, Dispatcher},
@@ -137,7 +137,7 @@ impl Application {
 
 /// Every webhook handler forgelink ships.
 pub fn handlers() -> Dispatcher {
-    integrations::handlers::register(Dispatcher::standard())
+    integrations::webhook_handlers::register(Dispatcher::standard())
 }
 
 pub fn router(state: AppState) -> Router {
@@ -148,7 +148,7 @@ pub fn router(state: AppState) -> Router {
         .merge(live::router())
         .merge(accounts::routes::router())
         .merge(integrations::routes::router())
-        .merge(rest::router())
+        .merge(json_api::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(accounts::session::layer(state.pool.clone(), state.over_https()))

@@ -9,18 +9,18 @@ use support::{spawn_app, spawn_app_with, TestApp};
 
 pub async fn sign_up(app: &TestApp, email: &str) -> reqwest::Response {
     app.post_form(
-        "/api/sign_up",
+        "/fn/sign_up",
         &[("email", email), ("display_name", "Ada Lovelace"), ("password", "correct horse battery"), ("next", "")],
     )
     .await
 }
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.post_form("/api/sign_in", &[("email", email), ("password", password), ("next", "")]).await
+    app.post_form("/fn/sign_in", &[("email", email), ("password", password), ("next", "")]).await
 }
 
 async fn current_user(app: &TestApp) -> Value {
-    let response = app.post_form("/api/current_user", &[]).await;
+    let response = app.post_form("/fn/current_user", &[]).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -156,7 +156,7 @@ async fn the_wait_doubles_and_never_locks_anyone_out_for_good(pool: PgPool) {
     for wait in waits.into_iter().chain(["3 minutes", "5 minutes", "9 minutes", "15 minutes", "15 minutes"]) {
         let refused = attacker
             .post_form_with(
-                "/api/sign_in",
+                "/fn/sign_in",
                 &[("email", "ada@example.com"), ("password", "guess guess guess"), ("next", "")],
                 &[("x-forwarded-for", "198.51.100.1")],
             )
@@ -203,7 +203,7 @@ async fn guessing_from_elsewhere_never_slows_the_owner_down(pool: PgPool) {
     let app = spawn_app(pool).await;
     sign_up(&app, "ada@example.com").await;
     assert!(app.cookie("forgelink_device").is_some(), "the browser that signed up is known");
-    app.post_form("/api/sign_out", &[]).await;
+    app.post_form("/fn/sign_out", &[]).await;
     let attacker = app.another_browser();
     for _ in 0..5 {
         sign_in(&attacker, "ada@example.com", "guess guess guess").await;
@@ -214,7 +214,7 @@ async fn guessing_from_elsewhere_never_slows_the_owner_down(pool: PgPool) {
     assert_eq!(current_user(&app).await["email"], "ada@example.com");
 
     // Its own failures still count, and a forged device cookie is just a stranger.
-    app.post_form("/api/sign_out", &[]).await;
+    app.post_form("/fn/sign_out", &[]).await;
     for _ in 0..5 {
         assert_eq!(sign_in(&app, "ada@example.com", "a typo a typo").await.status(), 422);
     }
@@ -230,7 +230,7 @@ fn behind_a_proxy(config: &mut forgelink::server::config::Config) {
 
 async fn sign_in_from(app: &TestApp, forwarded_for: &str, email: &str, password: &str) -> u16 {
     let form = [("email", email), ("password", password), ("next", "")];
-    app.post_form_with("/api/sign_in", &form, &[("x-forwarded-for", forwarded_for)]).await.status().as_u16()
+    app.post_form_with("/fn/sign_in", &form, &[("x-forwarded-for", forwarded_for)]).await.status().as_u16()
 }
 
 /// Behind a trusted proxy each client is throttled by its own address, so one
@@ -301,11 +301,11 @@ async fn old_throttles_and_devices_are_swept(pool: PgPool) {
 async fn signing_in_issues_a_new_session_id_and_signing_out_ends_it(pool: PgPool) {
     let app = spawn_app(pool).await;
     sign_up(&app, "ada@example.com").await;
-    app.post_form("/api/sign_out", &[]).await;
+    app.post_form("/fn/sign_out", &[]).await;
     assert_eq!(current_user(&app).await, Value::Null);
 
     // Plant a session id before signing in (fixation): signing in must replace it.
-    app.post_form("/api/sign_in", &[("email", "x@example.com"), ("password", "nope nope nope"), ("next", "")]).await;
+    app.post_form("/fn/sign_in", &[("email", "x@example.com"), ("password", "nope nope nope"), ("next", "")]).await;
     let before = app.cookie("forgelink_session");
     let response = sign_in(&app, "ada@example.com", "correct horse battery").await;
     assert!(!response.status().is_client_error() && !response.status().is_server_error());
@@ -335,7 +335,7 @@ async fn state_changing_requests_from_another_origin_are_refused(pool: PgPool) {
     let app = spawn_app(pool).await;
     let forged = app
         .client
-        .post(app.url("/api/sign_up"))
+        .post(app.url("/fn/sign_up"))
         .header("origin", "http://evil.example")
         .form(&[("email", "a@example.com"), ("display_name", "A"), ("password", "0123456789"), ("next", "")])
         .send()
@@ -344,7 +344,7 @@ async fn state_changing_requests_from_another_origin_are_refused(pool: PgPool) {
     assert_eq!(forged.status(), 403);
     let no_origin = app
         .client
-        .post(app.url("/api/sign_up"))
+        .post(app.url("/fn/sign_up"))
         .form(&[("email", "a@example.com"), ("display_name", "A"), ("password", "0123456789"), ("next", "")])
         .send()
         .await
@@ -362,7 +362,7 @@ async fn changes_must_come_from_the_public_origin(pool: PgPool) {
     let app = spawn_app_with(pool, |config| config.public_url = Some("https://forgelink.example.com".into())).await;
     let sign_up_from = |origin: String| {
         app.client
-            .post(app.url("/api/sign_up"))
+            .post(app.url("/fn/sign_up"))
             .header("origin", origin)
             .form(&[("email", "a@example.com"), ("display_name", "A"), ("password", "0123456789"), ("next", "")])
             .send()
@@ -383,15 +383,15 @@ async fn projects_are_created_with_unique_slugs_and_only_owners_see_integrations
     let owner = spawn_app(pool).await;
     sign_up(&owner, "owner@example.com").await;
     let created = owner
-        .post_form("/api/create_project", &[("name", "Apollo Guidance"), ("slug", ""), ("description", "Lunar")])
+        .post_form("/fn/create_project", &[("name", "Apollo Guidance"), ("slug", ""), ("description", "Lunar")])
         .await;
     assert!(!created.status().is_client_error(), "{}", created.status());
     let taken = owner
-        .post_form("/api/create_project", &[("name", "Another"), ("slug", "apollo-guidance"), ("description", "")])
+        .post_form("/fn/create_project", &[("name", "Another"), ("slug", "apollo-guidance"), ("description", "")])
         .await;
     assert_eq!(taken.status(), 409);
     let bad =
-        owner.post_form("/api/create_project", &[("name", "Bad"), ("slug", "Not A Slug"), ("description", "")]).await;
+        owner.post_form("/fn/create_project", &[("name", "Bad"), ("slug", "Not A Slug"), ("description", "")]).await;
     assert_eq!(bad.status(), 422);
 
     let page = owner.get("/projects/apollo-guidance/integrations").await;
@@ -418,7 +418,7 @@ async fn each_project_page_reads_its_data_once_and_says_once_what_is_not_found(p
     let owner = spawn_app(pool).await;
     sign_up(&owner, "owner@example.com").await;
     let created =
-        owner.post_form("/api/create_project", &[("name", "Apollo"), ("slug", ""), ("description", "")]).await;
+        owner.post_form("/fn/create_project", &[("name", "Apollo"), ("slug", ""), ("description", "")]).await;
     assert!(!created.status().is_client_error(), "{}", created.status());
     // The signed-in person, the project, and on the integrations tab its one answer.
     for (path, reads) in [("/projects/apollo", 2), ("/projects/apollo/tasks", 2), ("/projects/apollo/integrations", 3)]
@@ -458,7 +458,7 @@ async fn signing_in_never_redirects_to_another_site(pool: PgPool) {
     let sign_in_then = |next: &'static str| async move {
         let form = [("email", "ada@example.com"), ("password", "correct horse battery"), ("next", next)];
         let request =
-            app.client.post(app.url("/api/sign_in")).header("origin", app.url("")).header("accept", "text/html");
+            app.client.post(app.url("/fn/sign_in")).header("origin", app.url("")).header("accept", "text/html");
         support::flows::location(&request.form(&form).send().await.unwrap())
     };
     assert_eq!(sign_in_then("/projects/new").await, "/projects/new");
@@ -502,7 +502,7 @@ async fn the_projects_list_comes_in_pages(pool: PgPool) {
         let n = n.to_owned();
         let app = &app;
         async move {
-            let response = app.post_form("/api/list_projects", &[("page", &n)]).await;
+            let response = app.post_form("/fn/list_projects", &[("page", &n)]).await;
             assert_eq!(response.status(), 200);
             response.json::<Value>().await.unwrap()
         }

@@ -120,11 +120,11 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
     ("GET", "/projects/{slug}/tasks", Empty, ["200", "200", "200", "200"]),
     // The owner's.
     ("GET", "/projects/{slug}/integrations", Empty, ["404", "404", "200", "404"]),
-    ("POST", "/api/get_integrations", Form("slug=apollo"), ["404", "404", "200", "404"]),
-    ("POST", "/api/set_following", Form("slug=apollo&repo_id={repo}&follow=true"), ["401", "404", "200", "404"]),
+    ("POST", "/fn/get_integrations", Form("slug=apollo"), ["404", "404", "200", "404"]),
+    ("POST", "/fn/set_following", Form("slug=apollo&repo_id={repo}&follow=true"), ["401", "404", "200", "404"]),
     (
         "POST",
-        "/api/attach_installation",
+        "/fn/attach_installation",
         Form("slug=apollo&installation_id={installation}"),
         ["401", "404", "200", "404"],
     ),
@@ -180,21 +180,21 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
             "303 /auth/github/problem?reason=state",
         ],
     ),
-    ("POST", "/api/create_project", Form("name=Apollo&slug=apollo&description="), ["401", "409", "409", "409"]),
+    ("POST", "/fn/create_project", Form("name=Apollo&slug=apollo&description="), ["401", "409", "409", "409"]),
     // Server functions anyone may call.
-    ("POST", "/api/current_user", Empty, ["200", "200", "200", "200"]),
-    ("POST", "/api/check_database", Empty, ["200", "200", "200", "200"]),
-    ("POST", "/api/list_projects", Empty, ["200", "200", "200", "200"]),
-    ("POST", "/api/get_project", Form("slug=apollo"), ["200", "200", "200", "200"]),
+    ("POST", "/fn/current_user", Empty, ["200", "200", "200", "200"]),
+    ("POST", "/fn/check_database", Empty, ["200", "200", "200", "200"]),
+    ("POST", "/fn/list_projects", Empty, ["200", "200", "200", "200"]),
+    ("POST", "/fn/get_project", Form("slug=apollo"), ["200", "200", "200", "200"]),
     (
         "POST",
-        "/api/sign_in",
+        "/fn/sign_in",
         Form("email=ada%40example.com&password=wrong+password+here"),
         ["422", "422", "422", "422"],
     ),
     (
         "POST",
-        "/api/sign_up",
+        "/fn/sign_up",
         Form("email=ada%40example.com&display_name=Ada&password=correct+horse+battery"),
         ["409", "409", "409", "409"],
     ),
@@ -202,10 +202,10 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
     ("GET", "/admin/events", Empty, ["404", "404", "404", "200"]),
     ("GET", "/admin/events/{id}", Empty, ["404", "404", "404", "200"]),
     ("GET", "/live/events", Empty, ["404", "404", "404", "200"]),
-    ("POST", "/api/list_events", Json(r#"{"filter": {}}"#), ["401", "404", "404", "200"]),
-    ("POST", "/api/get_event", Form("id={event}"), ["401", "404", "404", "200"]),
-    ("POST", "/api/retry_event", Form("id={event}"), ["401", "404", "404", "409"]),
-    ("POST", "/api/recover_missed_deliveries", Empty, ["401", "404", "404", "200"]),
+    ("POST", "/fn/list_events", Json(r#"{"filter": {}}"#), ["401", "404", "404", "200"]),
+    ("POST", "/fn/get_event", Form("id={event}"), ["401", "404", "404", "200"]),
+    ("POST", "/fn/retry_event", Form("id={event}"), ["401", "404", "404", "409"]),
+    ("POST", "/fn/recover_missed_deliveries", Empty, ["401", "404", "404", "200"]),
     // Last: these end what the rows above rely on.
     (
         "POST",
@@ -213,7 +213,7 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
         Form("return_to=%2Faccount"),
         ["303 /signin?next=", "303 /account", "303 /account", "303 /account"],
     ),
-    ("POST", "/api/sign_out", Empty, ["200", "200", "200", "200"]),
+    ("POST", "/fn/sign_out", Empty, ["200", "200", "200", "200"]),
 ];
 
 #[sqlx::test]
@@ -244,7 +244,7 @@ async fn every_route_answers_each_kind_of_caller_as_it_must(pool: PgPool) {
     };
     // The owner's installation is attached, the repository followed, so each change is real.
     let added = owner
-        .post_form("/api/attach_installation", &[("slug", "apollo"), ("installation_id", &values.installation)])
+        .post_form("/fn/attach_installation", &[("slug", "apollo"), ("installation_id", &values.installation)])
         .await;
     assert_eq!(added.status(), 200);
 

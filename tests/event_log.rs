@@ -30,7 +30,7 @@ async fn deliver(app: &TestApp, event: &str, payload: Value) {
 
 async fn list(app: &TestApp, filter: Value) -> reqwest::Response {
     app.client
-        .post(app.url("/api/list_events"))
+        .post(app.url("/fn/list_events"))
         .header("origin", format!("http://{}", app.addr))
         .header("cookie", app.cookie_header())
         .json(&json!({ "filter": filter }))
@@ -65,7 +65,7 @@ async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("does not subscribe to star events"));
 
-    let retried = app.post_form("/api/retry_event", &[("id", &id.to_string())]).await;
+    let retried = app.post_form("/fn/retry_event", &[("id", &id.to_string())]).await;
     assert!(retried.status().is_success(), "{}", retried.status());
     wait_until_settled(&pool).await;
     let attempts: i32 =
@@ -73,7 +73,7 @@ async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
     assert_eq!(attempts, 1, "processed again with a fresh budget");
     let processed_id: i64 =
         sqlx::query_scalar!("SELECT id FROM github_events WHERE status = 'processed'").fetch_one(&pool).await.unwrap();
-    let refused = app.post_form("/api/retry_event", &[("id", &processed_id.to_string())]).await;
+    let refused = app.post_form("/fn/retry_event", &[("id", &processed_id.to_string())]).await;
     assert_eq!(refused.status(), 409, "a processed event is not retried");
 
     let stream = app.client.get(app.url("/live/events")).header("cookie", app.cookie_header()).send().await.unwrap();
@@ -169,13 +169,13 @@ async fn old_finished_events_are_deleted_and_errored_ones_kept(pool: PgPool) {
 /// pending and errored ones exactly, finished ones from the planner's statistics.
 #[sqlx::test]
 async fn the_logs_counts_are_estimated_on_a_large_table(pool: PgPool) {
-    use forgelink::server::webhooks::log;
+    use forgelink::server::webhooks::event_log;
     insert_events(&pool, "processed", 150_000, 1).await;
     insert_events(&pool, "ignored", 30_000, 1).await;
     insert_events(&pool, "errored", 3, 1).await;
     insert_events(&pool, "unprocessed", 2, 0).await;
     sqlx::query!("ANALYZE github_events").execute(&pool).await.unwrap();
-    let counts = log::counts(&pool).await.unwrap();
+    let counts = event_log::counts(&pool).await.unwrap();
     let find = |status: &str| {
         counts.iter().find(|c| c.status.as_str() == status).unwrap_or_else(|| panic!("{status}: {counts:?}"))
     };

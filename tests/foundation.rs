@@ -59,7 +59,7 @@ async fn readyz_is_503_with_a_reason_when_the_database_is_down() {
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["reason"], "database unreachable", "not the driver's words, which name the address");
-    let check = app.post_form("/api/check_database", &[]).await;
+    let check = app.post_form("/fn/check_database", &[]).await;
     assert_eq!(check.status(), 500);
     let text = check.text().await.unwrap();
     assert!(text.contains("database unreachable") && !text.contains("127.0.0.1") && !text.contains(":1"), "{text}");
@@ -139,7 +139,7 @@ async fn a_signed_in_persons_pages_are_not_stored(pool: PgPool) {
     for path in ["/projects", "/account", "/no/such/page"] {
         assert_eq!(app.get(path).await.headers()["cache-control"], "no-store", "{path}");
     }
-    let user = app.post_form("/api/current_user", &[]).await;
+    let user = app.post_form("/fn/current_user", &[]).await;
     assert_eq!(user.headers()["cache-control"], "no-store");
 }
 
@@ -149,7 +149,7 @@ async fn a_signed_in_persons_pages_are_not_stored(pool: PgPool) {
 async fn a_huge_form_is_refused_before_it_is_read(pool: PgPool) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = spawn_app(pool).await;
-    for path in ["/api/sign_in", "/api/projects/apollo/github-repos"] {
+    for path in ["/fn/sign_in", "/api/projects/apollo/github-repos"] {
         let mut tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
@@ -180,7 +180,7 @@ async fn the_check_database_server_function_answers_without_a_version(pool: PgPo
     let app = spawn_app(pool).await;
     let response = app
         .client
-        .post(app.url("/api/check_database"))
+        .post(app.url("/fn/check_database"))
         .header("origin", format!("http://{}", app.addr))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "application/json")

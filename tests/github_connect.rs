@@ -16,7 +16,7 @@ use support::{
 };
 
 async fn current_user(app: &TestApp) -> Value {
-    app.post_form("/api/current_user", &[]).await.json().await.unwrap()
+    app.post_form("/fn/current_user", &[]).await.json().await.unwrap()
 }
 
 #[sqlx::test]

@@ -27,7 +27,7 @@ fn examples() -> Vec<(String, Value)> {
 
 #[test]
 fn every_published_example_of_a_handled_action_reads_as_its_handler_reads_it() {
-    let dispatcher = integrations::handlers::register(Dispatcher::standard());
+    let dispatcher = integrations::webhook_handlers::register(Dispatcher::standard());
     let mut read = std::collections::BTreeSet::new();
     let mut failures = Vec::new();
     for (name, example) in examples() {
@@ -56,7 +56,7 @@ fn every_published_example_of_a_handled_action_reads_as_its_handler_reads_it() {
 
 #[test]
 fn a_payload_missing_a_field_a_handler_relies_on_is_an_error_naming_the_event() {
-    let dispatcher = integrations::handlers::register(Dispatcher::standard());
+    let dispatcher = integrations::webhook_handlers::register(Dispatcher::standard());
     let error = dispatcher.reads("installation", Some("created"), &serde_json::json!({"action": "created"})).unwrap();
     let error = error.unwrap_err();
     assert_eq!(error.reason.as_str(), "bad_payload");

@@ -17,7 +17,7 @@ async fn integrations(stack: &Stack, slug: &str) -> Value {
 }
 
 async fn integrations_in(app: &TestApp, slug: &str) -> Value {
-    let response = app.post_form("/api/get_integrations", &[("slug", slug)]).await;
+    let response = app.post_form("/fn/get_integrations", &[("slug", slug)]).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -41,7 +41,7 @@ async fn attachments(pool: &PgPool) -> i64 {
 async fn repos(stack: &Stack, slug: &str, installation: i64, filter: &str) -> Value {
     let id = installation.to_string();
     let form = [("slug", slug), ("installation", id.as_str()), ("filter", filter), ("page", "1")];
-    let response = stack.app.post_form("/api/get_integrations", &form).await;
+    let response = stack.app.post_form("/fn/get_integrations", &form).await;
     assert_eq!(response.status(), 200);
     let mut view: Value = response.json().await.unwrap();
     let installations = view["installations"].as_array_mut().unwrap();
@@ -134,7 +134,7 @@ async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositori
     // A page number past any end, however large, is an empty page.
     let id = installation["id"].as_i64().unwrap().to_string();
     let form = [("slug", "apollo"), ("installation", id.as_str()), ("filter", ""), ("page", "9223372036854775807")];
-    let far = stack.app.post_form("/api/get_integrations", &form).await;
+    let far = stack.app.post_form("/fn/get_integrations", &form).await;
     assert_eq!(far.status(), 200);
     let page =
         stack.app.get(&format!("/projects/apollo/integrations?installation={id}&page=9223372036854775807")).await;
@@ -226,7 +226,7 @@ async fn a_member_who_does_not_own_the_organization_cannot_link_its_installation
         .await
         .unwrap()
         .to_string();
-    let attach = stack.app.post_form("/api/attach_installation", &[("slug", "monas"), ("installation_id", &id)]).await;
+    let attach = stack.app.post_form("/fn/attach_installation", &[("slug", "monas"), ("installation_id", &id)]).await;
     assert_eq!(attach.status(), 404);
     let docs = sqlx::query_scalar!("SELECT id FROM github_repos WHERE full_name = 'forge-demo/docs'")
         .fetch_one(&pool)
@@ -234,7 +234,7 @@ async fn a_member_who_does_not_own_the_organization_cannot_link_its_installation
         .unwrap();
     let follow = stack
         .app
-        .post_form("/api/set_following", &[("slug", "monas"), ("repo_id", &docs.to_string()), ("follow", "true")])
+        .post_form("/fn/set_following", &[("slug", "monas"), ("repo_id", &docs.to_string()), ("follow", "true")])
         .await;
     assert_eq!(follow.status(), 404);
     assert_eq!(installation_rows(&pool).await, before);
@@ -309,10 +309,10 @@ async fn an_install_started_on_github_is_offered_and_can_be_added(pool: PgPool) 
     let eve = stack.app.another_browser();
     sign_up(&eve, "eve@example.com").await;
     create_project(&eve, "eves").await;
-    let refused = eve.post_form("/api/attach_installation", &[("slug", "eves"), ("installation_id", &id)]).await;
+    let refused = eve.post_form("/fn/attach_installation", &[("slug", "eves"), ("installation_id", &id)]).await;
     assert_eq!(refused.status(), 404);
 
-    let added = stack.app.post_form("/api/attach_installation", &[("slug", "apollo"), ("installation_id", &id)]).await;
+    let added = stack.app.post_form("/fn/attach_installation", &[("slug", "apollo"), ("installation_id", &id)]).await;
     assert!(added.status().is_success(), "{}", added.status());
     let tab = integrations(&stack, "apollo").await;
     assert_eq!(tab["offered"].as_array().unwrap().len(), 0);
@@ -360,7 +360,7 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
     let plain = stack
         .app
         .client
-        .post(stack.app.url("/api/set_following"))
+        .post(stack.app.url("/fn/set_following"))
         .header("cookie", stack.app.cookie_header())
         .header("origin", format!("http://{}", stack.app.addr))
         .header("referer", &tab_url)
@@ -377,7 +377,7 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
     for (follow, expected) in [("false", false), ("true", true), ("false", false)] {
         let response = stack
             .app
-            .post_form("/api/set_following", &[("slug", "apollo"), ("repo_id", &web), ("follow", follow)])
+            .post_form("/fn/set_following", &[("slug", "apollo"), ("repo_id", &web), ("follow", follow)])
             .await;
         assert!(response.status().is_success());
         assert_eq!(repos(&stack, "apollo", installation, "web").await["repos"][0]["following"], expected);
@@ -431,9 +431,9 @@ async fn only_the_owner_sees_or_changes_a_projects_integrations(pool: PgPool) {
     let eve = stack.app.another_browser();
     sign_up(&eve, "eve@example.com").await;
     for (path, form) in [
-        ("/api/get_integrations", vec![("slug", "apollo")]),
-        ("/api/get_integrations", vec![("slug", "apollo"), ("installation", "1"), ("filter", ""), ("page", "1")]),
-        ("/api/set_following", vec![("slug", "apollo"), ("repo_id", "1"), ("follow", "true")]),
+        ("/fn/get_integrations", vec![("slug", "apollo")]),
+        ("/fn/get_integrations", vec![("slug", "apollo"), ("installation", "1"), ("filter", ""), ("page", "1")]),
+        ("/fn/set_following", vec![("slug", "apollo"), ("repo_id", "1"), ("follow", "true")]),
     ] {
         assert_eq!(eve.post_form(path, &form).await.status(), 404, "{path}");
     }
@@ -548,7 +548,7 @@ async fn live_changes_reach_only_the_people_concerned(pool: PgPool) {
     assert!(next_change(&mut eves, second).await);
 
     // Ada adds the installation to her project: her tab hears it, Eve's does not.
-    let added = stack.app.post_form("/api/attach_installation", &[("slug", "apollo"), ("installation_id", &id)]).await;
+    let added = stack.app.post_form("/fn/attach_installation", &[("slug", "apollo"), ("installation_id", &id)]).await;
     assert!(added.status().is_success());
     assert!(next_change(&mut adas, second).await, "the owner's tab is told");
     assert!(!next_change(&mut eves, second).await, "someone else's tab is not");

@@ -126,7 +126,7 @@ async fn installations_and_follows_through_the_api(pool: PgPool) {
     assert_eq!(call(app, Method::GET, "/api/github-app-installations/999999", None).await.0, 404);
 
     let attach =
-        app.post_form("/api/attach_installation", &[("slug", "apollo"), ("installation_id", &id.to_string())]).await;
+        app.post_form("/fn/attach_installation", &[("slug", "apollo"), ("installation_id", &id.to_string())]).await;
     assert!(attach.status().is_success());
     assert_eq!(call(app, Method::GET, "/api/projects/apollo/github-repos", None).await, (200, json!([])));
 

@@ -40,7 +40,7 @@ async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
     assert!(!stored(&pool, &missed).await);
     assert!(stored(&pool, &arrived).await);
 
-    let response = admin.post_form("/api/recover_missed_deliveries", &[]).await;
+    let response = admin.post_form("/fn/recover_missed_deliveries", &[]).await;
     assert_eq!(response.status(), 200);
     let summary: Value = response.json().await.unwrap();
     assert_eq!(summary, json!({"checked": 2, "redelivered": 1, "failed": 0}));
@@ -54,14 +54,14 @@ async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
 
     // Nothing is missing any more, and only what is newer than the last run is
     // read: the redelivery's own attempt.
-    let again: Value = admin.post_form("/api/recover_missed_deliveries", &[]).await.json().await.unwrap();
+    let again: Value = admin.post_form("/fn/recover_missed_deliveries", &[]).await.json().await.unwrap();
     assert_eq!(again, json!({"checked": 1, "redelivered": 0, "failed": 0}));
 
     // Only operators may ask.
     let someone = admin.another_browser();
     someone
         .post_form(
-            "/api/sign_up",
+            "/fn/sign_up",
             &[
                 ("email", "dev@example.com"),
                 ("display_name", "Dev"),
@@ -70,7 +70,7 @@ async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
             ],
         )
         .await;
-    assert_eq!(someone.post_form("/api/recover_missed_deliveries", &[]).await.status(), 404);
+    assert_eq!(someone.post_form("/fn/recover_missed_deliveries", &[]).await.status(), 404);
 }
 
 /// Recovery runs once at a time (asking twice at once would redeliver twice),
@@ -84,7 +84,7 @@ async fn one_recovery_at_a_time_and_an_abandoned_one_lets_go(pool: PgPool) {
     let faults = format!("{}/_sim/faults", stack.gh.web);
     stack.gh.http.put(&faults).json(&json!({"latency_ms": 1500})).send().await.unwrap();
     let recover = || {
-        let request = admin.client.post(admin.url("/api/recover_missed_deliveries"));
+        let request = admin.client.post(admin.url("/fn/recover_missed_deliveries"));
         request.header("origin", admin.url("")).header("cookie", admin.cookie_header())
     };
 
@@ -143,9 +143,9 @@ async fn recovery_goes_on_past_a_refused_redelivery(pool: PgPool) {
         .await
         .unwrap();
 
-    let first: Value = admin.post_form("/api/recover_missed_deliveries", &[]).await.json().await.unwrap();
+    let first: Value = admin.post_form("/fn/recover_missed_deliveries", &[]).await.json().await.unwrap();
     assert_eq!(first, json!({"checked": 2, "redelivered": 1, "failed": 1}));
-    let second: Value = admin.post_form("/api/recover_missed_deliveries", &[]).await.json().await.unwrap();
+    let second: Value = admin.post_form("/fn/recover_missed_deliveries", &[]).await.json().await.unwrap();
     assert_eq!(second["redelivered"], 1, "the refused one, asked again: {second}");
     assert_eq!(second["failed"], 0);
     for _ in 0..100 {

@@ -12,7 +12,7 @@ async function signInAsOperator(page: Page) {
   const email = process.env.E2E_ADMIN_EMAIL!;
   const password = 'correct horse battery';
   const origin = new URL(process.env.FORGELINK_URL ?? 'http://127.0.0.1:3000').origin;
-  const created = await page.request.post('/api/sign_up', { form: { email, display_name: 'Operator', password }, headers: { origin } });
+  const created = await page.request.post('/fn/sign_up', { form: { email, display_name: 'Operator', password }, headers: { origin } });
   expect([200, 409]).toContain(created.status());
   execFileSync(process.env.FORGELINK_BIN!, ['admin', 'grant', email], { env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL } });
   await gotoHydrated(page, '/signin');

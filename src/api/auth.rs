@@ -5,12 +5,12 @@ use leptos::prelude::*;
 use super::error::AppError;
 use crate::domain::accounts::User;
 
-#[server(endpoint = "current_user")]
+#[server(prefix = "/fn", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     crate::api::context::current_user().await
 }
 
-#[server(endpoint = "sign_up")]
+#[server(prefix = "/fn", endpoint = "sign_up")]
 pub async fn sign_up(
     email: String,
     display_name: String,
@@ -27,7 +27,7 @@ pub async fn sign_up(
     Ok(())
 }
 
-#[server(endpoint = "sign_in")]
+#[server(prefix = "/fn", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::{api::context, server::accounts};
     let state = context::state()?;
@@ -39,7 +39,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     Ok(())
 }
 
-#[server(endpoint = "sign_out")]
+#[server(prefix = "/fn", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     crate::api::context::end_session().await?;
     leptos_axum::redirect("/");

@@ -7,7 +7,7 @@ use crate::domain::events::{EventDetail, EventFilter, EventRow, RecoverySummary,
 
 /// Asks GitHub for failed deliveries of the last 3 days that forgelink does not
 /// have, and requests their redelivery.
-#[server(endpoint = "recover_missed_deliveries")]
+#[server(prefix = "/fn", endpoint = "recover_missed_deliveries")]
 pub async fn recover_missed_deliveries() -> Result<RecoverySummary, AppError> {
     use crate::{api::context, server::webhooks::recovery};
     let state = context::state()?;
@@ -24,26 +24,26 @@ pub async fn recover_missed_deliveries() -> Result<RecoverySummary, AppError> {
 
 /// The newest events matching the filter (at most 100), and how many events
 /// there are in each status.
-#[server(endpoint = "list_events", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "list_events", input = leptos::server_fn::codec::Json)]
 pub async fn list_events(filter: EventFilter) -> Result<(Vec<EventRow>, Vec<StatusCount>), AppError> {
-    use crate::{api::context, server::webhooks::log};
+    use crate::{api::context, server::webhooks::event_log};
     let state = context::state()?;
     context::require_admin().await?;
-    let rows = log::list(&state.pool, &filter).await.map_err(context::internal)?;
-    let counts = log::counts(&state.pool).await.map_err(context::internal)?;
+    let rows = event_log::list(&state.pool, &filter).await.map_err(context::internal)?;
+    let counts = event_log::counts(&state.pool).await.map_err(context::internal)?;
     Ok((rows, counts))
 }
 
-#[server(endpoint = "get_event")]
+#[server(prefix = "/fn", endpoint = "get_event")]
 pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
-    use crate::{api::context, server::webhooks::log};
+    use crate::{api::context, server::webhooks::event_log};
     let state = context::state()?;
     context::require_admin().await?;
-    log::detail(&state.pool, id).await.map_err(context::internal)?.ok_or_else(|| context::fail(AppError::NotFound))
+    event_log::detail(&state.pool, id).await.map_err(context::internal)?.ok_or_else(|| context::fail(AppError::NotFound))
 }
 
 /// Puts an errored, ignored or unhandled event back in the queue.
-#[server(endpoint = "retry_event")]
+#[server(prefix = "/fn", endpoint = "retry_event")]
 pub async fn retry_event(id: i64) -> Result<(), AppError> {
     use crate::{api::context, server::webhooks};
     let state = context::state()?;

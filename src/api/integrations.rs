@@ -8,7 +8,7 @@ use crate::domain::integrations::Integrations;
 
 /// Everything the tab shows, in one answer (no resource is created while the
 /// page hydrates). Owner only: anyone else gets the 404 a missing project gets.
-#[server(endpoint = "get_integrations")]
+#[server(prefix = "/fn", endpoint = "get_integrations")]
 pub async fn get_integrations(
     slug: String,
     installation: Option<i64>,
@@ -25,7 +25,7 @@ pub async fn get_integrations(
 }
 
 /// Follow (`follow = true`) or unfollow a repository in the project.
-#[server(endpoint = "set_following")]
+#[server(prefix = "/fn", endpoint = "set_following")]
 pub async fn set_following(slug: String, repo_id: i64, follow: bool) -> Result<(), AppError> {
     use crate::{api::context, server::integrations};
     let state = context::state()?;
@@ -34,7 +34,7 @@ pub async fn set_following(slug: String, repo_id: i64, follow: bool) -> Result<(
 }
 
 /// Attaches one of the owner's installations to the project.
-#[server(endpoint = "attach_installation")]
+#[server(prefix = "/fn", endpoint = "attach_installation")]
 pub async fn attach_installation(slug: String, installation_id: i64) -> Result<(), AppError> {
     use crate::{api::context, server::integrations};
     let state = context::state()?;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use super::error::AppError;
 use crate::domain::projects::{Project, ProjectPage};
 
-#[server(endpoint = "list_projects")]
+#[server(prefix = "/fn", endpoint = "list_projects")]
 pub async fn list_projects(page: Option<i64>) -> Result<ProjectPage, AppError> {
     use crate::{api::context, server::projects};
     let state = context::state()?;
@@ -13,7 +13,7 @@ pub async fn list_projects(page: Option<i64>) -> Result<ProjectPage, AppError> {
     projects::list(&state.pool, viewer, page.unwrap_or(1)).await.map_err(context::internal)
 }
 
-#[server(endpoint = "create_project")]
+#[server(prefix = "/fn", endpoint = "create_project")]
 pub async fn create_project(name: String, slug: String, description: String) -> Result<(), AppError> {
     use crate::{api::context, server::projects};
     let state = context::state()?;
@@ -23,7 +23,7 @@ pub async fn create_project(name: String, slug: String, description: String) -> 
     Ok(())
 }
 
-#[server(endpoint = "get_project")]
+#[server(prefix = "/fn", endpoint = "get_project")]
 pub async fn get_project(slug: String) -> Result<Project, AppError> {
     use crate::{api::context, server::projects};
     let state = context::state()?;

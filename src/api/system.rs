@@ -4,7 +4,7 @@ use crate::domain::system::DatabaseStatus;
 use leptos::prelude::*;
 
 /// Asks PostgreSQL for its version and the migrations applied.
-#[server(endpoint = "check_database")]
+#[server(prefix = "/fn", endpoint = "check_database")]
 pub async fn check_database() -> Result<DatabaseStatus, ServerFnError> {
     use crate::server::{health, state::AppState};
 

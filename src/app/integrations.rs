@@ -21,7 +21,7 @@ use crate::{
         integrations::{get_integrations, AttachInstallation, SetFollowing},
     },
     domain::{
-        integrations::{Installation, InstallationState, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus},
+        integrations::{InstallationOverview, InstallationState, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus},
         problems::InstallProblem,
     },
 };
@@ -126,7 +126,7 @@ fn InstallButton(slug: String, pending: bool, again: bool) -> impl IntoView {
 }
 
 /// The installation's state and lifecycle in words, with the next step.
-fn status_words(i: &Installation) -> String {
+fn status_words(i: &InstallationOverview) -> String {
     match (i.lifecycle, i.state) {
         (Lifecycle::Uninstalled, _) => "Uninstalled on GitHub. Its repositories are no longer available; the ones this project followed are kept below.".into(),
         (Lifecycle::Suspended, _) => "Suspended on GitHub. Nothing syncs until it is unsuspended there.".into(),
@@ -159,7 +159,7 @@ fn thousands(n: i64) -> String {
 }
 
 #[component]
-fn AccountLabel(installation: Installation) -> impl IntoView {
+fn AccountLabel(installation: InstallationOverview) -> impl IntoView {
     let login = installation.account_login.clone().unwrap_or_else(|| "GitHub account".into());
     let kind = match installation.account_type.as_deref() {
         Some("Organization") => "Organization",
@@ -176,7 +176,7 @@ fn AccountLabel(installation: Installation) -> impl IntoView {
 }
 
 #[component]
-fn InstallationCard(installation: Installation) -> impl IntoView {
+fn InstallationCard(installation: InstallationOverview) -> impl IntoView {
     let status = status_words(&installation);
     let listing = installation.state == InstallationState::Processing && installation.lifecycle == Lifecycle::Installed;
     let label = installation.account_login.clone().unwrap_or_default();
@@ -274,7 +274,7 @@ fn RepoRow(repo: Repo) -> impl IntoView {
 }
 
 #[component]
-fn Offered(installations: Vec<Installation>) -> impl IntoView {
+fn Offered(installations: Vec<InstallationOverview>) -> impl IntoView {
     let tab = expect_context::<TabContext>();
     view! {
         <section class="card" aria-labelledby="offered-heading">

@@ -77,7 +77,7 @@ pub struct EventDetail {
 }
 
 /// How many events are in a status; `approximate` on a large table, for
-/// finished ones (the planner's estimate, see `webhooks::log::counts`).
+/// finished ones (the planner's estimate, see `webhooks::event_log::counts`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusCount {
     pub status: EventStatus,

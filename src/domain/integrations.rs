@@ -66,7 +66,7 @@ pub enum InstallOrigin {
 spelled!(stored InstallOrigin { App = "app", Github = "github" });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Installation {
+pub struct InstallationOverview {
     pub id: i64,
     pub github_id: Option<i64>,
     pub account_login: Option<String>,
@@ -115,9 +115,9 @@ pub struct Integrations {
     pub github: Option<GitHubIdentity>,
     /// An install started from this project that GitHub has not confirmed yet.
     pub install_pending: bool,
-    pub installations: Vec<Installation>,
+    pub installations: Vec<InstallationOverview>,
     /// The owner's installations not attached to this project.
-    pub offered: Vec<Installation>,
+    pub offered: Vec<InstallationOverview>,
     /// Followed repositories no installation of this project reaches any more.
     pub unavailable: Vec<Repo>,
 }

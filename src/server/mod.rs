@@ -18,7 +18,7 @@ pub mod live;
 pub mod metrics;
 pub mod projects;
 pub mod redirects;
-pub mod rest;
+pub mod json_api;
 pub mod security;
 pub mod shutdown;
 pub mod state;

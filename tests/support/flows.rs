@@ -11,7 +11,7 @@ use super::{github::WEBHOOK_SECRET, Stack, TestApp};
 pub async fn sign_up(app: &TestApp, email: &str) {
     let response = app
         .post_form(
-            "/api/sign_up",
+            "/fn/sign_up",
             &[("email", email), ("display_name", "Ada"), ("password", "correct horse battery"), ("next", "")],
         )
         .await;
@@ -25,7 +25,7 @@ pub async fn sign_up_operator(app: &TestApp, pool: &sqlx::PgPool, email: &str) {
 }
 
 pub async fn create_project(app: &TestApp, slug: &str) {
-    let response = app.post_form("/api/create_project", &[("name", slug), ("slug", slug), ("description", "")]).await;
+    let response = app.post_form("/fn/create_project", &[("name", slug), ("slug", slug), ("description", "")]).await;
     assert!(!response.status().is_client_error(), "{}", response.status());
 }
 

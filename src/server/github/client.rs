@@ -7,7 +7,7 @@ use serde::{de::DeserializeOwned, Deserialize};
 
 use super::{
     config::GitHubConfig,
-    events::{Installation, Repository},
+    events::{GitHubInstallation, Repository},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +101,7 @@ pub struct RepositoryPage {
 
 #[derive(Deserialize)]
 struct UserInstallations {
-    installations: Vec<Installation>,
+    installations: Vec<GitHubInstallation>,
 }
 
 /// Retries of one request: 5xx answers and unreachable GitHub back off
@@ -301,7 +301,7 @@ impl GitHubClient {
 
     /// Every installation of this App the user can see (all pages): how a
     /// setup redirect's `installation_id` is confirmed.
-    pub async fn user_installations(&self, user_token: &str) -> Result<Vec<Installation>, GitHubError> {
+    pub async fn user_installations(&self, user_token: &str) -> Result<Vec<GitHubInstallation>, GitHubError> {
         let mut url = format!("{}/user/installations?per_page=100", self.config.api_url);
         let mut all = Vec::new();
         loop {

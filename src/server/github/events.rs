@@ -58,7 +58,7 @@ pub struct Repository {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Installation {
+pub struct GitHubInstallation {
     pub id: i64,
     /// Absent for enterprise-wide installations.
     pub account: Option<Account>,
@@ -79,7 +79,7 @@ pub struct InstallationRef {
 #[derive(Debug, Clone, Deserialize)]
 pub struct InstallationEvent {
     pub action: String,
-    pub installation: Installation,
+    pub installation: GitHubInstallation,
     pub repositories: Option<Vec<RepositoryRef>>,
     /// Who asked an organization owner to approve the install, when someone did.
     #[serde(default)]
@@ -90,7 +90,7 @@ pub struct InstallationEvent {
 #[derive(Debug, Clone, Deserialize)]
 pub struct InstallationRepositoriesEvent {
     pub action: String,
-    pub installation: Installation,
+    pub installation: GitHubInstallation,
     pub repository_selection: String,
     pub repositories_added: Vec<RepositoryRef>,
     pub repositories_removed: Vec<RepositoryRef>,

@@ -15,7 +15,7 @@ use crate::{
         integrations::{InstallOrigin, InstallationState},
         problems::InstallProblem,
     },
-    server::{github::events::Installation, projects, state::AppState},
+    server::{github::events::GitHubInstallation, projects, state::AppState},
 };
 
 /// How long an install link stays good (choosing repositories can take a while).
@@ -207,7 +207,7 @@ pub async fn complete(state: &AppState, user: &User, query: &SetupQuery) -> Resu
 
 /// The installation, if GitHub lists it among those the person can see, and
 /// their token (to ask GitHub more).
-async fn confirm(state: &AppState, user: &User, github_id: i64) -> Result<(Installation, String), SetupError> {
+async fn confirm(state: &AppState, user: &User, github_id: i64) -> Result<(GitHubInstallation, String), SetupError> {
     let token = authority::user_token(state, user).await?;
     let visible = state.github.user_installations(&token).await.map_err(|error| {
         if error.is_transient() {
@@ -232,7 +232,7 @@ async fn confirm(state: &AppState, user: &User, github_id: i64) -> Result<(Insta
 async fn authorize(
     state: &AppState,
     user: &User,
-    installation: &Installation,
+    installation: &GitHubInstallation,
     token: &str,
 ) -> Result<Authority, SetupError> {
     let row = installations::by_github_id(&state.pool, installation.id).await?;

@@ -4,7 +4,7 @@
 //! listing, and what owners see and do on the integrations tab.
 
 pub mod authority;
-pub mod handlers;
+pub mod webhook_handlers;
 pub mod install_flow;
 mod queries;
 pub mod routes;

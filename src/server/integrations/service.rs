@@ -16,7 +16,7 @@ use super::{
 use crate::{
     domain::{
         accounts::User,
-        integrations::{Installation, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus, REPOS_PER_PAGE},
+        integrations::{InstallationOverview, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus, REPOS_PER_PAGE},
     },
     server::{
         projects::{self, Project},
@@ -42,8 +42,8 @@ fn configure_url(web_url: &str, row: &installations::InstallationSummary) -> Opt
     })
 }
 
-fn installation_view(web_url: &str, row: installations::InstallationSummary) -> Installation {
-    Installation {
+fn installation_view(web_url: &str, row: installations::InstallationSummary) -> InstallationOverview {
+    InstallationOverview {
         configure_url: configure_url(web_url, &row),
         repos: None,
         id: row.id,
@@ -93,7 +93,7 @@ pub async fn integrations(
     browse: &RepoBrowse,
 ) -> Result<Integrations, IntegrationError> {
     let project = owned_project(pool, user.id, slug).await?;
-    let mut installations: Vec<Installation> =
+    let mut installations: Vec<InstallationOverview> =
         installations::summaries(pool, Listing::AttachedTo { project_id: project.id })
             .await?
             .into_iter()

@@ -192,19 +192,19 @@ fn storable(json: &str) -> Cow<'_, str> {
 }
 
 #[derive(Deserialize)]
-struct Thing {
+struct ThingPart {
     number: Option<i64>,
     updated_at: Option<Value>,
 }
 
 #[derive(Deserialize)]
-struct Repository {
+struct RepositoryPart {
     id: Option<i64>,
     updated_at: Option<Value>,
 }
 
 #[derive(Deserialize)]
-struct Installation {
+struct InstallationPart {
     id: i64,
     updated_at: Option<Value>,
 }
@@ -213,11 +213,11 @@ struct Installation {
 #[derive(Deserialize)]
 struct Envelope {
     action: Option<String>,
-    installation: Option<Installation>,
-    repository: Option<Repository>,
-    issue: Option<Thing>,
-    pull_request: Option<Thing>,
-    comment: Option<Thing>,
+    installation: Option<InstallationPart>,
+    repository: Option<RepositoryPart>,
+    issue: Option<ThingPart>,
+    pull_request: Option<ThingPart>,
+    comment: Option<ThingPart>,
 }
 
 impl Envelope {
@@ -242,7 +242,7 @@ impl Envelope {
     /// request's history, else the installation's lifecycle.
     fn ordering_key(&self) -> Option<String> {
         let repo = self.repository.as_ref().and_then(|r| r.id);
-        let numbered = |thing: &Option<Thing>| thing.as_ref().and_then(|t| t.number);
+        let numbered = |thing: &Option<ThingPart>| thing.as_ref().and_then(|t| t.number);
         match (repo, numbered(&self.issue), numbered(&self.pull_request)) {
             (Some(repo), Some(number), _) => Some(format!("issue:{repo}#{number}")),
             (Some(repo), None, Some(number)) => Some(format!("pull:{repo}#{number}")),

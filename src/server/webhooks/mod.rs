@@ -5,7 +5,7 @@
 
 pub mod dispatcher;
 pub mod intake;
-pub mod log;
+pub mod event_log;
 mod queries;
 pub mod recovery;
 pub mod retention;

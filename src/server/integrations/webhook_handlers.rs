@@ -12,7 +12,7 @@ use crate::domain::integrations::{InstallOrigin, InstallationState, Lifecycle};
 use crate::server::{
     accounts,
     github::events::{
-        self, Account, AppAuthorizationEvent, Installation, InstallationEvent, InstallationRepositoriesEvent,
+        self, Account, AppAuthorizationEvent, GitHubInstallation, InstallationEvent, InstallationRepositoriesEvent,
         InstallationTargetEvent, RepositoryEvent, RepositoryRef,
     },
     state::AppState,
@@ -53,7 +53,7 @@ impl From<sync::SyncError> for HandlerError {
     }
 }
 
-fn account_fields(installation: &Installation) -> installations::AccountFields {
+fn account_fields(installation: &GitHubInstallation) -> installations::AccountFields {
     let account = installation.account.as_ref();
     installations::AccountFields {
         github_id: account.map(|a| a.id),
@@ -72,7 +72,7 @@ fn account_fields(installation: &Installation) -> installations::AccountFields {
 /// Returns the row id and the project the install was started from, if any.
 async fn match_installation(
     state: &AppState,
-    installation: &Installation,
+    installation: &GitHubInstallation,
     sender: &Account,
     requester: Option<&Account>,
 ) -> Result<(i64, Option<i64>), sqlx::Error> {
