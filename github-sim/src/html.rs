@@ -1,25 +1,10 @@
-//! Plain server-rendered HTML for the simulator's pages: an escaping helper,
-//! one layout, and generated avatars (no network needed for pictures).
+//! Plain server-rendered HTML for the simulator's pages, escaped by maud: one
+//! layout, an error card, and generated avatars (no network needed for pictures).
 
 use axum::response::Html;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::world::Account;
-
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Percent-encodes a query-string value.
 pub fn url_encode(text: &str) -> String {
@@ -57,49 +42,57 @@ td, th { text-align:left; padding:.3rem .5rem; border-top:1px solid var(--border
 "#;
 
 /// The page frame: a GitHub-like header naming the signed-in simulated user.
-pub fn page(title: &str, user: Option<&Account>, web: &str, body: &str) -> Html<String> {
-    let who = match user {
-        Some(user) => format!(
-            r#"{avatar} <span>{login}</span>
-            <form method="post" action="/logout"><button type="submit">Sign out</button></form>"#,
-            avatar = avatar_img(web, &user.login, 20),
-            login = esc(&user.login),
-        ),
-        None => r#"<a href="/login">Sign in</a>"#.to_owned(),
+pub fn page(title: &str, user: Option<&Account>, web: &str, body: Markup) -> Html<String> {
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · GitHub (simulated)" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    a href="/" { "GitHub " span.badge style="color:#fff" { "simulated" } }
+                    div.who {
+                        @if let Some(user) = user {
+                            (avatar_img(web, &user.login, 20)) " " span { (user.login) }
+                            form method="post" action="/logout" { button type="submit" { "Sign out" } }
+                        } @else {
+                            a href="/login" { "Sign in" }
+                        }
+                    }
+                }
+                div.sim-banner role="note" { "This is forgelink's GitHub simulator. Nothing here reaches github.com." }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
     };
-    Html(format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · GitHub (simulated)</title><style>{STYLE}</style></head>
-<body>
-<header><a href="/">GitHub <span class="badge" style="color:#fff">simulated</span></a><div class="who">{who}</div></header>
-<div class="sim-banner" role="note">This is forgelink's GitHub simulator. Nothing here reaches github.com.</div>
-<main>
-<h1>{title}</h1>
-{body}
-</main></body></html>"#,
-        title = esc(title),
-    ))
+    Html(page.into_string())
 }
 
-pub fn avatar_img(web: &str, login: &str, size: u32) -> String {
-    format!(
-        r#"<img class="avatar" src="{web}/avatars/{login}.svg" width="{size}" height="{size}" alt="">"#,
-        login = esc(&url_encode(login)),
-    )
+pub fn avatar_img(web: &str, login: &str, size: u32) -> Markup {
+    html! { img.avatar src={ (web) "/avatars/" (url_encode(login)) ".svg" } width=(size) height=(size) alt=""; }
 }
 
 /// An SVG avatar: the login's initial on a colour derived from the login.
-pub fn avatar_svg(login: &str) -> String {
+pub fn avatar_svg(login: &str) -> Markup {
     let hash = login.bytes().fold(5381u32, |h, b| h.wrapping_mul(33) ^ u32::from(b));
     let hue = hash % 360;
     let initial = login.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
-    format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="120" viewBox="0 0 120 120"><rect width="120" height="120" fill="hsl({hue},55%,45%)"/><text x="60" y="78" font-family="sans-serif" font-size="56" text-anchor="middle" fill="#fff">{}</text></svg>"##,
-        esc(&initial)
-    )
+    // Served as XML: every element is closed (`{}`), none left void.
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" width="120" height="120" viewBox="0 0 120 120" {
+            rect width="120" height="120" fill={ "hsl(" (hue) ",55%,45%)" } {}
+            text x="60" y="78" font-family="sans-serif" font-size="56" text-anchor="middle" fill="#fff" { (initial) }
+        }
+    }
 }
 
-pub fn error_card(message: &str) -> String {
-    format!(r#"<div class="card error" role="alert">{}</div>"#, esc(message))
+pub fn error_card(message: &str) -> Markup {
+    html! { div.card.error role="alert" { (message) } }
 }
