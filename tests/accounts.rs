@@ -3,7 +3,7 @@
 
 mod support;
 
-use serde_json::Value;
+use forgelink::domain::{accounts::User, projects::ProjectPage};
 use sqlx::PgPool;
 use support::{spawn_app, spawn_app_with, TestApp};
 
@@ -19,16 +19,28 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Respons
     app.post_form("/fn/sign_in", &[("email", email), ("password", password), ("next", "")]).await
 }
 
-async fn current_user(app: &TestApp) -> Value {
+/// Who is signed in in this browser, if anyone.
+async fn current_user(app: &TestApp) -> Option<User> {
     let response = app.post_form("/fn/current_user", &[]).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
 
-async fn error_message(response: reqwest::Response) -> (u16, String) {
+/// Who is signed in in this browser; the test fails if nobody is.
+async fn signed_in(app: &TestApp) -> User {
+    current_user(app).await.expect("someone is signed in")
+}
+
+/// A refused request's status and what it said.
+#[derive(Debug, PartialEq)]
+struct Refusal {
+    status: u16,
+    message: String,
+}
+
+async fn error_message(response: reqwest::Response) -> Refusal {
     let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, text)
+    Refusal { status, message: response.text().await.unwrap() }
 }
 
 #[sqlx::test]
@@ -43,16 +55,16 @@ async fn signing_up_starts_a_session_kept_in_postgres(pool: PgPool) {
     assert!(session_cookie.contains("SameSite=Lax"), "{session_cookie}");
     assert!(!session_cookie.contains("Secure"), "not over plain http");
 
-    let user = current_user(&app).await;
-    assert_eq!(user["email"], "ada@example.com");
-    assert_eq!(user["is_admin"], false, "being the first account makes nobody an operator");
+    let user = signed_in(&app).await;
+    assert_eq!(user.email, "ada@example.com");
+    assert!(!user.is_admin, "being the first account makes nobody an operator");
     let sessions: i64 =
         sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM tower_sessions.session"#).fetch_one(&pool).await.unwrap();
     assert_eq!(sessions, 1);
 }
 
 /// `forgelink admin …` against this test's database, as run on the server.
-fn admin_command(pool: &PgPool, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+fn admin_command(pool: &PgPool, args: &[&str]) -> Ran {
     let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
     url.set_path(pool.connect_options().get_database().unwrap());
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_forgelink"))
@@ -62,7 +74,14 @@ fn admin_command(pool: &PgPool, args: &[&str]) -> (std::process::ExitStatus, Str
         .output()
         .unwrap();
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
-    (output.status, text(output.stdout), text(output.stderr))
+    Ran { status: output.status, out: text(output.stdout), err: text(output.stderr) }
+}
+
+/// How a command ended, and what it wrote to stdout and stderr.
+struct Ran {
+    status: std::process::ExitStatus,
+    out: String,
+    err: String,
 }
 
 /// Operators are named on the server, never by being first or by an address
@@ -71,31 +90,31 @@ fn admin_command(pool: &PgPool, args: &[&str]) -> (std::process::ExitStatus, Str
 async fn operators_are_named_on_the_server_only(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     sign_up(&app, "ada@example.com").await;
-    assert_eq!(current_user(&app).await["is_admin"], false);
+    assert!(!signed_in(&app).await.is_admin);
     assert_eq!(app.get("/admin/events").await.status(), 404);
-    let (status, out, _) = admin_command(&pool, &["list"]);
+    let Ran { status, out, .. } = admin_command(&pool, &["list"]);
     assert!(status.success() && out.contains("No operators yet"), "{out}");
 
-    let (status, out, err) = admin_command(&pool, &["grant", " ADA@example.com"]);
+    let Ran { status, out, err } = admin_command(&pool, &["grant", " ADA@example.com"]);
     assert!(status.success(), "{err}");
     assert!(out.contains("ada@example.com is an operator."), "{out}");
-    assert_eq!(current_user(&app).await["is_admin"], true, "at once, in the session already open");
+    assert!(signed_in(&app).await.is_admin, "at once, in the session already open");
     assert_eq!(app.get("/admin/events").await.status(), 200);
-    let (_, out, _) = admin_command(&pool, &["list"]);
+    let Ran { out, .. } = admin_command(&pool, &["list"]);
     assert!(out.contains("ada@example.com"), "{out}");
 
     // Mistakes say what is wrong and change nothing.
-    let (status, _, err) = admin_command(&pool, &["grant", "eve@example.com"]);
+    let Ran { status, err, .. } = admin_command(&pool, &["grant", "eve@example.com"]);
     assert!(!status.success());
     assert!(err.contains("No account has the email eve@example.com."), "{err}");
-    let (status, _, err) = admin_command(&pool, &["promote", "ada@example.com"]);
+    let Ran { status, err, .. } = admin_command(&pool, &["promote", "ada@example.com"]);
     assert_eq!(status.code(), Some(2));
     assert!(err.contains("usage: forgelink admin grant EMAIL"), "{err}");
 
-    let (status, out, err) = admin_command(&pool, &["revoke", "ada@example.com"]);
+    let Ran { status, out, err } = admin_command(&pool, &["revoke", "ada@example.com"]);
     assert!(status.success(), "{err}");
     assert!(out.contains("ada@example.com is no longer an operator."), "{out}");
-    assert_eq!(current_user(&app).await["is_admin"], false);
+    assert!(!signed_in(&app).await.is_admin);
 }
 
 #[sqlx::test]
@@ -103,9 +122,9 @@ async fn a_taken_email_gets_a_clear_message(pool: PgPool) {
     let app = spawn_app(pool).await;
     sign_up(&app, "ada@example.com").await;
     let other = app.another_browser();
-    let (status, body) = error_message(sign_up(&other, "ADA@example.com").await).await;
+    let Refusal { status, message } = error_message(sign_up(&other, "ADA@example.com").await).await;
     assert_eq!(status, 409);
-    assert!(body.contains("already exists"), "{body}");
+    assert!(message.contains("already exists"), "{message}");
 }
 
 #[sqlx::test]
@@ -116,8 +135,8 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(pool: PgPool)
     let wrong_password = error_message(sign_in(&stranger, "ada@example.com", "not the password").await).await;
     let unknown_email = error_message(sign_in(&stranger, "nobody@example.com", "not the password").await).await;
     assert_eq!(wrong_password, unknown_email);
-    assert_eq!(wrong_password.0, 422);
-    assert!(wrong_password.1.contains("do not match"), "{}", wrong_password.1);
+    assert_eq!(wrong_password.status, 422);
+    assert!(wrong_password.message.contains("do not match"), "{}", wrong_password.message);
 }
 
 #[sqlx::test]
@@ -128,9 +147,10 @@ async fn repeated_failures_slow_down_even_the_right_password(pool: PgPool) {
     for _ in 0..5 {
         assert_eq!(sign_in(&attacker, "ada@example.com", "guess guess guess").await.status(), 422);
     }
-    let (status, body) = error_message(sign_in(&attacker, "ada@example.com", "correct horse battery").await).await;
+    let Refusal { status, message } =
+        error_message(sign_in(&attacker, "ada@example.com", "correct horse battery").await).await;
     assert_eq!(status, 429);
-    assert!(body.contains("Too many attempts. Wait 1 second, then try again."), "{body}");
+    assert!(message.contains("Too many attempts. Wait 1 second, then try again."), "{message}");
 }
 
 /// Moves the throttles' clock on: their last attempts happened `secs` earlier.
@@ -161,9 +181,9 @@ async fn the_wait_doubles_and_never_locks_anyone_out_for_good(pool: PgPool) {
                 &[("x-forwarded-for", "198.51.100.1")],
             )
             .await;
-        let (status, body) = error_message(refused).await;
-        assert_eq!(status, 429, "{body}");
-        assert!(body.contains(&format!("Wait {wait},")), "{wait}: {body}");
+        let Refusal { status, message } = error_message(refused).await;
+        assert_eq!(status, 429, "{message}");
+        assert!(message.contains(&format!("Wait {wait},")), "{wait}: {message}");
         // A refused attempt is not counted: waiting is what lets the next one in.
         time_passes(&pool, 900.0).await;
         assert_eq!(guess().await, 422);
@@ -202,7 +222,7 @@ async fn parallel_guesses_get_no_more_tries_than_one_after_another(pool: PgPool)
 async fn guessing_from_elsewhere_never_slows_the_owner_down(pool: PgPool) {
     let app = spawn_app(pool).await;
     sign_up(&app, "ada@example.com").await;
-    assert!(app.cookie("forgelink_device").is_some(), "the browser that signed up is known");
+    assert!(app.cookie("/fn/sign_in", "forgelink_device").is_some(), "the browser that signed up is known");
     app.post_form("/fn/sign_out", &[]).await;
     let attacker = app.another_browser();
     for _ in 0..5 {
@@ -211,7 +231,7 @@ async fn guessing_from_elsewhere_never_slows_the_owner_down(pool: PgPool) {
     assert_eq!(sign_in(&attacker, "ada@example.com", "correct horse battery").await.status(), 429);
     let response = sign_in(&app, "ada@example.com", "correct horse battery").await;
     assert!(response.status().is_redirection() || response.status().is_success(), "{}", response.status());
-    assert_eq!(current_user(&app).await["email"], "ada@example.com");
+    assert_eq!(signed_in(&app).await.email, "ada@example.com");
 
     // Its own failures still count, and a forged device cookie is just a stranger.
     app.post_form("/fn/sign_out", &[]).await;
@@ -219,7 +239,7 @@ async fn guessing_from_elsewhere_never_slows_the_owner_down(pool: PgPool) {
         assert_eq!(sign_in(&app, "ada@example.com", "a typo a typo").await.status(), 422);
     }
     assert_eq!(sign_in(&app, "ada@example.com", "correct horse battery").await.status(), 429);
-    attacker.cookies.lock().unwrap().insert("forgelink_device".into(), "0".repeat(64));
+    attacker.set_cookie("forgelink_device", &"0".repeat(64));
     assert_eq!(sign_in(&attacker, "ada@example.com", "correct horse battery").await.status(), 429);
 }
 
@@ -268,9 +288,10 @@ async fn sign_ups_from_one_address_are_throttled(pool: PgPool) {
         let response = sign_up(&app.another_browser(), &format!("user{n}@example.com")).await;
         assert!(response.status().as_u16() < 400, "{}", response.status());
     }
-    let (status, body) = error_message(sign_up(&app.another_browser(), "one-more@example.com").await).await;
+    let Refusal { status, message } =
+        error_message(sign_up(&app.another_browser(), "one-more@example.com").await).await;
     assert_eq!(status, 429);
-    assert!(body.contains("Too many attempts. Wait 1 second"), "{body}");
+    assert!(message.contains("Too many attempts. Wait 1 second"), "{message}");
 }
 
 /// Throttles quiet for a day and devices unused for 400 days are deleted.
@@ -302,32 +323,28 @@ async fn signing_in_issues_a_new_session_id_and_signing_out_ends_it(pool: PgPool
     let app = spawn_app(pool).await;
     sign_up(&app, "ada@example.com").await;
     app.post_form("/fn/sign_out", &[]).await;
-    assert_eq!(current_user(&app).await, Value::Null);
+    assert_eq!(current_user(&app).await, None);
 
     // Plant a session id before signing in (fixation): signing in must replace it.
     app.post_form("/fn/sign_in", &[("email", "x@example.com"), ("password", "nope nope nope"), ("next", "")]).await;
-    let before = app.cookie("forgelink_session");
+    let before = app.cookie("/", "forgelink_session");
     let response = sign_in(&app, "ada@example.com", "correct horse battery").await;
     assert!(!response.status().is_client_error() && !response.status().is_server_error());
-    let after = app.cookie("forgelink_session").expect("signed in");
+    let after = app.cookie("/", "forgelink_session").expect("signed in");
     assert_ne!(before, Some(after));
-    assert_eq!(current_user(&app).await["email"], "ada@example.com");
+    assert_eq!(signed_in(&app).await.email, "ada@example.com");
 }
 
 #[sqlx::test]
 async fn a_session_survives_a_server_restart(pool: PgPool) {
     let first = spawn_app(pool.clone()).await;
     sign_up(&first, "ada@example.com").await;
-    let cookie = first.cookie_header();
+    let session = first.cookie("/", "forgelink_session").expect("signed in");
     first.stop().await.unwrap();
 
     let second = spawn_app(pool).await;
-    second
-        .cookies
-        .lock()
-        .unwrap()
-        .extend(cookie.split("; ").filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())));
-    assert_eq!(current_user(&second).await["email"], "ada@example.com");
+    second.set_cookie("forgelink_session", &session);
+    assert_eq!(signed_in(&second).await.email, "ada@example.com");
 }
 
 #[sqlx::test]
@@ -417,8 +434,7 @@ async fn projects_are_created_with_unique_slugs_and_only_owners_see_integrations
 async fn each_project_page_reads_its_data_once_and_says_once_what_is_not_found(pool: PgPool) {
     let owner = spawn_app(pool).await;
     sign_up(&owner, "owner@example.com").await;
-    let created =
-        owner.post_form("/fn/create_project", &[("name", "Apollo"), ("slug", ""), ("description", "")]).await;
+    let created = owner.post_form("/fn/create_project", &[("name", "Apollo"), ("slug", ""), ("description", "")]).await;
     assert!(!created.status().is_client_error(), "{}", created.status());
     // The signed-in person, the project, and on the integrations tab its one answer.
     for (path, reads) in [("/projects/apollo", 2), ("/projects/apollo/tasks", 2), ("/projects/apollo/integrations", 3)]
@@ -454,11 +470,12 @@ async fn signing_in_never_redirects_to_another_site(pool: PgPool) {
     let server = spawn_app(pool).await;
     let app = &server;
     sign_up(app, "ada@example.com").await;
-    // A browser's plain form post, as the sign-in page makes before hydration.
+    // A plain form post, as the sign-in page makes before hydration, from a browser not signed in yet.
     let sign_in_then = |next: &'static str| async move {
         let form = [("email", "ada@example.com"), ("password", "correct horse battery"), ("next", next)];
+        let browser = app.another_browser();
         let request =
-            app.client.post(app.url("/fn/sign_in")).header("origin", app.url("")).header("accept", "text/html");
+            browser.client.post(app.url("/fn/sign_in")).header("origin", app.url("")).header("accept", "text/html");
         support::flows::location(&request.form(&form).send().await.unwrap())
     };
     assert_eq!(sign_in_then("/projects/new").await, "/projects/new");
@@ -504,18 +521,16 @@ async fn the_projects_list_comes_in_pages(pool: PgPool) {
         async move {
             let response = app.post_form("/fn/list_projects", &[("page", &n)]).await;
             assert_eq!(response.status(), 200);
-            response.json::<Value>().await.unwrap()
+            response.json::<ProjectPage>().await.unwrap()
         }
     };
     let first = page("1").await;
-    assert_eq!(first["projects"].as_array().unwrap().len(), 50);
-    assert_eq!(first["has_more"], true);
+    assert_eq!(first.projects.len(), 50);
+    assert!(first.has_more);
     let last = page("3").await;
-    assert_eq!(last["projects"].as_array().unwrap().len(), 20);
-    assert_eq!(last["has_more"], false);
-    let slugs = |v: &Value| {
-        v["projects"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
-    };
+    assert_eq!(last.projects.len(), 20);
+    assert!(!last.has_more);
+    let slugs = |page: &ProjectPage| page.projects.iter().map(|p| p.slug.clone()).collect::<Vec<_>>();
     let mut all = slugs(&first);
     all.extend(slugs(&page("2").await));
     all.extend(slugs(&last));
@@ -528,5 +543,6 @@ async fn the_projects_list_comes_in_pages(pool: PgPool) {
     let far = app.get("/projects?page=9223372036854775807").await;
     assert_eq!(far.status(), 200);
     assert!(far.text().await.unwrap().contains("No projects on this page."));
-    assert_eq!(page("9223372036854775807").await["projects"], serde_json::json!([]));
+    let past_the_end = page("9223372036854775807").await.projects;
+    assert!(past_the_end.is_empty(), "{past_the_end:?}");
 }

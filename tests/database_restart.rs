@@ -40,8 +40,7 @@ async fn after_a_database_restart_everything_recovers_by_itself() {
     // An open integrations tab: its live stream, whose first message comes at once.
     let browser = server.browser();
     flows::sign_up(&browser, "ada@example.com").await;
-    let mut stream =
-        client.get(browser.url("/live/integrations")).header("cookie", browser.cookie_header()).send().await.unwrap();
+    let mut stream = browser.client.get(browser.url("/live/integrations")).send().await.unwrap();
     assert_eq!(stream.status(), 200);
     let messages = Arc::new(AtomicUsize::new(0));
     let heard = messages.clone();

@@ -4,19 +4,24 @@
 
 mod support;
 
-use forgelink::server::{
-    accounts::github_link::{self, LinkError},
-    github::client::GitHubClient,
+use forgelink::{
+    domain::accounts::{GitHubIdentity, User},
+    server::{
+        accounts::github_link::{self, LinkError},
+        github::client::GitHubClient,
+    },
 };
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::PgPool;
 use support::{
     flows::{local, location, oauth_round_trip, sign_up},
     spawn_stack, test_config, TestApp,
 };
 
-async fn current_user(app: &TestApp) -> Value {
-    app.post_form("/fn/current_user", &[]).await.json().await.unwrap()
+/// The GitHub account linked to whoever is signed in in this browser (none if nobody is).
+async fn github_account(app: &TestApp) -> Option<GitHubIdentity> {
+    let user: Option<User> = app.post_form("/fn/current_user", &[]).await.json().await.unwrap();
+    user.and_then(|user| user.github)
 }
 
 #[sqlx::test]
@@ -28,9 +33,9 @@ async fn connecting_links_the_account_and_stores_tokens_encrypted(pool: PgPool) 
     let landed = app.get(&local(&callback)).await;
     assert_eq!(location(&landed), "/account");
 
-    let user = current_user(app).await;
-    assert_eq!(user["github"]["login"], "octocat");
-    assert!(user["github"]["avatar_url"].as_str().unwrap().ends_with("/avatars/octocat.svg"));
+    let linked = github_account(app).await.expect("a GitHub account is linked");
+    assert_eq!(linked.login, "octocat");
+    assert!(linked.avatar_url.ends_with("/avatars/octocat.svg"));
 
     let row =
         sqlx::query!("SELECT github_access_token, github_refresh_token FROM users").fetch_one(&pool).await.unwrap();
@@ -42,14 +47,14 @@ async fn connecting_links_the_account_and_stores_tokens_encrypted(pool: PgPool) 
     // The same callback again (a replay) is refused and changes nothing.
     let replay = app.get(&local(&callback)).await;
     assert!(location(&replay).starts_with("/auth/github/problem?reason=state"));
-    assert_eq!(current_user(app).await["github"]["login"], "octocat");
+    assert_eq!(github_account(app).await.map(|linked| linked.login).as_deref(), Some("octocat"));
 
     // The account page shows the connection; disconnecting forgets it.
     let page = app.get("/account").await.text().await.unwrap();
     assert!(page.contains("Connected to GitHub as"), "{page}");
     let response = app.post_form("/auth/github/disconnect", &[("return_to", "/account")]).await;
     assert_eq!(location(&response), "/account");
-    assert_eq!(current_user(app).await["github"], Value::Null);
+    assert_eq!(github_account(app).await, None);
     let tokens: Option<Vec<u8>> =
         sqlx::query_scalar!("SELECT github_access_token FROM users").fetch_one(&pool).await.unwrap();
     assert!(tokens.is_none());
@@ -62,7 +67,7 @@ async fn cancelling_on_github_connects_nothing(pool: PgPool) {
     let callback = oauth_round_trip(&stack, &stack.app, "octocat", "cancel").await;
     let landed = stack.app.get(&local(&callback)).await;
     assert_eq!(location(&landed), "/auth/github/problem?reason=cancelled&return_to=%2Faccount");
-    assert_eq!(current_user(&stack.app).await["github"], Value::Null);
+    assert_eq!(github_account(&stack.app).await, None);
     let problem = stack.app.get("/auth/github/problem?reason=cancelled&return_to=%2Faccount").await;
     assert_eq!(problem.status(), 200);
     let html = problem.text().await.unwrap();
@@ -78,7 +83,7 @@ async fn a_forged_state_is_refused(pool: PgPool) {
     let forged = local(&callback).replace("state=", "state=forged");
     let landed = stack.app.get(&forged).await;
     assert!(location(&landed).starts_with("/auth/github/problem?reason=state"));
-    assert_eq!(current_user(&stack.app).await["github"], Value::Null);
+    assert_eq!(github_account(&stack.app).await, None);
 }
 
 #[sqlx::test]
@@ -93,7 +98,7 @@ async fn one_github_account_links_to_one_forgelink_user(pool: PgPool) {
     let second = oauth_round_trip(&stack, &other, "octocat", "approve").await;
     let landed = other.get(&local(&second)).await;
     assert!(location(&landed).starts_with("/auth/github/problem?reason=already_linked"));
-    assert_eq!(current_user(&other).await["github"], Value::Null);
+    assert_eq!(github_account(&other).await, None);
 }
 
 #[sqlx::test]
@@ -146,8 +151,7 @@ async fn expired_user_tokens_are_refreshed_and_a_refused_refresh_asks_to_reconne
         .unwrap();
     let error = github_link::user_access_token(&pool, &github, &cipher, user_id).await.unwrap_err();
     assert!(matches!(error, LinkError::ReconnectNeeded), "{error:?}");
-    let user = current_user(&stack.app).await;
-    assert_eq!(user["github"]["reconnect_needed"], true);
+    assert!(github_account(&stack.app).await.expect("still linked").reconnect_needed);
     let page = stack.app.get("/account").await.text().await.unwrap();
     assert!(page.contains("Reconnect GitHub account"));
 }

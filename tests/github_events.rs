@@ -2,41 +2,24 @@
 //! (`@octokit/webhooks-examples`, MIT) for the events it acts on.
 #![cfg(feature = "ssr")]
 
+mod support;
+
 use forgelink::server::{integrations, webhooks::Dispatcher};
 use serde_json::Value;
-
-const EXAMPLES: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/end2end/node_modules/@octokit/webhooks-examples/api.github.com/index.json");
-
-fn examples() -> Vec<(String, Value)> {
-    let text = std::fs::read_to_string(EXAMPLES)
-        .unwrap_or_else(|e| panic!("{EXAMPLES}: {e} (scripts/setup installs end2end's npm packages)"));
-    let all: Vec<Value> = serde_json::from_str(&text).unwrap();
-    all.into_iter()
-        .flat_map(|event| {
-            let name = event["name"].as_str().unwrap().to_owned();
-            event["examples"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(move |example| (name.clone(), example.clone()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
+use support::deliveries::{examples, Example};
 
 #[test]
 fn every_published_example_of_a_handled_action_reads_as_its_handler_reads_it() {
     let dispatcher = integrations::webhook_handlers::register(Dispatcher::standard());
     let mut read = std::collections::BTreeSet::new();
     let mut failures = Vec::new();
-    for (name, example) in examples() {
-        let action = example["action"].as_str();
-        match dispatcher.reads(&name, action, &example) {
+    for Example { event, payload } in examples() {
+        let action = payload["action"].as_str();
+        match dispatcher.reads(&event, action, &payload) {
             Some(Ok(())) => {
-                read.insert(format!("{name}.{}", action.unwrap_or("")));
+                read.insert(format!("{event}.{}", action.unwrap_or("")));
             }
-            Some(Err(e)) => failures.push(format!("{name}.{action:?}: {e}")),
+            Some(Err(e)) => failures.push(format!("{event}.{action:?}: {e}")),
             None => {}
         }
     }

@@ -8,33 +8,27 @@ mod support;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use support::{
-    flows::{create_project, deliver, sign_up},
+    deliveries::{deliver, example},
+    flows::{create_project, sign_up},
     spawn_app, spawn_stack, wait_for_events, wait_until_settled, TestApp,
 };
 
-const EXAMPLES: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/end2end/node_modules/@octokit/webhooks-examples/api.github.com/index.json");
-
-/// The first published example of `event.action`.
-fn example(event: &str, action: &str) -> Value {
-    let text = std::fs::read_to_string(EXAMPLES).unwrap_or_else(|e| panic!("{EXAMPLES}: {e}"));
-    let all: Vec<Value> = serde_json::from_str(&text).unwrap();
-    all.into_iter()
-        .filter(|e| e["name"] == event)
-        .flat_map(|e| e["examples"].as_array().unwrap().clone())
-        .find(|e| e["action"] == action)
-        .unwrap_or_else(|| panic!("no published example of {event}.{action}"))
+/// What became of a delivered event.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    status: String,
+    failure_reason: Option<String>,
 }
 
-/// Delivers and waits for processing; returns the event's status and reason.
-async fn process(app: &TestApp, pool: &PgPool, event: &str, payload: &Value) -> (String, Option<String>) {
+/// Delivers and waits for processing; what became of the event.
+async fn process(app: &TestApp, pool: &PgPool, event: &str, payload: &Value) -> Outcome {
     assert_eq!(deliver(app, event, payload).await.status(), 202);
     wait_until_settled(pool).await;
     let row = sqlx::query!("SELECT status, failure_reason FROM github_events ORDER BY id DESC LIMIT 1")
         .fetch_one(pool)
         .await
         .unwrap();
-    (row.status, row.failure_reason)
+    Outcome { status: row.status, failure_reason: row.failure_reason }
 }
 
 /// An installation forgelink already knows, with repositories `(github id, full name)`; returns its row id.
@@ -64,7 +58,13 @@ async fn known_installation(pool: &PgPool, github_id: i64, repos: &[(i64, &str)]
     id
 }
 
-async fn installation(pool: &PgPool, github_id: i64) -> (String, String, Option<String>) {
+/// What forgelink knows of an installation.
+struct Installation {
+    lifecycle: String,
+    account_login: Option<String>,
+}
+
+async fn installation(pool: &PgPool, github_id: i64) -> Installation {
     let row = sqlx::query!(
         "SELECT state, lifecycle, account_login FROM github_app_installations WHERE github_id = $1",
         github_id
@@ -72,16 +72,25 @@ async fn installation(pool: &PgPool, github_id: i64) -> (String, String, Option<
     .fetch_one(pool)
     .await
     .unwrap();
-    (row.state, row.lifecycle, row.account_login)
+    Installation { lifecycle: row.lifecycle, account_login: row.account_login }
 }
 
-async fn repo(pool: &PgPool, github_id: i64) -> (String, Option<i64>, bool) {
+/// What forgelink knows of a repository.
+#[derive(Debug, PartialEq)]
+struct Repo {
+    full_name: String,
+    /// The row id of the installation it is reached through, if any.
+    installation_id: Option<i64>,
+    archived: bool,
+}
+
+async fn repo(pool: &PgPool, github_id: i64) -> Repo {
     let row =
         sqlx::query!("SELECT full_name, installation_id, archived FROM github_repos WHERE github_id = $1", github_id)
             .fetch_one(pool)
             .await
             .unwrap();
-    (row.full_name, row.installation_id, row.archived)
+    Repo { full_name: row.full_name, installation_id: row.installation_id, archived: row.archived }
 }
 
 #[sqlx::test]
@@ -108,7 +117,8 @@ async fn installation_created_matches_the_pending_install_lists_and_follows(pool
     let hello_world = stack.gh.sim.sim.world().repo_by_name("octocat", "hello-world").unwrap().id;
     payload["repositories"] =
         json!([{ "id": hello_world, "name": "hello-world", "full_name": "octocat/hello-world", "private": false }]);
-    assert_eq!(process(&stack.app, &pool, "installation", &payload).await, ("processed".into(), None));
+    let processed = Outcome { status: "processed".into(), failure_reason: None };
+    assert_eq!(process(&stack.app, &pool, "installation", &payload).await, processed);
 
     let row = sqlx::query!(
         r#"SELECT origin, state, account_login, account_type, sender_github_id, repos_listed, repos_total,
@@ -127,7 +137,7 @@ async fn installation_created_matches_the_pending_install_lists_and_follows(pool
     assert_eq!((row.attached, row.followed), (1, 1));
 
     // Delivered again (GitHub's redelivery has the same id; a retry re-runs): nothing doubles.
-    assert_eq!(process(&stack.app, &pool, "installation", &payload).await.0, "processed");
+    assert_eq!(process(&stack.app, &pool, "installation", &payload).await.status, "processed");
     let counts = sqlx::query!(
         r#"SELECT (SELECT count(*) FROM github_app_installations) AS "i!", (SELECT count(*) FROM github_repos) AS "r!",
                   (SELECT count(*) FROM project_github_repos) AS "f!""#
@@ -160,9 +170,9 @@ async fn installation_deleted_uninstalls_detaches_and_keeps_follows(pool: PgPool
         .await
         .unwrap();
 
-    assert_eq!(process(&app, &pool, "installation", &example("installation", "deleted")).await.0, "processed");
-    assert_eq!(installation(&pool, 2).await.1, "uninstalled");
-    assert_eq!(repo(&pool, 1296269).await.1, None, "the repository is detached");
+    assert_eq!(process(&app, &pool, "installation", &example("installation", "deleted")).await.status, "processed");
+    assert_eq!(installation(&pool, 2).await.lifecycle, "uninstalled");
+    assert_eq!(repo(&pool, 1296269).await.installation_id, None, "the repository is detached");
     let kept: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM project_github_repos WHERE following"#)
         .fetch_one(&pool)
         .await
@@ -180,8 +190,8 @@ async fn suspend_is_applied_unless_a_newer_change_was(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     let id = known_installation(&pool, 16598467, &[]).await;
     let suspend = example("installation", "suspend");
-    assert_eq!(process(&app, &pool, "installation", &suspend).await.0, "processed");
-    assert_eq!(installation(&pool, 16598467).await.1, "suspended");
+    assert_eq!(process(&app, &pool, "installation", &suspend).await.status, "processed");
+    assert_eq!(installation(&pool, 16598467).await.lifecycle, "suspended");
 
     // A later unsuspend was applied already; this older suspend arrives late.
     sqlx::query!(
@@ -191,10 +201,10 @@ async fn suspend_is_applied_unless_a_newer_change_was(pool: PgPool) {
     .execute(&pool)
     .await
     .unwrap();
-    let (status, reason) = process(&app, &pool, "installation", &suspend).await;
-    assert_eq!(status, "ignored");
-    assert!(reason.unwrap().contains("newer change"));
-    assert_eq!(installation(&pool, 16598467).await.1, "installed");
+    let late = process(&app, &pool, "installation", &suspend).await;
+    assert_eq!(late.status, "ignored");
+    assert!(late.failure_reason.unwrap().contains("newer change"));
+    assert_eq!(installation(&pool, 16598467).await.lifecycle, "installed");
 }
 
 #[sqlx::test]
@@ -206,13 +216,13 @@ async fn new_permissions_accepted_drops_the_token_minted_with_the_old_ones(pool:
         .await
         .unwrap();
     let payload = example("installation", "new_permissions_accepted");
-    assert_eq!(process(&app, &pool, "installation", &payload).await.0, "processed");
+    assert_eq!(process(&app, &pool, "installation", &payload).await.status, "processed");
     let tokens: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_installation_tokens"#)
         .fetch_one(&pool)
         .await
         .unwrap();
     assert_eq!(tokens, 0);
-    assert_eq!(installation(&pool, 957387).await.2.as_deref(), Some("Codertocat"));
+    assert_eq!(installation(&pool, 957387).await.account_login.as_deref(), Some("Codertocat"));
 }
 
 #[sqlx::test]
@@ -220,17 +230,20 @@ async fn repositories_added_and_removed_keep_the_installation_true(pool: PgPool)
     let app = spawn_app(pool.clone()).await;
     let codertocat = known_installation(&pool, 957387, &[]).await;
     assert_eq!(
-        process(&app, &pool, "installation_repositories", &example("installation_repositories", "added")).await.0,
+        process(&app, &pool, "installation_repositories", &example("installation_repositories", "added")).await.status,
         "processed"
     );
-    assert_eq!(repo(&pool, 186853007).await, ("Codertocat/Space".to_owned(), Some(codertocat), false));
+    let space = Repo { full_name: "Codertocat/Space".into(), installation_id: Some(codertocat), archived: false };
+    assert_eq!(repo(&pool, 186853007).await, space);
 
     let octocat = known_installation(&pool, 2, &[(1296269, "octocat/Hello-World")]).await;
     assert_eq!(
-        process(&app, &pool, "installation_repositories", &example("installation_repositories", "removed")).await.0,
+        process(&app, &pool, "installation_repositories", &example("installation_repositories", "removed"))
+            .await
+            .status,
         "processed"
     );
-    assert_eq!(repo(&pool, 1296269).await.1, None);
+    assert_eq!(repo(&pool, 1296269).await.installation_id, None);
     assert_ne!(octocat, codertocat);
 }
 
@@ -238,8 +251,9 @@ async fn repositories_added_and_removed_keep_the_installation_true(pool: PgPool)
 async fn repositories_are_keyed_by_id_through_renames_and_transfers(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     let id = known_installation(&pool, 1, &[(186853261, "Octocoders/Old-Name")]).await;
-    assert_eq!(process(&app, &pool, "repository", &example("repository", "renamed")).await.0, "processed");
-    assert_eq!(repo(&pool, 186853261).await, ("Octocoders/Hello-World".to_owned(), Some(id), false));
+    assert_eq!(process(&app, &pool, "repository", &example("repository", "renamed")).await.status, "processed");
+    let renamed = Repo { full_name: "Octocoders/Hello-World".into(), installation_id: Some(id), archived: false };
+    assert_eq!(repo(&pool, 186853261).await, renamed);
 
     sqlx::query!("UPDATE github_repos SET owner_login = 'octocat', full_name = 'octocat/Hello-World'")
         .execute(&pool)
@@ -247,22 +261,21 @@ async fn repositories_are_keyed_by_id_through_renames_and_transfers(pool: PgPool
         .unwrap();
     let mut payload = example("repository", "transferred");
     payload["installation"] = json!({ "id": 1 });
-    assert_eq!(process(&app, &pool, "repository", &payload).await.0, "processed");
-    assert_eq!(repo(&pool, 186853261).await.0, "Octocoders/Hello-World");
+    assert_eq!(process(&app, &pool, "repository", &payload).await.status, "processed");
+    assert_eq!(repo(&pool, 186853261).await.full_name, "Octocoders/Hello-World");
 
     // Archived and deleted (GitHub publishes no example of these: the renamed one, re-actioned).
     let mut archived = example("repository", "renamed");
     archived["action"] = json!("archived");
     archived["repository"]["archived"] = json!(true);
-    assert_eq!(process(&app, &pool, "repository", &archived).await.0, "processed");
-    assert!(repo(&pool, 186853261).await.2);
+    assert_eq!(process(&app, &pool, "repository", &archived).await.status, "processed");
+    assert!(repo(&pool, 186853261).await.archived);
     archived["action"] = json!("deleted");
-    assert_eq!(process(&app, &pool, "repository", &archived).await.0, "processed");
-    assert_eq!(repo(&pool, 186853261).await.1, None, "a deleted repository is detached");
+    assert_eq!(process(&app, &pool, "repository", &archived).await.status, "processed");
+    assert_eq!(repo(&pool, 186853261).await.installation_id, None, "a deleted repository is detached");
 
     // Without an installation forgelink knows, nothing is recorded.
-    let (status, _) = process(&app, &pool, "repository", &example("repository", "publicized")).await;
-    assert_eq!(status, "ignored");
+    assert_eq!(process(&app, &pool, "repository", &example("repository", "publicized")).await.status, "ignored");
 }
 
 #[sqlx::test]
@@ -278,9 +291,9 @@ async fn installation_target_renamed_renames_the_account_and_its_repositories(po
         "target_type": "User",
         "sender": { "id": 583231, "login": "octocat-renamed", "type": "User" },
     });
-    assert_eq!(process(&app, &pool, "installation_target", &payload).await.0, "processed");
-    assert_eq!(installation(&pool, 77).await.2.as_deref(), Some("octocat-renamed"));
-    assert_eq!(repo(&pool, 502).await.0, "octocat-renamed/web");
+    assert_eq!(process(&app, &pool, "installation_target", &payload).await.status, "processed");
+    assert_eq!(installation(&pool, 77).await.account_login.as_deref(), Some("octocat-renamed"));
+    assert_eq!(repo(&pool, 502).await.full_name, "octocat-renamed/web");
 }
 
 #[sqlx::test]
@@ -295,7 +308,7 @@ async fn a_revoked_authorization_forgets_the_users_tokens(pool: PgPool) {
     .await
     .unwrap();
     let payload = example("github_app_authorization", "revoked");
-    assert_eq!(process(&app, &pool, "github_app_authorization", &payload).await.0, "processed");
+    assert_eq!(process(&app, &pool, "github_app_authorization", &payload).await.status, "processed");
     let row = sqlx::query!("SELECT github_access_token, github_refresh_token, github_reconnect_needed FROM users")
         .fetch_one(&pool)
         .await

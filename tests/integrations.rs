@@ -5,31 +5,39 @@
 
 mod support;
 
-use serde_json::Value;
+use forgelink::domain::integrations::{InstallationState, Integrations, Lifecycle, RepoPage, SyncStatus};
 use sqlx::PgPool;
 use support::{
     flows::{connect_github, create_project, local, location, query, sign_up},
     spawn_stack, wait_for_events, Stack, TestApp,
 };
 
-async fn integrations(stack: &Stack, slug: &str) -> Value {
+async fn integrations(stack: &Stack, slug: &str) -> Integrations {
     integrations_in(&stack.app, slug).await
 }
 
-async fn integrations_in(app: &TestApp, slug: &str) -> Value {
+async fn integrations_in(app: &TestApp, slug: &str) -> Integrations {
     let response = app.post_form("/fn/get_integrations", &[("slug", slug)]).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
 
-/// Every installation row as `(id, github_id, user_id, state)`: what a refused link must leave alone.
-async fn installation_rows(pool: &PgPool) -> Vec<(i64, Option<i64>, Option<i64>, String)> {
+/// An installation's row, as far as a refused link must leave it alone.
+#[derive(Debug, PartialEq)]
+struct InstallationRow {
+    id: i64,
+    github_id: Option<i64>,
+    user_id: Option<i64>,
+    state: String,
+}
+
+async fn installation_rows(pool: &PgPool) -> Vec<InstallationRow> {
     sqlx::query!(r#"SELECT id, github_id, user_id, state FROM github_app_installations ORDER BY id"#)
         .fetch_all(pool)
         .await
         .unwrap()
         .into_iter()
-        .map(|r| (r.id, r.github_id, r.user_id, r.state))
+        .map(|r| InstallationRow { id: r.id, github_id: r.github_id, user_id: r.user_id, state: r.state })
         .collect()
 }
 
@@ -38,15 +46,14 @@ async fn attachments(pool: &PgPool) -> i64 {
 }
 
 /// The first page of the installation's repositories, filtered, as the tab gets it.
-async fn repos(stack: &Stack, slug: &str, installation: i64, filter: &str) -> Value {
+async fn repos(stack: &Stack, slug: &str, installation: i64, filter: &str) -> RepoPage {
     let id = installation.to_string();
     let form = [("slug", slug), ("installation", id.as_str()), ("filter", filter), ("page", "1")];
     let response = stack.app.post_form("/fn/get_integrations", &form).await;
     assert_eq!(response.status(), 200);
-    let mut view: Value = response.json().await.unwrap();
-    let installations = view["installations"].as_array_mut().unwrap();
-    let shown = installations.iter_mut().find(|i| i["id"] == installation).expect("the installation is attached");
-    shown["repos"].take()
+    let view: Integrations = response.json().await.unwrap();
+    let shown = view.installations.into_iter().find(|i| i.id == installation).expect("the installation is attached");
+    shown.repos.expect("a page of its repositories")
 }
 
 fn sim_id(stack: &Stack, login: &str) -> u64 {
@@ -94,8 +101,7 @@ async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositori
     let stack = spawn_stack(pool.clone()).await;
     owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
     let state = click_install(&stack, &stack.app, "apollo").await;
-    let pending = integrations(&stack, "apollo").await;
-    assert_eq!(pending["install_pending"], true);
+    assert!(integrations(&stack, "apollo").await.install_pending);
 
     let setup = install_on_github(&stack, "octocat", "forge-demo", Some(&["api", "web"]), &state).await;
     assert_eq!(query(&setup)["setup_action"], "install");
@@ -104,22 +110,16 @@ async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositori
     wait_for_events(&pool, 1).await;
 
     let tab = integrations(&stack, "apollo").await;
-    assert_eq!(tab["install_pending"], false);
-    let installations = tab["installations"].as_array().unwrap();
-    assert_eq!(installations.len(), 1, "{tab}");
-    let installation = &installations[0];
-    assert_eq!(installation["account_login"], "forge-demo");
-    assert_eq!(installation["account_type"], "Organization");
-    assert_eq!(installation["state"], "processed");
-    assert_eq!(installation["lifecycle"], "installed");
-    assert_eq!(installation["repo_count"], 2);
-    let listed = repos(&stack, "apollo", installation["id"].as_i64().unwrap(), "").await;
-    let names: Vec<(&str, bool)> = listed["repos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["full_name"].as_str().unwrap(), r["following"].as_bool().unwrap()))
-        .collect();
+    assert!(!tab.install_pending);
+    assert_eq!(tab.installations.len(), 1, "{tab:?}");
+    let installation = &tab.installations[0];
+    assert_eq!(installation.account_login.as_deref(), Some("forge-demo"));
+    assert_eq!(installation.account_type.as_deref(), Some("Organization"));
+    assert_eq!(installation.state, InstallationState::Processed);
+    assert_eq!(installation.lifecycle, Lifecycle::Installed);
+    assert_eq!(installation.repo_count, 2);
+    let listed = repos(&stack, "apollo", installation.id, "").await;
+    let names: Vec<(&str, bool)> = listed.repos.iter().map(|r| (r.full_name.as_str(), r.following)).collect();
     assert_eq!(names, [("forge-demo/api", true), ("forge-demo/web", true)]);
 
     // One row per installation, origin app, the pending row consumed.
@@ -132,7 +132,7 @@ async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositori
     assert!(rows[0].github_id.is_some() && rows[0].user_id.is_some());
 
     // A page number past any end, however large, is an empty page.
-    let id = installation["id"].as_i64().unwrap().to_string();
+    let id = installation.id.to_string();
     let form = [("slug", "apollo"), ("installation", id.as_str()), ("filter", ""), ("page", "9223372036854775807")];
     let far = stack.app.post_form("/fn/get_integrations", &form).await;
     assert_eq!(far.status(), 200);
@@ -220,7 +220,8 @@ async fn a_member_who_does_not_own_the_organization_cannot_link_its_installation
         assert!(page.contains("Ask an owner of forge-demo to add it"), "{page}");
     }
     // Not offered, not attachable by id, and its repositories not followable.
-    assert_eq!(integrations(&stack, "monas").await["offered"], serde_json::json!([]));
+    let offered = integrations(&stack, "monas").await.offered;
+    assert!(offered.is_empty(), "{offered:?}");
     let id = sqlx::query_scalar!("SELECT id FROM github_app_installations WHERE github_id = $1", org as i64)
         .fetch_one(&pool)
         .await
@@ -254,7 +255,7 @@ async fn a_member_who_does_not_own_the_organization_cannot_link_its_installation
         .await;
     assert_eq!(location(&back), "/projects/robots/integrations");
     let tab = integrations_in(&hubot, "robots").await;
-    assert_eq!(tab["installations"][0]["account_login"], "forge-demo", "{tab}");
+    assert_eq!(tab.installations.first().and_then(|i| i.account_login.as_deref()), Some("forge-demo"), "{tab:?}");
 }
 
 /// An owner approving a member's request installs it for the member: it joins
@@ -273,11 +274,11 @@ async fn an_approved_request_joins_the_requesters_project(pool: PgPool) {
     stack.gh.install_requested("forge-demo", "octocat", Some("mona"), Some(&["docs"])).await;
     wait_for_events(&pool, 1).await;
     let monas = integrations(&stack, "monas").await;
-    assert_eq!(monas["installations"][0]["account_login"], "forge-demo", "{monas}");
-    assert_eq!(monas["install_pending"], false);
+    assert_eq!(monas.installations.first().and_then(|i| i.account_login.as_deref()), Some("forge-demo"), "{monas:?}");
+    assert!(!monas.install_pending);
     let apollo = integrations_in(&octocat, "apollo").await;
-    assert_eq!(apollo["installations"], serde_json::json!([]));
-    assert_eq!(apollo["install_pending"], true, "octocat's own install is still to come");
+    assert!(apollo.installations.is_empty(), "{apollo:?}");
+    assert!(apollo.install_pending, "octocat's own install is still to come");
     let requester =
         sqlx::query_scalar!("SELECT requester_github_id FROM github_app_installations WHERE github_id IS NOT NULL")
             .fetch_one(&pool)
@@ -298,12 +299,12 @@ async fn an_install_started_on_github_is_offered_and_can_be_added(pool: PgPool) 
     assert_eq!(location(&back), "/projects/apollo/integrations");
 
     let tab = integrations(&stack, "apollo").await;
-    assert_eq!(tab["installations"].as_array().unwrap().len(), 0);
-    let offered = tab["offered"].as_array().unwrap();
-    assert_eq!(offered.len(), 1, "{tab}");
-    assert_eq!(offered[0]["state"], "initiated_on_github");
-    assert_eq!(offered[0]["account_login"], "octocat");
-    let id = offered[0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(tab.installations.len(), 0);
+    assert_eq!(tab.offered.len(), 1, "{tab:?}");
+    let offered = &tab.offered[0];
+    assert_eq!(offered.state, InstallationState::InitiatedOnGithub);
+    assert_eq!(offered.account_login.as_deref(), Some("octocat"));
+    let id = offered.id.to_string();
 
     // Only the owner of a project can add it there.
     let eve = stack.app.another_browser();
@@ -315,13 +316,13 @@ async fn an_install_started_on_github_is_offered_and_can_be_added(pool: PgPool) 
     let added = stack.app.post_form("/fn/attach_installation", &[("slug", "apollo"), ("installation_id", &id)]).await;
     assert!(added.status().is_success(), "{}", added.status());
     let tab = integrations(&stack, "apollo").await;
-    assert_eq!(tab["offered"].as_array().unwrap().len(), 0);
-    let installation = &tab["installations"][0];
-    assert_eq!(installation["state"], "processed");
-    assert_eq!(installation["repo_count"], 2, "hello-world and dotfiles");
+    assert_eq!(tab.offered.len(), 0);
+    let installation = &tab.installations[0];
+    assert_eq!(installation.state, InstallationState::Processed);
+    assert_eq!(installation.repo_count, 2, "hello-world and dotfiles");
     // Nothing is followed until the owner says so.
-    let listed = repos(&stack, "apollo", installation["id"].as_i64().unwrap(), "").await;
-    assert!(listed["repos"].as_array().unwrap().iter().all(|r| r["following"] == false));
+    let listed = repos(&stack, "apollo", installation.id, "").await;
+    assert!(listed.repos.iter().all(|r| !r.following));
 }
 
 #[sqlx::test]
@@ -334,7 +335,7 @@ async fn an_install_by_someone_not_yet_connected_is_theirs_once_they_connect(poo
 
     owner(&stack, &stack.app, "mona@example.com", "mona", "sketchbook").await;
     let tab = integrations(&stack, "sketchbook").await;
-    assert_eq!(tab["offered"][0]["account_login"], "mona", "{tab}");
+    assert_eq!(tab.offered.first().and_then(|i| i.account_login.as_deref()), Some("mona"), "{tab:?}");
     let row = sqlx::query!("SELECT state, user_id FROM github_app_installations").fetch_one(&pool).await.unwrap();
     assert_eq!(row.state, "initiated_on_github");
     assert!(row.user_id.is_some());
@@ -349,11 +350,11 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
     stack.app.get(&local(&setup)).await;
     wait_for_events(&pool, 1).await;
     let tab = integrations(&stack, "apollo").await;
-    let installation = tab["installations"][0]["id"].as_i64().unwrap();
-    let github_id = tab["installations"][0]["github_id"].as_i64().unwrap();
+    let installation = tab.installations[0].id;
+    let github_id = tab.installations[0].github_id.unwrap();
     let listed = repos(&stack, "apollo", installation, "web").await;
-    assert_eq!(listed["total"], 1, "the filter matches by name");
-    let web = listed["repos"][0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(listed.total, 1, "the filter matches by name");
+    let web = listed.repos[0].id.to_string();
 
     // Before the page is hydrated the button is a plain form post: back to the tab.
     let tab_url = stack.app.url("/projects/apollo/integrations");
@@ -361,7 +362,6 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
         .app
         .client
         .post(stack.app.url("/fn/set_following"))
-        .header("cookie", stack.app.cookie_header())
         .header("origin", format!("http://{}", stack.app.addr))
         .header("referer", &tab_url)
         .header("accept", "text/html,application/xhtml+xml")
@@ -371,7 +371,7 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
         .unwrap();
     assert!(plain.status().is_redirection(), "{}", plain.status());
     assert!(location(&plain).starts_with(&tab_url), "{}", location(&plain));
-    assert_eq!(repos(&stack, "apollo", installation, "web").await["repos"][0]["following"], false);
+    assert!(!repos(&stack, "apollo", installation, "web").await.repos[0].following);
 
     // Unfollow, and follow again.
     for (follow, expected) in [("false", false), ("true", true), ("false", false)] {
@@ -380,7 +380,7 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
             .post_form("/fn/set_following", &[("slug", "apollo"), ("repo_id", &web), ("follow", follow)])
             .await;
         assert!(response.status().is_success());
-        assert_eq!(repos(&stack, "apollo", installation, "web").await["repos"][0]["following"], expected);
+        assert_eq!(repos(&stack, "apollo", installation, "web").await.repos[0].following, expected);
     }
 
     // On GitHub: add docs to the selection → it appears, not followed.
@@ -392,28 +392,26 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
     stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}"), &form).await;
     wait_for_events(&pool, 2).await;
     let all = repos(&stack, "apollo", installation, "").await;
-    let docs =
-        all["repos"].as_array().unwrap().iter().find(|r| r["full_name"] == "forge-demo/docs").expect("docs listed");
-    assert_eq!((docs["private"].as_bool(), docs["following"].as_bool()), (Some(true), Some(false)));
+    let docs = all.repos.iter().find(|r| r.full_name == "forge-demo/docs").expect("docs listed");
+    assert_eq!((docs.private, docs.following), (true, false));
 
     // Suspend: paused; unsuspend: receiving again.
     stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}/suspend"), &[]).await;
     wait_for_events(&pool, 3).await;
-    assert_eq!(integrations(&stack, "apollo").await["installations"][0]["lifecycle"], "suspended");
+    assert_eq!(integrations(&stack, "apollo").await.installations[0].lifecycle, Lifecycle::Suspended);
     let api = repos(&stack, "apollo", installation, "api").await;
-    assert_eq!(api["repos"][0]["sync_status"], "paused");
+    assert_eq!(api.repos[0].sync_status, SyncStatus::Paused);
     stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}/unsuspend"), &[]).await;
     wait_for_events(&pool, 4).await;
-    assert_eq!(repos(&stack, "apollo", installation, "api").await["repos"][0]["sync_status"], "receiving");
+    assert_eq!(repos(&stack, "apollo", installation, "api").await.repos[0].sync_status, SyncStatus::Receiving);
 
     // Uninstall: the installation says so; the follow of api is kept, unavailable.
     stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}/delete"), &[]).await;
     wait_for_events(&pool, 5).await;
     let tab = integrations(&stack, "apollo").await;
-    assert_eq!(tab["installations"][0]["lifecycle"], "uninstalled");
-    assert_eq!(tab["installations"][0]["repo_count"], 0);
-    let unavailable: Vec<&str> =
-        tab["unavailable"].as_array().unwrap().iter().map(|r| r["full_name"].as_str().unwrap()).collect();
+    assert_eq!(tab.installations[0].lifecycle, Lifecycle::Uninstalled);
+    assert_eq!(tab.installations[0].repo_count, 0);
+    let unavailable: Vec<&str> = tab.unavailable.iter().map(|r| r.full_name.as_str()).collect();
     assert_eq!(unavailable, ["forge-demo/api"]);
     let follows: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM project_github_repos WHERE following"#)
         .fetch_one(&pool)
@@ -458,8 +456,8 @@ async fn a_new_install_click_replaces_the_pending_one(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(pending.len(), 1, "at most one pending install per person");
-    assert_eq!(integrations(&stack, "gemini").await["install_pending"], true);
-    assert_eq!(integrations(&stack, "apollo").await["install_pending"], false);
+    assert!(integrations(&stack, "gemini").await.install_pending);
+    assert!(!integrations(&stack, "apollo").await.install_pending);
 }
 
 /// A pending install lives as long as its signed state (24 h): an install
@@ -473,7 +471,7 @@ async fn a_pending_install_expires_and_never_captures_a_later_one(pool: PgPool) 
         .execute(&pool)
         .await
         .unwrap();
-    assert_eq!(integrations(&stack, "apollo").await["install_pending"], false);
+    assert!(!integrations(&stack, "apollo").await.install_pending);
     // Installed on GitHub a day later, never coming back through the setup URL.
     stack.gh.install("octocat", "octocat", None).await;
     wait_for_events(&pool, 1).await;
@@ -532,13 +530,11 @@ async fn live_changes_reach_only_the_people_concerned(pool: PgPool) {
     owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
     stack.gh.install("forge-demo", "octocat", None).await;
     wait_for_events(&pool, 1).await;
-    let id = integrations(&stack, "apollo").await["offered"][0]["id"].as_i64().unwrap().to_string();
+    let id = integrations(&stack, "apollo").await.offered[0].id.to_string();
 
     let eve = stack.app.another_browser();
     sign_up(&eve, "eve@example.com").await;
-    let open = |app: &support::TestApp| {
-        app.client.get(app.url("/live/integrations")).header("cookie", app.cookie_header()).send()
-    };
+    let open = |app: &support::TestApp| app.client.get(app.url("/live/integrations")).send();
     let mut adas = open(&stack.app).await.unwrap();
     let mut eves = open(&eve).await.unwrap();
     assert_eq!(adas.status(), 200);
@@ -563,8 +559,7 @@ async fn live_changes_reach_only_the_people_concerned(pool: PgPool) {
 async fn a_closed_page_lets_go_of_its_live_stream(pool: PgPool) {
     let app = &support::spawn_app(pool).await;
     sign_up(app, "ada@example.com").await;
-    let mut stream =
-        app.client.get(app.url("/live/integrations")).header("cookie", app.cookie_header()).send().await.unwrap();
+    let mut stream = app.client.get(app.url("/live/integrations")).send().await.unwrap();
     assert!(next_change(&mut stream, std::time::Duration::from_secs(2)).await);
     assert_eq!(support::gauge(app, "live_streams").await, 1);
     drop(stream);
@@ -577,7 +572,7 @@ async fn a_closed_page_lets_go_of_its_live_stream(pool: PgPool) {
 async fn one_person_holds_a_bounded_number_of_live_streams(pool: PgPool) {
     let app = &support::spawn_app(pool).await;
     sign_up(app, "ada@example.com").await;
-    let open = || app.client.get(app.url("/live/integrations")).header("cookie", app.cookie_header()).send();
+    let open = || app.client.get(app.url("/live/integrations")).send();
     let mut streams = Vec::new();
     for _ in 0..16 {
         let stream = open().await.unwrap();
@@ -590,8 +585,7 @@ async fn one_person_holds_a_bounded_number_of_live_streams(pool: PgPool) {
     // Someone else is not affected.
     let other = app.another_browser();
     sign_up(&other, "grace@example.com").await;
-    let theirs =
-        other.client.get(other.url("/live/integrations")).header("cookie", other.cookie_header()).send().await.unwrap();
+    let theirs = other.client.get(other.url("/live/integrations")).send().await.unwrap();
     assert_eq!(theirs.status(), 200);
     drop(streams.pop());
     support::wait_for_gauge(app, "live_streams", 16).await;

@@ -6,9 +6,17 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use forgelink::domain::events::RecoverySummary;
+use serde_json::json;
 use sqlx::PgPool;
-use support::spawn_stack;
+use support::{spawn_stack, TestApp};
+
+/// Asks for a recovery run, as an operator's page does; what it found.
+async fn run_recovery(admin: &TestApp) -> RecoverySummary {
+    let response = admin.post_form("/fn/recover_missed_deliveries", &[]).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
 
 async fn stored(pool: &PgPool, guid: &str) -> bool {
     sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events WHERE delivery_id = $1"#, guid)
@@ -40,10 +48,7 @@ async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
     assert!(!stored(&pool, &missed).await);
     assert!(stored(&pool, &arrived).await);
 
-    let response = admin.post_form("/fn/recover_missed_deliveries", &[]).await;
-    assert_eq!(response.status(), 200);
-    let summary: Value = response.json().await.unwrap();
-    assert_eq!(summary, json!({"checked": 2, "redelivered": 1, "failed": 0}));
+    assert_eq!(run_recovery(admin).await, RecoverySummary { checked: 2, redelivered: 1, failed: 0 });
     for _ in 0..100 {
         if stored(&pool, &missed).await {
             break;
@@ -54,8 +59,7 @@ async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
 
     // Nothing is missing any more, and only what is newer than the last run is
     // read: the redelivery's own attempt.
-    let again: Value = admin.post_form("/fn/recover_missed_deliveries", &[]).await.json().await.unwrap();
-    assert_eq!(again, json!({"checked": 1, "redelivered": 0, "failed": 0}));
+    assert_eq!(run_recovery(admin).await, RecoverySummary { checked: 1, redelivered: 0, failed: 0 });
 
     // Only operators may ask.
     let someone = admin.another_browser();
@@ -83,10 +87,7 @@ async fn one_recovery_at_a_time_and_an_abandoned_one_lets_go(pool: PgPool) {
     support::flows::sign_up_operator(admin, &pool, "ops@example.com").await;
     let faults = format!("{}/_sim/faults", stack.gh.web);
     stack.gh.http.put(&faults).json(&json!({"latency_ms": 1500})).send().await.unwrap();
-    let recover = || {
-        let request = admin.client.post(admin.url("/fn/recover_missed_deliveries"));
-        request.header("origin", admin.url("")).header("cookie", admin.cookie_header())
-    };
+    let recover = || admin.client.post(admin.url("/fn/recover_missed_deliveries")).header("origin", admin.url(""));
 
     let slow = tokio::spawn(recover().send());
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -143,11 +144,10 @@ async fn recovery_goes_on_past_a_refused_redelivery(pool: PgPool) {
         .await
         .unwrap();
 
-    let first: Value = admin.post_form("/fn/recover_missed_deliveries", &[]).await.json().await.unwrap();
-    assert_eq!(first, json!({"checked": 2, "redelivered": 1, "failed": 1}));
-    let second: Value = admin.post_form("/fn/recover_missed_deliveries", &[]).await.json().await.unwrap();
-    assert_eq!(second["redelivered"], 1, "the refused one, asked again: {second}");
-    assert_eq!(second["failed"], 0);
+    assert_eq!(run_recovery(admin).await, RecoverySummary { checked: 2, redelivered: 1, failed: 1 });
+    let second = run_recovery(admin).await;
+    assert_eq!(second.redelivered, 1, "the refused one, asked again: {second:?}");
+    assert_eq!(second.failed, 0);
     for _ in 0..100 {
         if stored(&pool, &guids[0]).await && stored(&pool, &guids[1]).await {
             break;

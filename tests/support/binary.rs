@@ -7,9 +7,9 @@ use std::{
     time::Duration,
 };
 
-use github_sim::signature_256;
+use serde_json::json;
 
-use super::{github::WEBHOOK_SECRET, github_env, TestApp};
+use super::{deliveries::Delivery, github_env, TestApp};
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -81,16 +81,7 @@ impl Drop for Server {
 
 /// Delivers a signed `ping` as GitHub would; its delivery id, if acknowledged (2xx).
 pub async fn deliver_ping(client: &reqwest::Client, addr: SocketAddr, hook_id: usize) -> Option<String> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let body = format!(r#"{{"zen":"Approachable is better than simple.","hook_id":{hook_id}}}"#);
-    let response = client
-        .post(format!("http://{}/webhooks/github", addr))
-        .header("x-github-event", "ping")
-        .header("x-github-delivery", &id)
-        .header("x-hub-signature-256", signature_256(WEBHOOK_SECRET, body.as_bytes()))
-        .body(body)
-        .send()
-        .await
-        .ok()?;
-    response.status().is_success().then_some(id)
+    let ping = Delivery::new("ping", json!({"zen": "Approachable is better than simple.", "hook_id": hook_id}));
+    let response = ping.request(client, &format!("http://{addr}")).send().await.ok()?;
+    response.status().is_success().then_some(ping.id)
 }

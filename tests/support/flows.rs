@@ -1,12 +1,9 @@
 //! What a person does in a browser, as HTTP: sign up, create a project,
-//! connect GitHub (through the simulator's pages), deliver a signed webhook.
+//! connect GitHub (through the simulator's pages).
 
 use std::collections::HashMap;
 
-use github_sim::signature_256;
-use serde_json::Value;
-
-use super::{github::WEBHOOK_SECRET, Stack, TestApp};
+use super::{Stack, TestApp};
 
 pub async fn sign_up(app: &TestApp, email: &str) {
     let response = app
@@ -79,20 +76,4 @@ pub async fn connect_github(stack: &Stack, app: &TestApp, login: &str) {
     let callback = oauth_round_trip(stack, app, login, "approve").await;
     let landed = app.get(&local(&callback)).await;
     assert_eq!(location(&landed), "/account");
-}
-
-/// Delivers a webhook signed with the test App's secret; a fresh delivery id each.
-pub async fn deliver(app: &TestApp, event: &str, payload: &Value) -> reqwest::Response {
-    let body = serde_json::to_vec(payload).unwrap();
-    app.client
-        .post(app.url("/webhooks/github"))
-        .header("x-github-event", event)
-        .header("x-github-delivery", uuid::Uuid::new_v4().to_string())
-        .header("x-github-hook-id", "4242")
-        .header("x-hub-signature-256", signature_256(WEBHOOK_SECRET, &body))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
 }

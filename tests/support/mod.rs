@@ -4,20 +4,23 @@
 
 pub mod binary;
 pub mod cluster;
+pub mod deliveries;
 pub mod flows;
 pub mod github;
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use forgelink::{server::config::Config, startup::Application};
+use reqwest::cookie::{CookieStore, Jar};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// A browser: it keeps the cookies it is given and sends them back, and follows no redirect.
     pub client: reqwest::Client,
-    /// A browser's cookie jar for this origin, kept by `get` and `post_form`.
-    pub cookies: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+    /// The browser's cookies.
+    pub cookies: Arc<Jar>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -96,13 +99,15 @@ impl TestApp {
 
     /// A browser of a server at `addr` that this test did not start in-process.
     pub fn at(addr: SocketAddr) -> TestApp {
+        let cookies = Arc::new(Jar::default());
         TestApp {
             addr,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .cookie_provider(cookies.clone())
                 .build()
                 .expect("an HTTP client"),
-            cookies: Default::default(),
+            cookies,
             stop: None,
             server: None,
         }
@@ -113,15 +118,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        let response = self
-            .client
-            .get(self.url(path))
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .expect("the server answers");
-        self.keep_cookies(&response);
-        response
+        self.client.get(self.url(path)).send().await.expect("the server answers")
     }
 
     /// Posts a form as a page of this site would (with its `Origin`).
@@ -136,44 +133,23 @@ impl TestApp {
         form: &[(&str, &str)],
         headers: &[(&str, &str)],
     ) -> reqwest::Response {
-        let mut request = self
-            .client
-            .post(self.url(path))
-            .header("origin", format!("http://{}", self.addr))
-            .header("cookie", self.cookie_header());
+        let mut request = self.client.post(self.url(path)).header("origin", format!("http://{}", self.addr));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.form(form).send().await.expect("the server answers");
-        self.keep_cookies(&response);
-        response
+        request.form(form).send().await.expect("the server answers")
     }
 
-    pub fn cookie_header(&self) -> String {
-        let jar = self.cookies.lock().unwrap();
-        jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    /// The value of the cookie `name` that this browser sends with a request for `path`.
+    pub fn cookie(&self, path: &str, name: &str) -> Option<String> {
+        let sent = self.cookies.cookies(&self.url(path).parse().unwrap())?;
+        let mut pairs = sent.to_str().unwrap().split("; ").filter_map(|pair| pair.split_once('='));
+        pairs.find(|(n, _)| *n == name).map(|(_, value)| value.to_owned())
     }
 
-    pub fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies.lock().unwrap().get(name).cloned()
-    }
-
-    fn keep_cookies(&self, response: &reqwest::Response) {
-        let mut jar = self.cookies.lock().unwrap();
-        for value in response.headers().get_all("set-cookie") {
-            let Some((pair, _)) =
-                value.to_str().unwrap_or_default().split_once(';').or(Some((value.to_str().unwrap_or_default(), "")))
-            else {
-                continue;
-            };
-            if let Some((name, value)) = pair.split_once('=') {
-                if value.is_empty() {
-                    jar.remove(name);
-                } else {
-                    jar.insert(name.to_owned(), value.to_owned());
-                }
-            }
-        }
+    /// Gives this browser the cookie `name` for the whole site, as if the server had set it.
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.cookies.add_cookie_str(&format!("{name}={value}; Path=/"), &self.url("/").parse().unwrap());
     }
 
     /// Asks the server to stop and waits until it has.
