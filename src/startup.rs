@@ -15,7 +15,7 @@ use crate::{
         config::Config,
         db,
         github::{client::GitHubClient, installation_tokens::InstallationTokens},
-        health, integrations, live, metrics, json_api, security, shutdown,
+        health, integrations, json_api, live, metrics, security, shutdown,
         state::AppState,
         telemetry,
         webhooks::{self, Dispatcher},

@@ -88,11 +88,11 @@ pub async fn auth_client() -> Result<Client, AppError> {
     Ok(Client::new(ip, security::cookie(&headers, DEVICE_COOKIE)))
 }
 
-/// Gives the browser its device token for a year (sent back to `/api` only).
+/// Gives the browser its device token for a year (sent back to server functions, `/fn`, only).
 pub fn keep_device(token: &str) -> Result<(), AppError> {
     let state = state()?;
     let secure = if state.over_https() { "; Secure" } else { "" };
-    let cookie = format!("{DEVICE_COOKIE}={token}; Path=/api; Max-Age=31536000; HttpOnly; SameSite=Strict{secure}");
+    let cookie = format!("{DEVICE_COOKIE}={token}; Path=/fn; Max-Age=31536000; HttpOnly; SameSite=Strict{secure}");
     if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), cookie.parse()) {
         response.append_header(header::SET_COOKIE, value);
     }

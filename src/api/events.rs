@@ -39,7 +39,10 @@ pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
     use crate::{api::context, server::webhooks::event_log};
     let state = context::state()?;
     context::require_admin().await?;
-    event_log::detail(&state.pool, id).await.map_err(context::internal)?.ok_or_else(|| context::fail(AppError::NotFound))
+    event_log::detail(&state.pool, id)
+        .await
+        .map_err(context::internal)?
+        .ok_or_else(|| context::fail(AppError::NotFound))
 }
 
 /// Puts an errored, ignored or unhandled event back in the queue.

@@ -4,12 +4,12 @@
 //! listing, and what owners see and do on the integrations tab.
 
 pub mod authority;
-pub mod webhook_handlers;
 pub mod install_flow;
 mod queries;
 pub mod routes;
 pub mod service;
 pub mod sync;
+pub mod webhook_handlers;
 
 use sqlx::PgPool;
 

@@ -16,7 +16,9 @@ use super::{
 use crate::{
     domain::{
         accounts::User,
-        integrations::{InstallationOverview, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus, REPOS_PER_PAGE},
+        integrations::{
+            InstallationOverview, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus, REPOS_PER_PAGE,
+        },
     },
     server::{
         projects::{self, Project},

@@ -4,8 +4,8 @@
 //! installation, retrying failures with backoff.
 
 pub mod dispatcher;
-pub mod intake;
 pub mod event_log;
+pub mod intake;
 mod queries;
 pub mod recovery;
 pub mod retention;
