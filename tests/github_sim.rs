@@ -6,8 +6,9 @@ mod support;
 
 use std::collections::HashMap;
 
-use forgelink::server::github::events::{
-    InstallationEvent, InstallationRepositoriesEvent, IssueCommentEvent, IssuesEvent,
+use forgelink::{
+    domain::integrations::RepositorySelection,
+    server::github::events::{InstallationEvent, InstallationRepositoriesEvent, IssueCommentEvent, IssuesEvent},
 };
 use serde_json::{json, Value};
 use support::github::{app_key, other_key, SimHarness, APP_ID, CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET};
@@ -239,7 +240,7 @@ async fn installing_on_an_org_delivers_a_signed_webhook_and_returns_to_the_setup
     let account = event.installation.account.unwrap();
     assert_eq!(account.login, "forge-demo");
     assert_eq!(account.kind, "Organization");
-    assert_eq!(event.installation.repository_selection, "selected");
+    assert_eq!(event.installation.repository_selection, RepositorySelection::Selected);
     let names: Vec<_> = event.repositories.unwrap().into_iter().map(|r| r.full_name).collect();
     assert_eq!(names, ["forge-demo/api", "forge-demo/web"]);
     assert_eq!(event.sender.login, "octocat");

@@ -1,5 +1,7 @@
 //! The REST API, under `/api/v3`: the endpoints forgelink calls, with GitHub's
 //! credentials rules, pagination (`per_page` ≤ 100, `Link`) and rate-limit headers.
+//! Every endpoint in one file, as GitHub's reference lists them, beside the
+//! credential checks they share.
 
 use axum::{
     extract::{OriginalUri, Path, Query, Request, State},

@@ -1,6 +1,7 @@
 //! The simulated GitHub's state: accounts, repositories, installations, issues,
 //! tokens and the webhook delivery log. Kept in memory, optionally snapshotted
 //! to a JSON file so a restart of `scripts/run` keeps what a person clicked.
+//! One file: the data and the rules that keep it consistent belong together.
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},

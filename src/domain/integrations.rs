@@ -55,6 +55,16 @@ spelled!(stored InstallationState {
 });
 spelled!(stored Lifecycle { Installed = "installed", Suspended = "suspended", Uninstalled = "uninstalled" });
 
+/// Which of the account's repositories an installation reaches, as chosen on GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepositorySelection {
+    All,
+    Selected,
+}
+
+spelled!(stored RepositorySelection { All = "all", Selected = "selected" });
+
 /// Where an installation began: Install clicked in forgelink, or on GitHub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -75,7 +85,7 @@ pub struct InstallationOverview {
     pub account_avatar_url: Option<String>,
     pub state: InstallationState,
     pub lifecycle: Lifecycle,
-    pub repository_selection: Option<String>,
+    pub repository_selection: Option<RepositorySelection>,
     pub repos_listed: i32,
     pub repos_total: Option<i32>,
     pub sync_error: Option<String>,

@@ -18,6 +18,11 @@ use crate::{
     Simulator,
 };
 
+/// "1 repository", "3 repositories".
+fn repositories(count: usize) -> String {
+    format!("{count} {}", if count == 1 { "repository" } else { "repositories" })
+}
+
 /// Items separated by commas.
 fn comma_separated(items: impl IntoIterator<Item = Markup>) -> Markup {
     html! {
@@ -87,8 +92,7 @@ fn account_item(web: &str, world: &World, account: &Account) -> Markup {
         repos.iter().take(REPOS_SHOWN).map(|repo| html! { a href={ "/" (world.full_name(repo)) } { (repo.name) } });
     html! {
         li {
-            (account_label(web, account)) " · " (repos.len()) " "
-            (if repos.len() == 1 { "repository" } else { "repositories" })
+            (account_label(web, account)) " · " (repositories(repos.len()))
             @if account.kind == AccountKind::Organization {
                 div.muted { "Members: " (comma_separated(members)) }
             }
@@ -113,7 +117,7 @@ fn installations(web: &str, world: &World) -> Markup {
                     @for (installation, account) in installed {
                         li {
                             (account_label(web, account)) " · " (installation.selection.as_str()) " · "
-                            (world.installation_repos(installation).len()) " repositories"
+                            (repositories(world.installation_repos(installation).len()))
                             @if installation.suspended_at.is_some() { " · " span.badge { "suspended" } }
                             " · "
                             a href={ "/settings/installations/" (installation.id) } {

@@ -1,5 +1,7 @@
 //! The one HTTP client for GitHub: its web origin (OAuth) and its REST API,
 //! each a base URL, so the simulator stands in for github.com unchanged.
+//! One file for every call forgelink makes, with their shared paging, rate
+//! limits and errors (and the tests of those), so that none drifts apart.
 
 use std::{sync::Arc, time::Duration};
 

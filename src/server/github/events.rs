@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 
+use crate::domain::integrations::RepositorySelection;
+
 /// A time as GitHub writes it: RFC 3339 text, or epoch seconds (installations
 /// in some payloads). The one reader of GitHub's times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -62,7 +64,7 @@ pub struct GitHubInstallation {
     pub id: i64,
     /// Absent for enterprise-wide installations.
     pub account: Option<Account>,
-    pub repository_selection: String,
+    pub repository_selection: RepositorySelection,
     pub app_id: i64,
     pub target_type: String,
     pub suspended_at: Option<Timestamp>,
@@ -91,7 +93,7 @@ pub struct InstallationEvent {
 pub struct InstallationRepositoriesEvent {
     pub action: String,
     pub installation: GitHubInstallation,
-    pub repository_selection: String,
+    pub repository_selection: RepositorySelection,
     pub repositories_added: Vec<RepositoryRef>,
     pub repositories_removed: Vec<RepositoryRef>,
     pub sender: Account,

@@ -7,7 +7,7 @@
 use super::{
     authority::{self, Authority, AuthorityError, Target},
     queries::{follows, installations},
-    service, IntegrationError,
+    service, sync, IntegrationError,
 };
 use crate::{
     domain::{
@@ -79,15 +79,9 @@ pub enum SetupError {
     BadState,
     #[error("GitHub does not show this installation to you")]
     NotYours,
-    /// The account's login: someone who owns it can add it.
-    #[error("only an owner of {0} may link its installation")]
-    NotAnOwner(String),
-    #[error("no usable GitHub connection")]
-    NotConnected,
-    #[error("GitHub did not answer: {0}")]
-    GitHubDown(String),
-    #[error("{0}")]
-    Failed(String),
+    /// Not theirs to link, not connected, or GitHub not answering.
+    #[error(transparent)]
+    Authority(#[from] AuthorityError),
 }
 
 impl SetupError {
@@ -98,28 +92,17 @@ impl SetupError {
             Self::MissingInstallation => InstallProblem::MissingInstallation,
             Self::BadState => InstallProblem::State,
             Self::NotYours => InstallProblem::NotYours,
-            Self::NotAnOwner(_) => InstallProblem::NotOwner,
-            Self::NotConnected => InstallProblem::NotConnected,
-            Self::GitHubDown(_) => InstallProblem::GitHubDown,
-            Self::Failed(_) => InstallProblem::Unavailable,
-        }
-    }
-}
-
-impl From<AuthorityError> for SetupError {
-    fn from(error: AuthorityError) -> Self {
-        match error {
-            AuthorityError::NotAnOwner(login) => Self::NotAnOwner(login),
-            AuthorityError::NotConnected => Self::NotConnected,
-            AuthorityError::GitHubDown(message) => Self::GitHubDown(message),
-            AuthorityError::Failed(message) => Self::Failed(message),
+            Self::Authority(AuthorityError::NotAnOwner(_)) => InstallProblem::NotOwner,
+            Self::Authority(AuthorityError::NotConnected) => InstallProblem::NotConnected,
+            Self::Authority(AuthorityError::GitHubDown(_)) => InstallProblem::GitHubDown,
+            Self::Authority(AuthorityError::Failed(_)) => InstallProblem::Unavailable,
         }
     }
 }
 
 impl From<sqlx::Error> for SetupError {
     fn from(error: sqlx::Error) -> Self {
-        Self::Failed(error.to_string())
+        Self::Authority(AuthorityError::Failed(error.to_string()))
     }
 }
 
@@ -168,15 +151,7 @@ pub async fn complete(state: &AppState, user: &User, query: &SetupQuery) -> Resu
     };
     let id = installations::upsert_by_github_id(&mut tx, github_id, origin, initial, Some(user.id), project_id, None)
         .await?;
-    let account = installation.account.as_ref();
-    let fields = installations::AccountFields {
-        github_id: account.map(|a| a.id),
-        login: account.map(|a| a.login.clone()),
-        kind: account.map(|a| a.kind.clone()),
-        avatar_url: account.map(|a| a.avatar_url.clone()),
-        repository_selection: Some(installation.repository_selection.clone()),
-    };
-    installations::set_account(&mut *tx, id, &fields).await?;
+    installations::set_account(&mut *tx, id, &sync::account_fields(&installation)).await?;
     if let Some(project_id) = project_id {
         follows::attach(&mut *tx, project_id, id).await?;
         installations::mark_linked(&mut *tx, id, user.id).await?;
@@ -210,11 +185,11 @@ pub async fn complete(state: &AppState, user: &User, query: &SetupQuery) -> Resu
 async fn confirm(state: &AppState, user: &User, github_id: i64) -> Result<(GitHubInstallation, String), SetupError> {
     let token = authority::user_token(state, user).await?;
     let visible = state.github.user_installations(&token).await.map_err(|error| {
-        if error.is_transient() {
-            SetupError::GitHubDown(error.to_string())
+        SetupError::Authority(if error.is_transient() {
+            AuthorityError::GitHubDown(error.to_string())
         } else {
-            SetupError::NotConnected
-        }
+            AuthorityError::NotConnected
+        })
     })?;
     let installation = visible.into_iter().find(|i| i.id == github_id).ok_or_else(|| {
         tracing::warn!(

@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{install_flow, IntegrationError};
+use super::{authority::AuthorityError, install_flow, IntegrationError};
 use crate::{
     domain::{accounts::User, problems::InstallProblem},
     server::{
@@ -92,12 +92,13 @@ async fn setup(
         Ok(path) => Redirect::to(&path).into_response(),
         Err(error) => {
             tracing::warn!(user_id = user.id, %error, "setup redirect linked nothing");
+            use install_flow::SetupError::Authority;
             let return_to = match &error {
-                install_flow::SetupError::NotConnected => here.as_str(),
+                Authority(AuthorityError::NotConnected) => here.as_str(),
                 _ => "/projects",
             };
             let account = match &error {
-                install_flow::SetupError::NotAnOwner(account) => Some(account.as_str()),
+                Authority(AuthorityError::NotAnOwner(account)) => Some(account.as_str()),
                 _ => None,
             };
             install_problem(error.reason(), return_to, account)

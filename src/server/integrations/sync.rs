@@ -7,9 +7,25 @@ use super::queries::{
     repositories::{self, RepoFields},
 };
 use crate::server::{
-    github::{client::RepositoryPage, events::Repository, installation_tokens::TokenError},
+    github::{
+        client::RepositoryPage,
+        events::{GitHubInstallation, Repository},
+        installation_tokens::TokenError,
+    },
     state::AppState,
 };
+
+/// The account an installation is on, as GitHub describes it.
+pub fn account_fields(installation: &GitHubInstallation) -> installations::AccountFields {
+    let account = installation.account.as_ref();
+    installations::AccountFields {
+        github_id: account.map(|a| a.id),
+        login: account.map(|a| a.login.clone()),
+        kind: account.map(|a| a.kind.clone()),
+        avatar_url: account.map(|a| a.avatar_url.clone()).filter(|u| !u.is_empty()),
+        repository_selection: Some(installation.repository_selection),
+    }
+}
 
 pub fn repo_fields(repo: &Repository) -> RepoFields {
     RepoFields {

@@ -8,7 +8,7 @@ use super::{
     queries::{follows, installations, repositories},
     sync,
 };
-use crate::domain::integrations::{InstallOrigin, InstallationState, Lifecycle};
+use crate::domain::integrations::{InstallOrigin, InstallationState, Lifecycle, RepositorySelection};
 use crate::server::{
     accounts,
     github::events::{
@@ -50,17 +50,6 @@ impl From<sync::SyncError> for HandlerError {
             sync::SyncError::Database(_) => FailureReason::Database,
         };
         HandlerError::new(reason, error)
-    }
-}
-
-fn account_fields(installation: &GitHubInstallation) -> installations::AccountFields {
-    let account = installation.account.as_ref();
-    installations::AccountFields {
-        github_id: account.map(|a| a.id),
-        login: account.map(|a| a.login.clone()),
-        kind: account.map(|a| a.kind.clone()),
-        avatar_url: account.map(|a| a.avatar_url.clone()).filter(|u| !u.is_empty()),
-        repository_selection: Some(installation.repository_selection.clone()),
     }
 }
 
@@ -116,7 +105,7 @@ async fn match_installation(
         }
     };
     installations::set_installer(&mut *tx, id, sender.id, requester.map(|r| r.id)).await?;
-    installations::set_account(&mut *tx, id, &account_fields(installation)).await?;
+    installations::set_account(&mut *tx, id, &sync::account_fields(installation)).await?;
     let lifecycle = if installation.suspended_at.is_some() { Lifecycle::Suspended } else { Lifecycle::Installed };
     installations::set_lifecycle(&mut *tx, id, lifecycle, installation.updated_at.map(|t| t.0)).await?;
     let row = installations::by_id(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
@@ -139,8 +128,8 @@ async fn installation_created(state: &AppState, payload: InstallationEvent) -> H
     }
     // The repositories chosen on GitHub during an install started from a
     // project are followed there (choosing "all" follows nothing by itself).
-    if let (Some(project), "selected", Some(chosen)) =
-        (project, payload.installation.repository_selection.as_str(), &payload.repositories)
+    if let (Some(project), RepositorySelection::Selected, Some(chosen)) =
+        (project, payload.installation.repository_selection, &payload.repositories)
     {
         let ids: Vec<i64> = chosen.iter().map(|r| r.id).collect();
         follows::follow_github_ids(&state.pool, project, &ids).await?;
@@ -202,7 +191,7 @@ async fn permissions_accepted(state: &AppState, payload: InstallationEvent) -> H
     let Some(row) = known(state, payload.installation.id).await? else {
         return unknown_installation(payload.installation.id);
     };
-    installations::set_account(&state.pool, row.id, &account_fields(&payload.installation)).await?;
+    installations::set_account(&state.pool, row.id, &sync::account_fields(&payload.installation)).await?;
     // Tokens minted before carry the old permissions.
     state.installation_tokens.forget(payload.installation.id).await?;
     Ok(Outcome::Processed)
@@ -231,7 +220,7 @@ async fn repositories_changed(state: &AppState, payload: InstallationRepositorie
         }
     };
     let mut tx = state.pool.begin().await?;
-    installations::set_account(&mut *tx, row.id, &account_fields(&payload.installation)).await?;
+    installations::set_account(&mut *tx, row.id, &sync::account_fields(&payload.installation)).await?;
     let added: Vec<_> = payload.repositories_added.iter().map(ref_fields).collect();
     if !added.is_empty() {
         repositories::upsert_repos(&mut *tx, Some(row.id), &added).await?;

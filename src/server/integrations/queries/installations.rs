@@ -1,11 +1,12 @@
 //! `github_app_installations`: installations of the App, from the install
 //! started here (or on GitHub) through linking, listing and their lifecycle.
+//! Long because it is every statement on one table, kept together on purpose.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::{
-    domain::integrations::{InstallOrigin, InstallationState, Lifecycle},
+    domain::integrations::{InstallOrigin, InstallationState, Lifecycle, RepositorySelection},
     server::integrations::authority::Target,
 };
 
@@ -45,7 +46,7 @@ pub struct AccountFields {
     pub login: Option<String>,
     pub kind: Option<String>,
     pub avatar_url: Option<String>,
-    pub repository_selection: Option<String>,
+    pub repository_selection: Option<RepositorySelection>,
 }
 
 /// Serializes everything done to one GitHub installation (webhook handlers on
@@ -195,7 +196,7 @@ pub async fn set_account(conn: impl PgExecutor<'_>, id: i64, account: &AccountFi
         account.login,
         account.kind,
         account.avatar_url,
-        account.repository_selection,
+        account.repository_selection.map(RepositorySelection::as_str),
     )
     .execute(conn)
     .await?;
@@ -368,7 +369,7 @@ pub struct InstallationSummary {
     pub origin: InstallOrigin,
     pub state: InstallationState,
     pub lifecycle: Lifecycle,
-    pub repository_selection: Option<String>,
+    pub repository_selection: Option<RepositorySelection>,
     pub repos_listed: i32,
     pub repos_total: Option<i32>,
     pub sync_error: Option<String>,
@@ -402,7 +403,8 @@ pub async fn summaries(pool: &PgPool, listing: Listing) -> Result<Vec<Installati
         InstallationSummary,
         r#"SELECT i.id, i.github_id, i.user_id, i.account_login, i.account_type, i.account_avatar_url,
                   i.origin AS "origin: InstallOrigin", i.state AS "state: InstallationState",
-                  i.lifecycle AS "lifecycle: Lifecycle", i.repository_selection, i.repos_listed, i.repos_total,
+                  i.lifecycle AS "lifecycle: Lifecycle",
+                  i.repository_selection AS "repository_selection: RepositorySelection", i.repos_listed, i.repos_total,
                   i.sync_error, (SELECT count(*) FROM github_repos r WHERE r.installation_id = i.id) AS "repo_count!",
                   i.created_at AS "created_at: DateTime<Utc>", i.updated_at AS "updated_at: DateTime<Utc>"
            FROM github_app_installations i
