@@ -30,6 +30,8 @@ struct Result {
     abandoned: usize,
     latencies_us: Vec<u64>,
     elapsed: Duration,
+    /// Rows in the receiver's database afterwards (`None`: it stores nothing).
+    stored: Option<i64>,
 }
 
 impl Result {
@@ -169,8 +171,15 @@ async fn load_for(
             (acked, failed, abandoned, latencies)
         });
     }
-    let mut result =
-        Result { name, acked: 0, failed: 0, abandoned: 0, latencies_us: Vec::new(), elapsed: Duration::ZERO };
+    let mut result = Result {
+        name,
+        acked: 0,
+        failed: 0,
+        abandoned: 0,
+        latencies_us: Vec::new(),
+        elapsed: Duration::ZERO,
+        stored: None,
+    };
     while let Some(Ok((acked, failed, abandoned, latencies))) = tasks.join_next().await {
         result.acked += acked;
         result.failed += failed;
@@ -203,9 +212,18 @@ async fn node(receiver: &str, secret: &str, store: bool, payloads: Arc<Vec<(Vec<
     let child = spawn(&mut command);
     wait_for(&format!("http://127.0.0.1:{port}/")).await;
     let name = if store { "node @octokit/webhooks + pg INSERT" } else { "node @octokit/webhooks, verify only" };
-    let result = load(name, port, payloads).await;
+    let mut result = load(name, port, payloads).await;
     stop(child);
+    if store {
+        result.stored = Some(rows("forgelink_bench_node", "deliveries").await);
+    }
     result
+}
+
+/// Rows in `table` of database `name`.
+async fn rows(name: &str, table: &str) -> i64 {
+    let pool = sqlx::PgPool::connect(&database_url(name)).await.unwrap();
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&pool).await.unwrap()
 }
 
 #[tokio::main]
@@ -224,23 +242,35 @@ async fn main() {
         DURATION.as_secs()
     );
     let node_receiver = std::env::var("NODE_RECEIVER").expect("NODE_RECEIVER");
-    let mut results = Vec::new();
     // `BENCH_ONLY=forgelink` skips the references and the drains (for profiling
     // forgelink alone); `BENCH_ONLY=drain` measures the drains alone.
     let only = std::env::var("BENCH_ONLY").ok();
     let only = only.as_deref();
 
-    // 1. and 2. Node, verify only; verify and INSERT with pg.
-    for store in [false, true].into_iter().filter(|_| only.is_none()) {
-        results.push(node(&node_receiver, &secret, store, payloads.clone()).await);
-    }
-
-    // 3. forgelink, storing every delivery durably (workers running, as in production).
-    if only != Some("drain") {
+    // `BENCH_RUNS=n` (`scripts/bench intake --runs n`): the three receivers in
+    // turn, n times, then the median and range of each figure.
+    let runs: usize = std::env::var("BENCH_RUNS").map_or(1, |n| n.parse().expect("BENCH_RUNS is a number"));
+    let mut all_runs = Vec::new();
+    for run in (1..=runs).filter(|_| only != Some("drain")) {
+        let mut results = Vec::new();
+        if runs > 1 {
+            println!("\nrun {run} of {runs}");
+        }
+        // 1. and 2. Node, verify only; verify and INSERT with pg.
+        for store in [false, true].into_iter().filter(|_| only.is_none()) {
+            results.push(node(&node_receiver, &secret, store, payloads.clone()).await);
+        }
+        // 3. forgelink, storing every delivery durably (workers running, as in production).
         let (forgelink, port) = forgelink().await;
-        results.push(load("forgelink (stores durably)", port, payloads.clone()).await);
+        let mut result = load("forgelink (stores durably)", port, payloads.clone()).await;
         stop(forgelink);
+        result.stored = Some(rows("forgelink_bench", "github_events").await);
+        results.push(result);
         report(&results, only.is_some());
+        all_runs.push(results);
+    }
+    if all_runs.len() > 1 {
+        summarize(&all_runs);
     }
 
     // 4. The backlog a burst leaves, drained, after each ending.
@@ -324,17 +354,26 @@ async fn gauge(metrics: &str, name: &str) -> Option<i64> {
 }
 
 fn report(results: &[Result], only_forgelink: bool) {
-    println!("\n| receiver | acknowledged/s | p50 ms | p99 ms | failed |");
-    println!("| --- | ---: | ---: | ---: | ---: |");
+    println!("\n| receiver | acknowledged/s | p50 ms | p99 ms | failed | acknowledged | stored |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in results {
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {} |",
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {} | {} |",
             r.name,
             r.rate(),
             r.percentile_ms(0.5),
             r.percentile_ms(0.99),
-            r.failed
+            r.failed,
+            r.acked,
+            r.stored.map_or("—".to_owned(), |n| n.to_string()),
         );
+    }
+    for r in results {
+        // A durable receiver stores every delivery it acknowledged (perhaps
+        // more: answers its senders gave up on).
+        if let Some(stored) = r.stored.filter(|&stored| stored < r.acked as i64) {
+            println!("LOST: {} acknowledged {} deliveries and stored {stored}", r.name, r.acked);
+        }
     }
     let forgelink = results.last().expect("forgelink was measured");
     let Some(durable_node) = results.get(1).filter(|_| !only_forgelink).map(Result::rate) else {
@@ -345,4 +384,26 @@ fn report(results: &[Result], only_forgelink: bool) {
         forgelink.rate() / durable_node,
         forgelink.percentile_ms(0.99)
     );
+}
+
+/// Median and range of each receiver's rate and p99, and of the ratio, over runs.
+fn summarize(runs: &[Vec<Result>]) {
+    let spread = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        (values[values.len() / 2], values[0], values[values.len() - 1])
+    };
+    println!("\n{} runs: median [min–max]\n", runs.len());
+    println!("| receiver | acknowledged/s | p99 ms |");
+    println!("| --- | ---: | ---: |");
+    for (i, first) in runs[0].iter().enumerate() {
+        let (rate, rate_min, rate_max) = spread(runs.iter().map(|run| run[i].rate()).collect());
+        let (p99, p99_min, p99_max) = spread(runs.iter().map(|run| run[i].percentile_ms(0.99)).collect());
+        println!("| {} | {rate:.0} [{rate_min:.0}–{rate_max:.0}] | {p99:.2} [{p99_min:.2}–{p99_max:.2}] |", first.name);
+    }
+    if runs[0].len() == 3 {
+        let ratios: Vec<f64> = runs.iter().map(|run| run[2].rate() / run[1].rate()).collect();
+        let listed: Vec<String> = ratios.iter().map(|r| format!("{r:.2}x")).collect();
+        let (median, _, _) = spread(ratios);
+        println!("\nforgelink / durable node, run by run: {}; median {median:.2}x", listed.join(", "));
+    }
 }

@@ -283,15 +283,19 @@ async fn each_client_behind_a_trusted_proxy_has_its_own_limit(pool: PgPool) {
 
 #[sqlx::test]
 async fn sign_ups_from_one_address_are_throttled(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    for n in 0..10 {
-        let response = sign_up(&app.another_browser(), &format!("user{n}@example.com")).await;
-        assert!(response.status().as_u16() < 400, "{}", response.status());
+    let app = spawn_app(pool.clone()).await;
+    for round in 0..2 {
+        for n in 0..10 {
+            let response = sign_up(&app.another_browser(), &format!("user{round}-{n}@example.com")).await;
+            assert!(response.status().as_u16() < 400, "{}", response.status());
+        }
+        let Refusal { status, message } =
+            error_message(sign_up(&app.another_browser(), "one-more@example.com").await).await;
+        assert_eq!(status, 429);
+        assert!(message.contains("Too many attempts. Wait 1 second"), "{message}");
+        // An hour without sign-ups from the address: ten more are free again.
+        time_passes(&pool, 3601.0).await;
     }
-    let Refusal { status, message } =
-        error_message(sign_up(&app.another_browser(), "one-more@example.com").await).await;
-    assert_eq!(status, 429);
-    assert!(message.contains("Too many attempts. Wait 1 second"), "{message}");
 }
 
 /// Throttles quiet for a day and devices unused for 400 days are deleted.
@@ -325,14 +329,21 @@ async fn signing_in_issues_a_new_session_id_and_signing_out_ends_it(pool: PgPool
     app.post_form("/fn/sign_out", &[]).await;
     assert_eq!(current_user(&app).await, None);
 
-    // Plant a session id before signing in (fixation): signing in must replace it.
-    app.post_form("/fn/sign_in", &[("email", "x@example.com"), ("password", "nope nope nope"), ("next", "")]).await;
-    let before = app.cookie("/", "forgelink_session");
+    // Fixation: an attacker plants a session id they hold (a live one: the
+    // store adopts no id it did not issue) in the victim's browser. Signing in
+    // must leave the attacker's id without the victim's account.
+    let attacker = app.another_browser();
+    sign_up(&attacker, "mallory@example.com").await;
+    let planted = attacker.cookie("/", "forgelink_session").expect("attacker's session");
+    app.set_cookie("forgelink_session", &planted);
+    assert_eq!(signed_in(&app).await.email, "mallory@example.com", "the planted id is live");
     let response = sign_in(&app, "ada@example.com", "correct horse battery").await;
-    assert!(!response.status().is_client_error() && !response.status().is_server_error());
-    let after = app.cookie("/", "forgelink_session").expect("signed in");
-    assert_ne!(before, Some(after));
+    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
     assert_eq!(signed_in(&app).await.email, "ada@example.com");
+    assert_ne!(app.cookie("/", "forgelink_session").expect("signed in"), planted);
+    let holder = app.another_browser();
+    holder.set_cookie("forgelink_session", &planted);
+    assert_eq!(current_user(&holder).await, None, "the planted id no longer names anyone");
 }
 
 #[sqlx::test]
@@ -367,6 +378,18 @@ async fn state_changing_requests_from_another_origin_are_refused(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(no_origin.status(), 403);
+    // Without an Origin (some browsers omit it), the Referer's origin decides.
+    let from_referer = |referer: String, email: &'static str| {
+        app.client
+            .post(app.url("/fn/sign_up"))
+            .header("referer", referer)
+            .form(&[("email", email), ("display_name", "A"), ("password", "0123456789"), ("next", "")])
+            .send()
+    };
+    let elsewhere = from_referer("http://evil.example/signup".into(), "a@example.com").await.unwrap();
+    assert_eq!(elsewhere.status(), 403);
+    let ours = from_referer(app.url("/signup"), "b@example.com").await.unwrap();
+    assert!(ours.status().is_success() || ours.status().is_redirection(), "{}", ours.status());
     // Webhooks are exempt (their signature is their proof), so they are not refused for lacking an Origin.
     let hook = app.client.post(app.url("/webhooks/github")).body("{}").send().await.unwrap();
     assert_ne!(hook.status(), 403);
@@ -391,8 +414,13 @@ async fn changes_must_come_from_the_public_origin(pool: PgPool) {
     ] {
         assert_eq!(sign_up_from(origin).await.unwrap().status(), 403, "{why}");
     }
-    let status = sign_up_from("https://forgelink.example.com".to_owned()).await.unwrap().status();
+    let signed_up = sign_up_from("https://forgelink.example.com".to_owned()).await.unwrap();
+    let status = signed_up.status();
     assert!(status.is_success() || status.is_redirection(), "{status}");
+    // Served over https: its cookies are never sent over plain http.
+    let cookies: Vec<_> = signed_up.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap()).collect();
+    assert!(cookies.iter().any(|c| c.starts_with("forgelink_session=")), "{cookies:?}");
+    assert!(cookies.iter().all(|c| c.contains("; Secure")), "{cookies:?}");
 }
 
 #[sqlx::test]

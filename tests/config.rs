@@ -64,3 +64,43 @@ fn each_bad_variable_is_named() {
         assert!(error.starts_with(expected), "{var}={value:?}: {error}");
     }
 }
+
+/// `.env` in the working directory is read, and a variable the environment
+/// sets wins over the file's (the binary, started in a folder of its own).
+#[test]
+fn dot_env_is_read_and_the_environment_wins() {
+    let dir = std::env::temp_dir().join(format!("forgelink-dotenv-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A configuration error ends the process at once (status 2), naming the variable.
+    let refused = |file: &str, env: &[(&str, &str)]| -> String {
+        std::fs::write(dir.join(".env"), file).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_forgelink"))
+            .current_dir(&dir)
+            .env_clear()
+            .envs(github_env())
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/nothing")
+            .envs(env.iter().copied())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        for _ in 0..200 {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert_eq!(status.code(), Some(2), "{file}");
+                let mut err = String::new();
+                std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+                return err;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        panic!("started with .env {file:?}: the configuration was not refused");
+    };
+    let err = refused("FORGELINK_WORKERS=lots\n", &[]);
+    assert!(err.contains("FORGELINK_WORKERS is invalid"), "the file is read: {err}");
+    let err = refused(
+        "FORGELINK_DB_MAX_CONNECTIONS=lots\n",
+        &[("FORGELINK_DB_MAX_CONNECTIONS", "5"), ("FORGELINK_WORKERS", "lots")],
+    );
+    assert!(err.contains("FORGELINK_WORKERS is invalid"), "the environment's value is used, not the file's: {err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

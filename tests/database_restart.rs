@@ -146,6 +146,28 @@ async fn an_outcome_reached_while_the_database_is_down_is_recorded_once_it_is_ba
     assert_eq!(runs.load(Ordering::SeqCst), 1, "the handler ran once");
 }
 
+/// Started while its database is down, the server answers (not ready), and
+/// once the database is back applies the migrations and becomes ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_started_before_its_database_migrates_it_once_it_is_back() {
+    let cluster = Cluster::start();
+    cluster.stop();
+    let server = Server::start(&cluster.url, free_port(), &[]);
+    let client = reqwest::Client::new();
+    assert!(eventually(10, async || server.readiness(&client).await == Some(503)).await, "up, not ready");
+    cluster.restart();
+    // Its retries back off to one every 10 s.
+    assert!(eventually(30, async || server.readiness(&client).await == Some(200)).await, "ready once it is back");
+    let pool = PgPool::connect(&cluster.url).await.unwrap();
+    let tables: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM information_schema.tables WHERE table_name IN ('github_events', 'users')"#
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(tables, 2, "migrated");
+}
+
 /// A lost `LISTEN` connection (a restart, a failover, an idle-connection
 /// killer): once listening again, the workers look at once for what other
 /// instances stored meanwhile, unannounced, not at the next sweep (an hour here).

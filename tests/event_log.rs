@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use support::{
     deliveries::deliver,
     flows::{sign_up, sign_up_operator},
-    spawn_app, wait_until_settled, TestApp,
+    next_change, spawn_app, wait_until_settled, TestApp,
 };
 
 async fn list(app: &TestApp, filter: Value) -> reqwest::Response {
@@ -34,7 +34,7 @@ async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
     sign_up_operator(&app, &pool, "ops@example.com").await;
     let ping = json!({"zen": "Half measures are as bad as nothing at all."});
     assert_eq!(deliver(&app, "ping", ping).await.status(), 202);
-    assert_eq!(deliver(&app, "star", json!({"action": "created"})).await.status(), 202);
+    assert_eq!(deliver(&app, "star", json!({"action": "created", "installation": {"id": 42}})).await.status(), 202);
     wait_until_settled(&pool).await;
 
     let (rows, counts) = listed(&app, json!({})).await;
@@ -50,6 +50,19 @@ async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
     let (ignored, _) = listed(&app, json!({"status": "ignored"})).await;
     assert_eq!(ignored.len(), 1);
     assert_eq!(ignored[0].failure_reason.as_deref(), Some("forgelink does not subscribe to star events"));
+    // By event, action and installation, alone or together.
+    for (filter, expected) in [
+        (json!({"event": "star"}), vec!["star"]),
+        (json!({"event": "ping"}), vec!["ping"]),
+        (json!({"action": "created"}), vec!["star"]),
+        (json!({"installation": 42}), vec!["star"]),
+        (json!({"installation": 43}), vec![]),
+        (json!({"event": "star", "action": "deleted"}), vec![]),
+        (json!({"event": "push"}), vec![]),
+    ] {
+        let (rows, _) = listed(&app, filter.clone()).await;
+        assert_eq!(rows.iter().map(|r| r.event.as_str()).collect::<Vec<_>>(), expected, "{filter}");
+    }
     let unknown = app.get("/admin/events?status=bogus").await.text().await.unwrap();
     assert!(unknown.contains("No status is called “bogus”"), "an unknown status is said, not taken for any");
 
@@ -69,9 +82,13 @@ async fn operators_list_filter_inspect_and_retry_events(pool: PgPool) {
     let refused = app.post_form("/fn/retry_event", &[("id", &processed_id.to_string())]).await;
     assert_eq!(refused.status(), 409, "a processed event is not retried");
 
-    let stream = app.client.get(app.url("/live/events")).send().await.unwrap();
+    let mut stream = app.client.get(app.url("/live/events")).send().await.unwrap();
     assert_eq!(stream.status(), 200);
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let wait = std::time::Duration::from_secs(5);
+    assert!(next_change(&mut stream, wait).await, "one on connecting (what changed since the page rendered)");
+    assert_eq!(deliver(&app, "ping", json!({"zen": "Keep it logically awesome."})).await.status(), 202);
+    assert!(next_change(&mut stream, wait).await, "a delivery is told to the open log");
 }
 
 #[sqlx::test]

@@ -122,9 +122,18 @@ async fn rate_limits_are_waited_out_when_short_and_reported_when_long(pool: PgPo
 
     // Primary limit: no requests left until x-ratelimit-reset.
     faults(&s.gh, json!({ "rate_limit_next": 1, "rate_limit_status": 429, "reset_after_secs": 1 })).await;
-    s.client.installation_repositories(&token, None).await.unwrap();
+    let (before, started) = (api_requests(&s.gh).await, Instant::now());
+    let page = s.client.installation_repositories(&token, None).await.expect("answered once the limit reset");
+    assert!(!page.repositories.is_empty());
+    assert!(started.elapsed().as_secs_f64() >= 1.0, "waited for the reset (at least a second)");
+    assert_eq!(api_requests(&s.gh).await - before, 2, "the limited call and its retry after the reset");
 
-    // A long wait is not spent holding the caller: it is told when to come back.
+    // A wait over 20 s is not spent holding the caller: it is told when to come back.
+    faults(&s.gh, json!({ "rate_limit_next": 1, "retry_after_secs": 21 })).await;
+    match s.client.installation_repositories(&token, None).await {
+        Err(GitHubError::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 21),
+        other => panic!("expected a rate limit, got {other:?}"),
+    }
     faults(&s.gh, json!({ "rate_limit_next": 1, "retry_after_secs": 600 })).await;
     let before = api_requests(&s.gh).await;
     match s.client.installation_repositories(&token, None).await {
@@ -149,4 +158,20 @@ async fn server_errors_are_retried_with_backoff_then_reported(pool: PgPool) {
     // Four attempts were made; six failures are left.
     let left = s.gh.http.get(format!("{}/_sim/faults", s.gh.web)).send().await.unwrap().json::<Value>().await.unwrap();
     assert_eq!(left["fail_next"], 6);
+}
+
+/// A lease whose holder died (never released) is taken over once it expires,
+/// not before: nobody waits for good on a crashed instance.
+#[sqlx::test]
+async fn a_lease_whose_holder_died_expires(pool: PgPool) {
+    use forgelink::server::github::leases;
+    use std::time::Duration;
+    let held = leases::try_claim(&pool, "token:1", Duration::from_secs(3)).await.unwrap().expect("free at first");
+    std::mem::forget(held); // its process died: never released
+    let again = leases::try_claim(&pool, "token:1", Duration::from_secs(60)).await.unwrap();
+    assert!(again.is_none(), "held until it expires");
+    support::until("the dead holder's lease to expire", 10, async || {
+        leases::try_claim(&pool, "token:1", Duration::from_secs(60)).await.unwrap().is_some()
+    })
+    .await;
 }

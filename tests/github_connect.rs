@@ -131,15 +131,43 @@ async fn expired_user_tokens_are_refreshed_and_a_refused_refresh_asks_to_reconne
     let first = github_link::user_access_token(&pool, &github, &cipher, user_id).await.unwrap();
     let again = github_link::user_access_token(&pool, &github, &cipher, user_id).await.unwrap();
     assert_eq!(first, again, "a fresh token is reused");
+    // Refreshed 5 minutes before it expires, not sooner.
+    sqlx::query!("UPDATE users SET github_access_token_expires_at = now() + interval '6 minutes'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let still = github_link::user_access_token(&pool, &github, &cipher, user_id).await.unwrap();
+    assert_eq!(still, first, "six minutes left: still used");
 
-    // Nearly expired: refreshed, and the new token works.
-    sqlx::query!("UPDATE users SET github_access_token_expires_at = now() + interval '1 minute'")
+    // Nearly expired (four minutes left): refreshed, and the new token works.
+    sqlx::query!("UPDATE users SET github_access_token_expires_at = now() + interval '4 minutes'")
         .execute(&pool)
         .await
         .unwrap();
     let refreshed = github_link::user_access_token(&pool, &github, &cipher, user_id).await.unwrap();
     assert_ne!(refreshed, first);
     assert_eq!(github.current_user(&refreshed).await.unwrap().login, "octocat");
+
+    // GitHub's refresh tokens are single-use: the second refresh works only
+    // with the token the first one stored.
+    let expire_soon =
+        || sqlx::query!("UPDATE users SET github_access_token_expires_at = now() + interval '1 minute'").execute(&pool);
+    expire_soon().await.unwrap();
+    let second = github_link::user_access_token(&pool, &github, &cipher, user_id).await.expect("refreshed again");
+    assert_ne!(second, refreshed);
+    assert_eq!(github.current_user(&second).await.unwrap().login, "octocat");
+
+    // Two callers at once: one refreshes, the other waits and takes its token
+    // (two refreshes would spend the same refresh token twice).
+    expire_soon().await.unwrap();
+    let (a, b) = tokio::join!(
+        github_link::user_access_token(&pool, &github, &cipher, user_id),
+        github_link::user_access_token(&pool, &github, &cipher, user_id),
+    );
+    let (a, b) = (a.expect("first caller"), b.expect("second caller"));
+    assert_eq!(a, b, "one refresh, shared");
+    assert_ne!(a, second);
+    assert_eq!(github.current_user(&a).await.unwrap().login, "octocat");
 
     // The person revokes the App on GitHub: the next refresh is refused.
     let cookie = stack.gh.sign_in("octocat").await;

@@ -444,13 +444,11 @@ async fn the_delivery_log_lists_attempts_and_redelivery_keeps_the_guid() {
     assert_eq!(faults.status(), 200);
     gh.install("forge-demo", "octocat", None).await;
     let jwt = gh.jwt();
-    let failed = loop {
+    let failed = support::until_some("the failed delivery in the log", 10, async || {
         let list: Value = gh.api_get("/app/hook/deliveries", &jwt).await.json().await.unwrap();
-        if let Some(first) = list.as_array().unwrap().first() {
-            break first.clone();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+        list.as_array().unwrap().first().cloned()
+    })
+    .await;
     assert_eq!(failed["status_code"], 0);
     assert_eq!(failed["event"], "installation");
     assert_eq!(failed["action"], "created");

@@ -278,6 +278,48 @@ async fn repositories_are_keyed_by_id_through_renames_and_transfers(pool: PgPool
     assert_eq!(process(&app, &pool, "repository", &example("repository", "publicized")).await.status, "ignored");
 }
 
+/// A repository created, edited, made private or unarchived is recorded as
+/// the payload has it, reached through the installation that delivered it.
+#[sqlx::test]
+async fn repositories_created_edited_privatized_and_unarchived_are_recorded(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let id = known_installation(&pool, 1, &[(186853002, "Codertocat/Hello-World")]).await;
+    let of_installation = |mut payload: Value| {
+        payload["installation"] = json!({ "id": 1 });
+        payload
+    };
+    let private = async |github_id: i64| {
+        sqlx::query_scalar!("SELECT private FROM github_repos WHERE github_id = $1", github_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+
+    let created = of_installation(example("repository", "created"));
+    assert_eq!(process(&app, &pool, "repository", &created).await.status, "processed");
+    let new = Repo { full_name: "Octocoders/Hello-World".into(), installation_id: Some(id), archived: false };
+    assert_eq!(repo(&pool, 186853261).await, new);
+
+    let mut edited = of_installation(example("repository", "edited"));
+    edited["repository"]["name"] = json!("Hello-Universe");
+    edited["repository"]["full_name"] = json!("Octocoders/Hello-Universe");
+    assert_eq!(process(&app, &pool, "repository", &edited).await.status, "processed");
+    assert_eq!(repo(&pool, 186853261).await.full_name, "Octocoders/Hello-Universe");
+
+    assert!(!private(186853002).await);
+    let privatized = of_installation(example("repository", "privatized"));
+    assert_eq!(process(&app, &pool, "repository", &privatized).await.status, "processed");
+    assert!(private(186853002).await, "privatized");
+
+    // GitHub publishes no example of unarchived: the edited one, re-actioned.
+    sqlx::query!("UPDATE github_repos SET archived = true WHERE github_id = 186853261").execute(&pool).await.unwrap();
+    let mut unarchived = edited.clone();
+    unarchived["action"] = json!("unarchived");
+    unarchived["repository"]["archived"] = json!(false);
+    assert_eq!(process(&app, &pool, "repository", &unarchived).await.status, "processed");
+    assert!(!repo(&pool, 186853261).await.archived, "unarchived");
+}
+
 #[sqlx::test]
 async fn installation_target_renamed_renames_the_account_and_its_repositories(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;

@@ -47,8 +47,12 @@ async fn attachments(pool: &PgPool) -> i64 {
 
 /// The first page of the installation's repositories, filtered, as the tab gets it.
 async fn repos(stack: &Stack, slug: &str, installation: i64, filter: &str) -> RepoPage {
-    let id = installation.to_string();
-    let form = [("slug", slug), ("installation", id.as_str()), ("filter", filter), ("page", "1")];
+    repos_page(stack, slug, installation, filter, 1).await
+}
+
+async fn repos_page(stack: &Stack, slug: &str, installation: i64, filter: &str, page: i64) -> RepoPage {
+    let (id, page) = (installation.to_string(), page.to_string());
+    let form = [("slug", slug), ("installation", id.as_str()), ("filter", filter), ("page", page.as_str())];
     let response = stack.app.post_form("/fn/get_integrations", &form).await;
     assert_eq!(response.status(), 200);
     let view: Integrations = response.json().await.unwrap();
@@ -102,6 +106,7 @@ async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositori
     owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
     let state = click_install(&stack, &stack.app, "apollo").await;
     assert!(integrations(&stack, "apollo").await.install_pending);
+    assert!(tab_html(&stack.app, "apollo").await.contains("Waiting for GitHub…"));
 
     let setup = install_on_github(&stack, "octocat", "forge-demo", Some(&["api", "web"]), &state).await;
     assert_eq!(query(&setup)["setup_action"], "install");
@@ -148,6 +153,32 @@ async fn installing_from_a_project_links_lists_and_follows_the_chosen_repositori
         sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_app_installations"#).fetch_one(&pool).await.unwrap(),
         1
     );
+
+    // Changed on GitHub later (GitHub's "update" redirect, without a state):
+    // back to the project it serves, even with a newer project, nothing changed.
+    create_project(&stack.app, "gemini").await;
+    let github_id = rows[0].github_id.unwrap();
+    let before = installation_rows(&pool).await;
+    let updated =
+        stack.app.get(&format!("/integrations/github/setup?installation_id={github_id}&setup_action=update")).await;
+    assert_eq!(location(&updated), "/projects/apollo/integrations");
+    assert_eq!(installation_rows(&pool).await, before);
+    assert_eq!(attachments(&pool).await, 1);
+
+    // What the tab says, in words, while a large installation is listed and once it is.
+    assert!(tab_html(&stack.app, "apollo").await.contains("Connected · 2 repositories"));
+    sqlx::query!("UPDATE github_app_installations SET state = 'processing', repos_listed = 1200, repos_total = 5000")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(tab_html(&stack.app, "apollo").await.contains("Listing repositories (1,200 of 5,000)"));
+}
+
+/// The integrations tab as the server renders it.
+async fn tab_html(app: &TestApp, slug: &str) -> String {
+    let page = app.get(&format!("/projects/{slug}/integrations")).await;
+    assert_eq!(page.status(), 200);
+    page.text().await.unwrap()
 }
 
 #[sqlx::test]
@@ -159,9 +190,14 @@ async fn the_setup_url_refuses_what_it_cannot_confirm_and_changes_nothing(pool: 
     wait_for_events(&pool, 1).await;
     let state = click_install(&stack, &stack.app, "apollo").await;
     let before = installation_rows(&pool).await;
+    // The very state, signed with the server's key, but past its 24 hours.
+    let (message, _signature) = state.rsplit_once('.').unwrap();
+    let (named, _expires_at) = message.rsplit_once('.').unwrap();
+    let expired = support::test_config().cipher.sign(&format!("{named}.{}", chrono::Utc::now().timestamp() - 1));
 
     let cases = [
         (format!("installation_id={monas}&setup_action=install&state={state}"), "not_yours"),
+        (format!("installation_id={monas}&setup_action=install&state={expired}"), "state"),
         (format!("installation_id={monas}&setup_action=install&state={state}x"), "state"),
         (format!("installation_id={monas}&setup_action=install&state=1.1.1.99999999999.00"), "state"),
         (format!("setup_action=install&state={state}"), "missing_installation"),
@@ -325,6 +361,35 @@ async fn an_install_started_on_github_is_offered_and_can_be_added(pool: PgPool) 
     assert!(listed.repos.iter().all(|r| !r.following));
 }
 
+/// An installation's repositories come 50 a page, however many it has.
+#[sqlx::test]
+async fn repositories_are_shown_fifty_a_page(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
+    {
+        let mut world = stack.gh.sim.sim.world();
+        let octocat = world.account_by_login("octocat").unwrap().id;
+        world.add_large_org("big-corp", 120, &[octocat]);
+    }
+    stack.gh.install("big-corp", "octocat", None).await;
+    wait_for_events(&pool, 1).await;
+    let id = integrations(&stack, "apollo").await.offered[0].id;
+    let added = stack
+        .app
+        .post_form("/fn/attach_installation", &[("slug", "apollo"), ("installation_id", &id.to_string())])
+        .await;
+    assert!(added.status().is_success(), "{}", added.status());
+    let mut pages = Vec::new();
+    for page in 1..=3 {
+        pages.push(repos_page(&stack, "apollo", id, "", page).await);
+    }
+    assert_eq!(pages.iter().map(|p| p.repos.len()).collect::<Vec<_>>(), [50, 50, 20]);
+    assert!(pages.iter().all(|p| p.total == 120 && p.per_page == 50));
+    assert_eq!(pages[2].repos.last().unwrap().full_name, "big-corp/repo-00120");
+    let filtered = repos(&stack, "apollo", id, "repo-0011").await;
+    assert_eq!((filtered.total, filtered.repos.len()), (10, 10), "the filter counts what it matches");
+}
+
 #[sqlx::test]
 async fn an_install_by_someone_not_yet_connected_is_theirs_once_they_connect(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
@@ -401,9 +466,17 @@ async fn follows_change_and_survive_the_installation_changing_on_github(pool: Pg
     assert_eq!(integrations(&stack, "apollo").await.installations[0].lifecycle, Lifecycle::Suspended);
     let api = repos(&stack, "apollo", installation, "api").await;
     assert_eq!(api.repos[0].sync_status, SyncStatus::Paused);
+    // A change missed meanwhile (docs no longer recorded as reached) is healed:
+    // unsuspending lists the installation's repositories again.
+    sqlx::query!("UPDATE github_repos SET installation_id = NULL WHERE full_name = 'forge-demo/docs'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(repos(&stack, "apollo", installation, "docs").await.repos.is_empty());
     stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}/unsuspend"), &[]).await;
     wait_for_events(&pool, 4).await;
     assert_eq!(repos(&stack, "apollo", installation, "api").await.repos[0].sync_status, SyncStatus::Receiving);
+    assert_eq!(repos(&stack, "apollo", installation, "docs").await.repos.len(), 1, "listed again");
 
     // Uninstall: the installation says so; the follow of api is kept, unavailable.
     stack.gh.post_form(&cookie, &format!("/settings/installations/{github_id}/delete"), &[]).await;
@@ -512,18 +585,6 @@ async fn a_rate_limited_event_waits_for_the_reset_without_spending_attempts(pool
     assert!(postponed.wait > 1500.0, "tried again at the reset, not after a backoff: {}", postponed.wait);
 }
 
-/// Reads server-sent events until one named `changed` arrives, or `wait` passes.
-async fn next_change(stream: &mut reqwest::Response, wait: std::time::Duration) -> bool {
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        match tokio::time::timeout_at(deadline, stream.chunk()).await {
-            Ok(Ok(Some(chunk))) if String::from_utf8_lossy(&chunk).contains("event: changed") => return true,
-            Ok(Ok(Some(_))) => continue, // a keep-alive comment
-            _ => return false,
-        }
-    }
-}
-
 #[sqlx::test]
 async fn live_changes_reach_only_the_people_concerned(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
@@ -540,17 +601,63 @@ async fn live_changes_reach_only_the_people_concerned(pool: PgPool) {
     assert_eq!(adas.status(), 200);
     let second = std::time::Duration::from_secs(2);
     // One at once on connecting (what changed since the page rendered).
-    assert!(next_change(&mut adas, second).await);
-    assert!(next_change(&mut eves, second).await);
+    assert!(support::next_change(&mut adas, second).await);
+    assert!(support::next_change(&mut eves, second).await);
 
     // Ada adds the installation to her project: her tab hears it, Eve's does not.
     let added = stack.app.post_form("/fn/attach_installation", &[("slug", "apollo"), ("installation_id", &id)]).await;
     assert!(added.status().is_success());
-    assert!(next_change(&mut adas, second).await, "the owner's tab is told");
-    assert!(!next_change(&mut eves, second).await, "someone else's tab is not");
+    assert!(support::next_change(&mut adas, second).await, "the owner's tab is told");
+    assert!(!support::next_change(&mut eves, second).await, "someone else's tab is not");
+    // Her tab open on another instance is told too (by PostgreSQL's NOTIFY).
+    let other_instance = support::spawn_app(pool.clone()).await;
+    other_instance.set_cookie("forgelink_session", &stack.app.cookie("/", "forgelink_session").unwrap());
+    let mut elsewhere = open(&other_instance).await.unwrap();
+    assert_eq!(elsewhere.status(), 200);
+    assert!(support::next_change(&mut elsewhere, second).await, "on connecting");
+    let repo = &repos(&stack, "apollo", id.parse().unwrap(), "").await.repos[0];
+    let (repo_id, follow) = (repo.id.to_string(), (!repo.following).to_string());
+    let changed = stack
+        .app
+        .post_form("/fn/set_following", &[("slug", "apollo"), ("repo_id", &repo_id), ("follow", &follow)])
+        .await;
+    assert!(changed.status().is_success(), "{}", changed.status());
+    assert!(support::next_change(&mut elsewhere, second).await, "a change made through another instance");
 
     let anonymous = stack.app.another_browser();
     assert_eq!(open(&anonymous).await.unwrap().status(), 401);
+}
+
+/// However many changes arrive, an open page is told at most about four
+/// times a second (each message makes it reload what it shows).
+#[sqlx::test]
+async fn live_changes_are_coalesced(pool: PgPool) {
+    let app = &support::spawn_app(pool.clone()).await;
+    sign_up(app, "ada@example.com").await;
+    let user_id: i64 = sqlx::query_scalar!("SELECT id FROM users").fetch_one(&pool).await.unwrap();
+    let mut stream = app.client.get(app.url("/live/integrations")).send().await.unwrap();
+    assert!(support::next_change(&mut stream, std::time::Duration::from_secs(2)).await, "on connecting");
+    let audience = format!("u{user_id}");
+    let notify = async {
+        for _ in 0..20 {
+            sqlx::query!("SELECT pg_notify($1, $2)", forgelink::server::live::INTEGRATIONS_CHANNEL, audience)
+                .execute(&pool)
+                .await
+                .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    // Twenty changes over a second; messages counted until a second after the last.
+    let count = async {
+        let mut messages = 0;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, stream.chunk()).await {
+            messages += String::from_utf8_lossy(&chunk).matches("event: changed").count();
+        }
+        messages
+    };
+    let ((), messages) = tokio::join!(notify, count);
+    assert!((1..=8).contains(&messages), "{messages} messages for 20 changes");
 }
 
 /// A closed page lets go of its live stream at once, not at the next change that
@@ -560,7 +667,7 @@ async fn a_closed_page_lets_go_of_its_live_stream(pool: PgPool) {
     let app = &support::spawn_app(pool).await;
     sign_up(app, "ada@example.com").await;
     let mut stream = app.client.get(app.url("/live/integrations")).send().await.unwrap();
-    assert!(next_change(&mut stream, std::time::Duration::from_secs(2)).await);
+    assert!(support::next_change(&mut stream, std::time::Duration::from_secs(2)).await);
     assert_eq!(support::gauge(app, "live_streams").await, 1);
     drop(stream);
     support::wait_for_gauge(app, "live_streams", 0).await;

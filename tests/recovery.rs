@@ -9,7 +9,7 @@ use std::time::Duration;
 use forgelink::domain::events::RecoverySummary;
 use serde_json::json;
 use sqlx::PgPool;
-use support::{spawn_stack, TestApp};
+use support::{spawn_stack, spawn_stack_with, TestApp};
 
 /// Asks for a recovery run, as an operator's page does; what it found.
 async fn run_recovery(admin: &TestApp) -> RecoverySummary {
@@ -26,6 +26,17 @@ async fn stored(pool: &PgPool, guid: &str) -> bool {
         == 1
 }
 
+/// Whether a recovery run holds its lease (one at a time, across instances).
+async fn recovery_leased(pool: &PgPool) -> bool {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) > 0 AS "held!" FROM github_call_leases WHERE key = $1 AND until > now()"#,
+        forgelink::server::webhooks::recovery::LEASE_KEY,
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
 #[sqlx::test]
 async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
     let stack = spawn_stack(pool.clone()).await;
@@ -36,26 +47,18 @@ async fn missed_deliveries_are_redelivered_once(pool: PgPool) {
     stack.gh.http.put(format!("{}/_sim/faults", stack.gh.web)).json(&json!({"drop_webhooks": 1})).send().await.unwrap();
     stack.gh.install("forge-demo", "octocat", None).await;
     stack.gh.install("octocat", "octocat", None).await;
-    let (missed, arrived) = loop {
+    let log = support::until_some("both deliveries in GitHub's log", 10, async || {
         let log = stack.gh.sim.sim.world().deliveries.clone();
-        if log.len() == 2 {
-            let missed = log.iter().find(|d| d.status_code == 0).expect("a failed delivery").guid.clone();
-            let arrived = log.iter().find(|d| d.status_code == 202).expect("a delivered one").guid.clone();
-            break (missed, arrived);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        (log.len() == 2).then_some(log)
+    })
+    .await;
+    let missed = log.iter().find(|d| d.status_code == 0).expect("a failed delivery").guid.clone();
+    let arrived = log.iter().find(|d| d.status_code == 202).expect("a delivered one").guid.clone();
     assert!(!stored(&pool, &missed).await);
     assert!(stored(&pool, &arrived).await);
 
     assert_eq!(run_recovery(admin).await, RecoverySummary { checked: 2, redelivered: 1, failed: 0 });
-    for _ in 0..100 {
-        if stored(&pool, &missed).await {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(stored(&pool, &missed).await, "the missed delivery arrived");
+    support::until("the missed delivery to arrive", 10, async || stored(&pool, &missed).await).await;
 
     // Nothing is missing any more, and only what is newer than the last run is
     // read: the redelivery's own attempt.
@@ -90,7 +93,7 @@ async fn one_recovery_at_a_time_and_an_abandoned_one_lets_go(pool: PgPool) {
     let recover = || admin.client.post(admin.url("/fn/recover_missed_deliveries")).header("origin", admin.url(""));
 
     let slow = tokio::spawn(recover().send());
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    support::until("the first run to take the lease", 10, async || recovery_leased(&pool).await).await;
     let meanwhile = recover().send().await.unwrap();
     assert_eq!(meanwhile.status(), 409, "a second run at once is refused");
     assert!(meanwhile.text().await.unwrap().contains("already running"));
@@ -100,23 +103,8 @@ async fn one_recovery_at_a_time_and_an_abandoned_one_lets_go(pool: PgPool) {
     let abandoned = recover().timeout(Duration::from_millis(300)).send().await;
     assert!(abandoned.is_err_and(|e| e.is_timeout()));
     stack.gh.http.delete(&faults).send().await.unwrap();
-    // No connection keeps it (a pooled connection holding a session's lock
-    // would take it again itself, so only another instance would notice).
-    let mut held = 1;
-    for _ in 0..50 {
-        held = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM pg_locks
-               WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"#
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        if held == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(held, 0, "the abandoned run let go of the lock");
+    // The lease goes with the abandoned run (not after its 10-minute lifetime).
+    support::until("the abandoned run to let go of the lease", 10, async || !recovery_leased(&pool).await).await;
     assert_eq!(recover().send().await.unwrap().status(), 200);
 }
 
@@ -131,9 +119,8 @@ async fn recovery_goes_on_past_a_refused_redelivery(pool: PgPool) {
     stack.gh.http.put(&faults).json(&json!({"drop_webhooks": 2})).send().await.unwrap();
     stack.gh.install("forge-demo", "octocat", None).await;
     stack.gh.install("octocat", "octocat", None).await;
-    while stack.gh.sim.sim.world().deliveries.len() < 2 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::until("both deliveries in GitHub's log", 10, async || stack.gh.sim.sim.world().deliveries.len() >= 2)
+        .await;
     let guids: Vec<String> = stack.gh.sim.sim.world().deliveries.iter().map(|d| d.guid.clone()).collect();
     stack
         .gh
@@ -148,11 +135,44 @@ async fn recovery_goes_on_past_a_refused_redelivery(pool: PgPool) {
     let second = run_recovery(admin).await;
     assert_eq!(second.redelivered, 1, "the refused one, asked again: {second:?}");
     assert_eq!(second.failed, 0);
-    for _ in 0..100 {
-        if stored(&pool, &guids[0]).await && stored(&pool, &guids[1]).await {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(stored(&pool, &guids[0]).await && stored(&pool, &guids[1]).await, "both arrived");
+    support::until("both deliveries to arrive", 10, async || {
+        stored(&pool, &guids[0]).await && stored(&pool, &guids[1]).await
+    })
+    .await;
+}
+
+/// Without anyone asking, recovery runs on its timer (here every second).
+#[sqlx::test]
+async fn recovery_runs_by_itself_on_its_timer(pool: PgPool) {
+    let stack = spawn_stack_with(pool.clone(), |c| c.recovery_interval = Some(Duration::from_secs(1))).await;
+    let faults = format!("{}/_sim/faults", stack.gh.web);
+    stack.gh.http.put(&faults).json(&json!({"drop_webhooks": 1})).send().await.unwrap();
+    stack.gh.install("forge-demo", "octocat", None).await;
+    let missed = support::until_some("the dropped delivery in GitHub's log", 10, async || {
+        stack.gh.sim.sim.world().deliveries.first().map(|d| d.guid.clone())
+    })
+    .await;
+    support::until("the timer's run to redeliver it", 10, async || stored(&pool, &missed).await).await;
+}
+
+/// GitHub keeps deliveries three days: what failed before that is not asked for.
+#[sqlx::test]
+async fn recovery_reads_no_further_back_than_github_keeps_deliveries(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    let admin = &stack.app;
+    support::flows::sign_up_operator(admin, &pool, "ops@example.com").await;
+    let faults = format!("{}/_sim/faults", stack.gh.web);
+    stack.gh.http.put(&faults).json(&json!({"drop_webhooks": 2})).send().await.unwrap();
+    stack.gh.install("forge-demo", "octocat", None).await;
+    stack.gh.install("octocat", "octocat", None).await;
+    support::until("both deliveries in GitHub's log", 10, async || stack.gh.sim.sim.world().deliveries.len() >= 2)
+        .await;
+    let (old, recent) = {
+        let mut world = stack.gh.sim.sim.world();
+        world.deliveries[0].delivered_at = chrono::Utc::now() - chrono::Duration::days(4);
+        (world.deliveries[0].guid.clone(), world.deliveries[1].guid.clone())
+    };
+    assert_eq!(run_recovery(admin).await, RecoverySummary { checked: 1, redelivered: 1, failed: 0 });
+    support::until("the recent one to arrive", 10, async || stored(&pool, &recent).await).await;
+    assert!(!stored(&pool, &old).await, "four days old: not asked for");
 }

@@ -18,7 +18,7 @@ use forgelink::server::{
 };
 use serde_json::{json, Value};
 use sqlx::{Connection, PgPool};
-use support::{deliveries::Delivery, github::WEBHOOK_SECRET, spawn_app_with, wait_until_settled};
+use support::{deliveries::Delivery, github::WEBHOOK_SECRET, spawn_app, spawn_app_with, wait_until_settled};
 
 fn no_workers(config: &mut forgelink::server::config::Config) {
     config.workers.workers = 0;
@@ -373,13 +373,16 @@ async fn a_failing_handler_is_retried_then_left_for_an_operator(pool: PgPool) {
     Delivery::new("issues", issue_opened(1, "2026-11-22T10:00:00Z")).post(&app).await;
 
     // First failure: errored, due again after a backoff.
-    for _ in 0..100 {
-        if *failures.lock().unwrap() >= 1 {
-            break;
+    let status_is = |status: &'static str, attempts: i32| {
+        let pool = pool.clone();
+        async move || {
+            sqlx::query!("SELECT status, attempts FROM github_events")
+                .fetch_one(&pool)
+                .await
+                .is_ok_and(|row| row.status == status && row.attempts == attempts)
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    support::until("the first failure to be recorded", 10, status_is("errored", 1)).await;
     let row = sqlx::query!(
         "SELECT status, attempts, failure_reason, error, next_attempt_at IS NOT NULL AS \"due!\" FROM github_events"
     )
@@ -393,17 +396,13 @@ async fn a_failing_handler_is_retried_then_left_for_an_operator(pool: PgPool) {
 
     // Make the retry due now; the second failure exhausts the budget.
     sqlx::query!("UPDATE github_events SET next_attempt_at = now()").execute(&pool).await.unwrap();
-    for _ in 0..200 {
-        let attempts: i32 = sqlx::query_scalar!("SELECT attempts FROM github_events").fetch_one(&pool).await.unwrap();
-        let due: bool = sqlx::query_scalar!(r#"SELECT next_attempt_at IS NOT NULL AS "d!" FROM github_events"#)
+    support::until("the second failure to be recorded", 10, async || {
+        sqlx::query_scalar!(r#"SELECT attempts = 2 AND next_attempt_at IS NULL AS "done!" FROM github_events"#)
             .fetch_one(&pool)
             .await
-            .unwrap();
-        if attempts == 2 && !due {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+            .unwrap()
+    })
+    .await;
     let row = sqlx::query!("SELECT status, attempts, next_attempt_at IS NULL AS \"given_up!\" FROM github_events")
         .fetch_one(&pool)
         .await
@@ -413,46 +412,47 @@ async fn a_failing_handler_is_retried_then_left_for_an_operator(pool: PgPool) {
     // An operator's retry puts it back in the queue with a fresh budget.
     let id: i64 = sqlx::query_scalar!("SELECT id FROM github_events").fetch_one(&pool).await.unwrap();
     assert!(forgelink::server::webhooks::retry(&pool, id).await.unwrap());
-    for _ in 0..100 {
-        if *failures.lock().unwrap() >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::until("the handler to run a third time", 10, async || *failures.lock().unwrap() >= 3).await;
     assert_eq!(*failures.lock().unwrap(), 3);
 }
 
 #[sqlx::test]
 async fn two_instances_share_a_burst_and_process_each_event_once(pool: PgPool) {
-    // Each payload's `updated_at` is its own: what was handled, by which event.
-    let handled = Arc::new(Mutex::new(Vec::<String>::new()));
-    let dispatcher = |handled: Arc<Mutex<Vec<String>>>| {
+    // Each payload's `updated_at` is its own: which instance handled which event.
+    let handled = Arc::new(Mutex::new(Vec::<(&str, String)>::new()));
+    let dispatcher = |instance: &'static str| {
+        let handled = handled.clone();
         Dispatcher::new().on("issues", &["opened"], move |_, payload: Value| {
             let handled = handled.clone();
             async move {
-                handled.lock().unwrap().push(payload["issue"]["updated_at"].to_string());
+                tokio::time::sleep(Duration::from_millis(5)).await; // a handler does some work
+                handled.lock().unwrap().push((instance, payload["issue"]["updated_at"].to_string()));
                 Ok(Outcome::Processed)
             }
         })
     };
-    let a =
-        support::spawn_app_with_dispatcher(pool.clone(), dispatcher(handled.clone()), |c| c.workers.workers = 2).await;
-    let b =
-        support::spawn_app_with_dispatcher(pool.clone(), dispatcher(handled.clone()), |c| c.workers.workers = 2).await;
+    let a = support::spawn_app_with_dispatcher(pool.clone(), dispatcher("a"), |c| c.workers.workers = 2).await;
+    let b = support::spawn_app_with_dispatcher(pool.clone(), dispatcher("b"), |c| c.workers.workers = 2).await;
     let (a, b) = (Arc::new(a), Arc::new(b));
     let mut sends = tokio::task::JoinSet::new();
     for n in 0..200 {
         let app = if n % 2 == 0 { a.clone() } else { b.clone() };
-        // Spread over installations so both instances have work at once.
-        let payload = issue_opened(n % 20, &format!("2026-11-22T10:{:02}:{:02}Z", n / 60, n % 60));
+        // Over more issues (ordering keys: each issue's events go in order, one
+        // at a time) than one instance's workers claim at once (2 × 10).
+        let mut payload = issue_opened(1, &format!("2026-11-22T10:{:02}:{:02}Z", n / 60, n % 60));
+        payload["issue"]["number"] = json!(n % 100);
         sends.spawn(async move { Delivery::new("issues", payload).post(&app).await.status().as_u16() });
     }
     while let Some(status) = sends.join_next().await {
         assert_eq!(status.unwrap(), 202);
     }
     wait_until_settled(&pool).await;
-    let mut ids = handled.lock().unwrap().clone();
-    assert_eq!(ids.len(), 200, "every event handled");
+    let handled = handled.lock().unwrap().clone();
+    assert_eq!(handled.len(), 200, "every event handled");
+    for instance in ["a", "b"] {
+        assert!(handled.iter().any(|(by, _)| *by == instance), "instance {instance} handled none of the burst");
+    }
+    let mut ids: Vec<_> = handled.into_iter().map(|(_, id)| id).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 200, "none handled twice");
@@ -465,7 +465,18 @@ async fn another_instance_is_woken_for_deliveries_it_did_not_receive(pool: PgPoo
     let _worker =
         support::spawn_app_with_dispatcher(pool.clone(), dispatcher, |c| c.workers.sweep = Duration::from_secs(60))
             .await;
-    tokio::time::sleep(Duration::from_millis(500)).await; // its LISTEN is in place
+    support::until("the worker's LISTEN", 10, async || {
+        // How sqlx's listener spells it, for the one channel workers listen on.
+        let listen = format!(r#"LISTEN "{}";"#, forgelink::server::webhooks::CHANNEL);
+        sqlx::query_scalar!(
+            r#"SELECT count(*) > 0 AS "yes!" FROM pg_stat_activity WHERE datname = current_database() AND query = $1"#,
+            listen
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    })
+    .await;
     let intake = spawn_app_with(pool.clone(), no_workers).await;
     let deliver = |second: u32| {
         let at = format!("2026-11-22T10:00:0{second}Z");
@@ -476,33 +487,44 @@ async fn another_instance_is_woken_for_deliveries_it_did_not_receive(pool: PgPoo
     // and waits again, four more within the announcing interval, announced
     // together a moment later.
     deliver(0).await;
-    while statuses(&pool).await[0].status != "processed" {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(2)).await;
+    support::until("the first delivery processed", 10, async || statuses(&pool).await[0].status == "processed").await;
+    tokio::time::sleep(Duration::from_millis(2)).await; // it waits again
     for second in 1..5 {
         deliver(second).await;
     }
-    for _ in 0..60 {
-        if seen.lock().unwrap().len() == 5 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(seen.lock().unwrap().len(), 5, "every delivery processed by the other instance within 3 s");
+    // Well before its 60 s sweep.
+    support::until("the other instance to process all five", 10, async || seen.lock().unwrap().len() == 5).await;
 }
 
 #[sqlx::test]
 async fn metrics_report_deliveries_processing_and_the_queue(pool: PgPool) {
-    let app = spawn_app_with(pool, no_workers).await;
-    Delivery::new("ping", json!({"zen": "x"})).post(&app).await;
+    let intake = spawn_app_with(pool.clone(), no_workers).await;
+    Delivery::new("ping", json!({"zen": "x"})).post(&intake).await;
     let bad = Delivery { secret: "nope", ..Delivery::new("ping", json!({"zen": "x"})) };
-    bad.post(&app).await;
-    let text = app.get("/metrics").await.text().await.unwrap();
+    bad.post(&intake).await;
+    let text = intake.get("/metrics").await.text().await.unwrap();
     assert!(text.contains(r#"forgelink_webhook_deliveries_total{event="ping",outcome="accepted"} 1"#), "{text}");
     assert!(text.contains(r#"forgelink_webhook_deliveries_total{event="ping",outcome="bad_signature"} 1"#), "{text}");
     assert!(text.contains("forgelink_event_queue_depth 1"), "{text}");
-    assert!(text.contains("# TYPE forgelink_event_processing_seconds histogram"), "{text}");
+    assert!(text.contains("forgelink_event_processing_seconds_count 0"), "nothing processed here: {text}");
+
+    // An instance with workers counts what it processed, by outcome, and how long each took.
+    let worker = spawn_app(pool.clone()).await;
+    Delivery::new("star", json!({"action": "created"})).post(&worker).await;
+    let lines = [
+        r#"forgelink_events_processed_total{status="processed"} 1"#,
+        r#"forgelink_events_processed_total{status="ignored"} 1"#,
+        r#"forgelink_event_processing_seconds_bucket{le="+Inf"} 2"#,
+        "forgelink_event_processing_seconds_count 2",
+        "forgelink_event_queue_depth 0",
+    ];
+    let mut text = String::new();
+    let counted = support::eventually(10, async || {
+        text = worker.get("/metrics").await.text().await.unwrap();
+        lines.iter().all(|line| text.lines().any(|l| l == *line))
+    })
+    .await;
+    assert!(counted, "{lines:?} in {text}");
 }
 
 /// Anyone can send any `X-GitHub-Event`: only names GitHub sends become
@@ -770,9 +792,10 @@ async fn stopping_ends_live_streams_and_lets_the_event_in_progress_finish(pool: 
             .map(|r| (r.status, r.n))
             .collect::<Vec<_>>()
     };
-    while !status_counts().await.iter().any(|(status, _)| status == "processing") {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    support::until("an event in progress", 10, async || {
+        status_counts().await.iter().any(|(status, _)| status == "processing")
+    })
+    .await;
     tokio::time::timeout(Duration::from_secs(12), app.stop())
         .await
         .expect("gone within the deadline, a browser connected or not")
@@ -805,9 +828,7 @@ async fn stopping_releases_the_claim_of_an_event_that_does_not_finish(pool: PgPo
         .await
         .unwrap()
     };
-    while processing().await == 0 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    support::until("the event in progress", 10, async || processing().await > 0).await;
     tokio::time::timeout(Duration::from_secs(12), app.stop()).await.expect("gone within the deadline").unwrap();
     assert_eq!(processing().await, 0, "its claim was released, not held for the 60 s lease");
 }

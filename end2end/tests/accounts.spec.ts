@@ -42,11 +42,11 @@ test('cancelling on GitHub explains what happened and offers to try again', asyn
   await expect(page.getByRole('link', { name: 'Try again' })).toBeVisible();
 });
 
-test("another signed-in user gets 404 on the owner's integrations tab", async ({ page, browser }) => {
+test("another signed-in user gets 404 on the owner's integrations tab", async ({ page, newContext }) => {
   await signUp(page);
   const projectPath = await createProject(page, unique('Private'));
 
-  const other = await browser.newContext();
+  const other = await newContext();
   const visitor = await other.newPage();
   await signUp(visitor, 'Grace Hopper');
   const overview = await visitor.goto(projectPath);
@@ -55,5 +55,4 @@ test("another signed-in user gets 404 on the owner's integrations tab", async ({
   const response = await visitor.goto(`${projectPath}/integrations`);
   expect(response?.status()).toBe(404);
   await expect(visitor.getByRole('heading', { name: 'Page not found' })).toBeVisible();
-  await other.close();
 });

@@ -1,14 +1,13 @@
 import { expect, test } from './support';
 
-test('the home page renders on the server before any script runs', async ({ browser }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
+test('the home page renders on the server before any script runs', async ({ newContext }) => {
+  const context = await newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   const response = await page.goto('/');
   expect(response?.status()).toBe(200);
   await expect(page.getByRole('heading', { name: 'Connect GitHub to your projects' })).toBeVisible();
   // Without the WASM bundle nothing becomes interactive.
   await expect(page.getByTestId('hydration')).toHaveText('loading…');
-  await context.close();
 });
 
 test('the page hydrates and a server function answers from PostgreSQL', async ({ page }) => {

@@ -133,22 +133,36 @@ test('a member who does not own the organization is told to ask an owner, and li
 });
 
 test('a change made while the page loads still shows once its live stream connects', async ({ page, context }) => {
-  const { login } = await ownerWithGitHub(page);
+  const { login, projectPath } = await ownerWithGitHub(page);
   const org = await newOrg(page, login, 2);
   await page.getByRole('button', { name: 'Install on GitHub' }).click();
   await page.getByRole('link', { name: `Install on ${org}` }).click();
   await page.getByRole('button', { name: 'Install', exact: true }).click();
   const card = page.getByRole('region', { name: org });
-  await expect(card.getByRole('status', { name: `Status of ${org}` })).toHaveText('Connected · 2 repositories');
+  const status = card.getByRole('status', { name: `Status of ${org}` });
+  await expect(status).toHaveText('Connected · 2 repositories');
 
-  // Reload with the live stream held back; suspend on GitHub meanwhile.
+  // Reload with the live stream held back until the change has been made.
   const github = await gitHubTab(context, page, org);
+  let letThrough!: () => void;
+  const held = new Promise<void>((resolve) => (letThrough = resolve));
+  let asked!: () => void;
+  const streamAsked = new Promise<void>((resolve) => (asked = resolve));
   await page.route('**/live/integrations', async (route) => {
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    asked();
+    await held;
     await route.continue();
   });
   await page.reload();
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await streamAsked;
+  // Suspended on GitHub, and forgelink knows (a fresh render says so) ...
   await github.getByRole('button', { name: 'Suspend' }).click();
-  await expect(card.getByRole('status', { name: `Status of ${org}` })).toContainText('Suspended on GitHub');
+  await expect
+    .poll(async () => (await page.request.get(`${projectPath}/integrations`)).text(), { timeout: 10_000 })
+    .toContain('Suspended on GitHub');
+  // ... while the page, rendered before, does not show it yet; once its stream connects, it does.
+  await expect(status).toHaveText('Connected · 2 repositories');
+  letThrough();
+  await expect(status).toContainText('Suspended on GitHub');
 });

@@ -1,36 +1,62 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type BrowserContextOptions, type Page } from '@playwright/test';
 
 export { expect };
 
+/** An address of its own, through the proxy scripts/test tells forgelink to
+ * trust (FORGELINK_TRUSTED_PROXIES), as people have: the sign-in and sign-up
+ * throttles count per address. */
+function ownAddress(): Record<string, string> {
+  const octet = () => Math.floor(Math.random() * 254) + 1;
+  return { 'x-forwarded-for': `198.18.${octet()}.${octet()}` };
+}
+
 /** Every journey fails on an uncaught error in a page (a hydration panic, say),
  * rather than later on text that stopped updating, and on anything the page's
- * Content-Security-Policy refused (Chromium reports each on the console). And each comes from an
- * address of its own, through the proxy scripts/test tells forgelink to trust
- * (FORGELINK_TRUSTED_PROXIES), as people do: the sign-in and sign-up throttles
- * count per address. */
-export const test = base.extend<{ failOnPageErrors: void; cspViolations: string[] }>({
+ * Content-Security-Policy refused (Chromium reports each on the console): in
+ * the journey's own browser and in any other it opens with `newContext`. Each
+ * browser comes from an address of its own. */
+export const test = base.extend<{
+  failOnPageErrors: void;
+  cspViolations: string[];
+  pageErrors: string[];
+  newContext: (options?: BrowserContextOptions) => Promise<BrowserContext>;
+}>({
   extraHTTPHeaders: async ({}, use) => {
-    const octet = () => Math.floor(Math.random() * 254) + 1;
-    await use({ 'x-forwarded-for': `198.18.${octet()}.${octet()}` });
+    await use(ownAddress());
   },
-  cspViolations: async ({ context }, use) => {
-    const violations: string[] = [];
-    context.on('console', (message) => {
-      if (message.type() === 'error' && message.text().includes('Content Security Policy')) violations.push(message.text());
+  cspViolations: async ({}, use) => {
+    await use([]);
+  },
+  pageErrors: async ({}, use) => {
+    await use([]);
+  },
+  newContext: async ({ browser, pageErrors, cspViolations }, use) => {
+    const opened: BrowserContext[] = [];
+    await use(async (options = {}) => {
+      const context = await browser.newContext({ ...options, extraHTTPHeaders: ownAddress() });
+      watch(context, pageErrors, cspViolations);
+      opened.push(context);
+      return context;
     });
-    await use(violations);
+    await Promise.all(opened.map((context) => context.close()));
   },
   failOnPageErrors: [
-    async ({ context, cspViolations }, use) => {
-      const errors: string[] = [];
-      context.on('weberror', (error) => errors.push(error.error().message));
+    async ({ context, pageErrors, cspViolations }, use) => {
+      watch(context, pageErrors, cspViolations);
       await use();
-      expect(errors, 'uncaught errors in the page').toEqual([]);
+      expect(pageErrors, 'uncaught errors in the page').toEqual([]);
       expect(cspViolations, 'what the Content-Security-Policy refused').toEqual([]);
     },
     { auto: true },
   ],
 });
+
+function watch(context: BrowserContext, pageErrors: string[], cspViolations: string[]) {
+  context.on('weberror', (error) => pageErrors.push(error.error().message));
+  context.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('Content Security Policy')) cspViolations.push(message.text());
+  });
+}
 
 /** A value no other test run uses. */
 export function unique(prefix: string): string {

@@ -108,6 +108,11 @@ pub fn EventsPage() -> impl IntoView {
     }
 }
 
+/// Enough of a delivery's GUID to tell it from the others on a page.
+fn short_guid(delivery_id: &str) -> String {
+    delivery_id.chars().take(8).collect()
+}
+
 #[component]
 fn EventTable(rows: Vec<EventRow>) -> impl IntoView {
     if rows.is_empty() {
@@ -117,13 +122,16 @@ fn EventTable(rows: Vec<EventRow>) -> impl IntoView {
         <div class="table-scroll">
             <table class="events">
                 <thead><tr>
-                    <th scope="col">"Received (UTC)"</th><th scope="col">"Event"</th><th scope="col">"Installation"</th>
+                    <th scope="col">"Received (UTC)"</th><th scope="col">"Delivery"</th><th scope="col">"Event"</th>
+                    <th scope="col">"Installation"</th>
                     <th scope="col">"Status"</th><th scope="col">"Attempts"</th><th scope="col">"Reason"</th>
                 </tr></thead>
                 <tbody>
                     {rows.into_iter().map(|row| view! {
                         <tr>
                             <td><A href=format!("/admin/events/{}", row.id)>{row.received_at}</A></td>
+                            // The start of GitHub's delivery GUID, as its "Recent Deliveries" lists them.
+                            <td><code title=row.delivery_id.clone()>{short_guid(&row.delivery_id)}</code></td>
                             <td>{row.event}{row.action.map(|a| format!(".{a}"))}</td>
                             <td>{row.installation_github_id.map(|i| i.to_string())}</td>
                             <td>{status_badge(row.status)}</td>

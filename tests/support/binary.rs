@@ -65,6 +65,19 @@ impl Server {
         panic!("the server did not become ready");
     }
 
+    /// SIGTERM, as an orchestrator stops it; how it exited (12 s at most).
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+        for _ in 0..240 {
+            if let Some(status) = self.child.try_wait().expect("the process can be waited for") {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("still running 12 s after SIGTERM");
+    }
+
     /// SIGKILL: no chance to finish anything.
     pub fn kill(&mut self) {
         self.child.kill().expect("SIGKILL");

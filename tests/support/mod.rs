@@ -105,6 +105,9 @@ impl TestApp {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .cookie_provider(cookies.clone())
+                // A request that hangs fails the test naming its address
+                // (longer than any test holds a live stream open).
+                .timeout(std::time::Duration::from_secs(60))
                 .build()
                 .expect("an HTTP client"),
             cookies,
@@ -212,6 +215,24 @@ pub async fn eventually(seconds: u64, mut done: impl AsyncFnMut() -> bool) -> bo
     false
 }
 
+/// Polls `done` until it holds; fails the test saying what it waited for if it
+/// does not within `seconds`.
+pub async fn until(what: &str, seconds: u64, done: impl AsyncFnMut() -> bool) {
+    assert!(eventually(seconds, done).await, "waited {seconds} s for {what}");
+}
+
+/// Polls `found` every 50 ms until it gives something, for `seconds` at most;
+/// fails the test saying what it waited for if it gives nothing.
+pub async fn until_some<T>(what: &str, seconds: u64, mut found: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..seconds * 20 {
+        if let Some(value) = found().await {
+            return value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("waited {seconds} s for {what}");
+}
+
 /// Waits until no webhook event is unprocessed or in progress (at most 10 s).
 pub async fn wait_until_settled(pool: &PgPool) {
     assert!(eventually(10, async || pending_events(pool).await == 0).await, "events still pending after 10 s");
@@ -249,4 +270,16 @@ pub async fn wait_for_gauge(app: &TestApp, name: &str, value: i64) {
         last = gauge(app, name).await;
     }
     panic!("forgelink_{name} is still {last} after 10 s, not {value}");
+}
+
+/// Reads server-sent events until one named `changed` arrives, or `wait` passes.
+pub async fn next_change(stream: &mut reqwest::Response, wait: std::time::Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.chunk()).await {
+            Ok(Ok(Some(chunk))) if String::from_utf8_lossy(&chunk).contains("event: changed") => return true,
+            Ok(Ok(Some(_))) => continue, // a keep-alive comment
+            _ => return false,
+        }
+    }
 }

@@ -412,6 +412,39 @@ mod tests {
         assert_eq!(next("https://ghe.example.com/login?return_to=x"), None, "not under the API's path");
     }
 
+    #[test]
+    fn retries_back_off_doubling_with_up_to_a_quarter_added() {
+        for (attempt, base) in [(1, 500), (2, 1000), (3, 2000), (9, 16_000)] {
+            for _ in 0..50 {
+                let wait = backoff(attempt).as_millis() as u64;
+                assert!((base..=base + base / 4).contains(&wait), "attempt {attempt}: {wait} ms");
+            }
+        }
+    }
+
+    #[test]
+    fn rate_limits_are_read_as_github_sends_them() {
+        let headers = |pairs: &[(&'static str, String)]| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            for (name, value) in pairs {
+                headers.insert(*name, value.parse().unwrap());
+            }
+            headers
+        };
+        let none = headers(&[]);
+        assert_eq!(rate_limit_wait(429, &none), Some(60), "a 429 saying nothing waits a minute");
+        assert_eq!(rate_limit_wait(403, &none), None, "a 403 saying nothing is a refusal");
+        assert_eq!(rate_limit_wait(500, &headers(&[("retry-after", "5".into())])), None);
+        assert_eq!(rate_limit_wait(403, &headers(&[("retry-after", "7".into())])), Some(7));
+        let reset = chrono::Utc::now().timestamp() + 90;
+        let primary = headers(&[("x-ratelimit-remaining", "0".into()), ("x-ratelimit-reset", reset.to_string())]);
+        assert!((89..=90).contains(&rate_limit_wait(403, &primary).unwrap()));
+        let past = headers(&[("x-ratelimit-remaining", "0".into()), ("x-ratelimit-reset", "0".into())]);
+        assert_eq!(rate_limit_wait(429, &past), Some(1), "a reset already past waits a second");
+        let left = headers(&[("x-ratelimit-remaining", "12".into()), ("x-ratelimit-reset", reset.to_string())]);
+        assert_eq!(rate_limit_wait(403, &left), None, "requests left: not a rate limit");
+    }
+
     /// Whether a type implements `Debug`, answered where the type is known
     /// (a method on the reference wins only when the bound holds).
     struct Probe<T>(std::marker::PhantomData<T>);

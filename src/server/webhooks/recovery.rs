@@ -19,7 +19,8 @@ use crate::server::{
 
 /// GitHub keeps deliveries this long.
 const WINDOW_DAYS: i64 = 3;
-const LEASE_KEY: &str = "webhook_recovery";
+/// The lease a run holds (public for the tests that watch it).
+pub const LEASE_KEY: &str = "webhook_recovery";
 /// Longer than a run takes; if its holder dies, the next run may start after it.
 const LEASE: Duration = Duration::from_secs(600);
 
