@@ -72,7 +72,7 @@ impl Stack {
     async fn sign_up(&mut self) {
         let response = self
             .http
-            .post(format!("{}/api/sign_up", self.app))
+            .post(format!("{}/fn/sign_up", self.app))
             .header("origin", &self.app)
             .form(&[
                 ("email", "bench@example.com"),
@@ -83,8 +83,10 @@ impl Stack {
             .send()
             .await
             .unwrap();
-        let cookie = response.headers()["set-cookie"].to_str().unwrap();
-        self.cookie = cookie.split(';').next().unwrap().to_owned();
+        assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+        let session = response.headers().get_all("set-cookie").iter().filter_map(|c| c.to_str().ok());
+        let session = session.filter_map(|c| c.split(';').next()).find(|c| c.starts_with("forgelink_session="));
+        self.cookie = session.expect("a session cookie").to_owned();
         // The person is octocat on (simulated) GitHub.
         let octocat = self.sim_get("/api/v3/users/octocat").await;
         let octocat = octocat["id"].as_i64().unwrap_or_else(|| panic!("{octocat}"));
@@ -108,7 +110,7 @@ impl Stack {
     async fn create_project(&self, slug: &str) {
         let response = self
             .http
-            .post(format!("{}/api/create_project", self.app))
+            .post(format!("{}/fn/create_project", self.app))
             .header("origin", &self.app)
             .header("cookie", &self.cookie)
             .form(&[("name", slug), ("slug", slug), ("description", "")])

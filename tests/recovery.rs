@@ -108,20 +108,27 @@ async fn one_recovery_at_a_time_and_an_abandoned_one_lets_go(pool: PgPool) {
     assert_eq!(recover().send().await.unwrap().status(), 200);
 }
 
-/// A redelivery GitHub refuses does not stop the others, and is asked for
-/// again on the next run (which reads no further back than it must).
-#[sqlx::test]
-async fn recovery_goes_on_past_a_refused_redelivery(pool: PgPool) {
+/// An operator, and two installations whose deliveries GitHub failed to make
+/// (an outage); their GUIDs, oldest first.
+async fn two_missed_deliveries(pool: &PgPool) -> (support::Stack, Vec<String>) {
     let stack = spawn_stack(pool.clone()).await;
-    let admin = &stack.app;
-    support::flows::sign_up_operator(admin, &pool, "ops@example.com").await;
+    support::flows::sign_up_operator(&stack.app, pool, "ops@example.com").await;
     let faults = format!("{}/_sim/faults", stack.gh.web);
     stack.gh.http.put(&faults).json(&json!({"drop_webhooks": 2})).send().await.unwrap();
     stack.gh.install("forge-demo", "octocat", None).await;
     stack.gh.install("octocat", "octocat", None).await;
     support::until("both deliveries in GitHub's log", 10, async || stack.gh.sim.sim.world().deliveries.len() >= 2)
         .await;
-    let guids: Vec<String> = stack.gh.sim.sim.world().deliveries.iter().map(|d| d.guid.clone()).collect();
+    let guids = stack.gh.sim.sim.world().deliveries.iter().map(|d| d.guid.clone()).collect();
+    (stack, guids)
+}
+
+/// A redelivery GitHub refuses does not stop the others, and is asked for
+/// again on the next run (which reads no further back than it must).
+#[sqlx::test]
+async fn recovery_goes_on_past_a_refused_redelivery(pool: PgPool) {
+    let (stack, guids) = two_missed_deliveries(&pool).await;
+    let (admin, faults) = (&stack.app, format!("{}/_sim/faults", stack.gh.web));
     stack
         .gh
         .http
@@ -158,15 +165,8 @@ async fn recovery_runs_by_itself_on_its_timer(pool: PgPool) {
 /// GitHub keeps deliveries three days: what failed before that is not asked for.
 #[sqlx::test]
 async fn recovery_reads_no_further_back_than_github_keeps_deliveries(pool: PgPool) {
-    let stack = spawn_stack(pool.clone()).await;
+    let (stack, _) = two_missed_deliveries(&pool).await;
     let admin = &stack.app;
-    support::flows::sign_up_operator(admin, &pool, "ops@example.com").await;
-    let faults = format!("{}/_sim/faults", stack.gh.web);
-    stack.gh.http.put(&faults).json(&json!({"drop_webhooks": 2})).send().await.unwrap();
-    stack.gh.install("forge-demo", "octocat", None).await;
-    stack.gh.install("octocat", "octocat", None).await;
-    support::until("both deliveries in GitHub's log", 10, async || stack.gh.sim.sim.world().deliveries.len() >= 2)
-        .await;
     let (old, recent) = {
         let mut world = stack.gh.sim.sim.world();
         world.deliveries[0].delivered_at = chrono::Utc::now() - chrono::Duration::days(4);
