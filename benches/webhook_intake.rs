@@ -390,7 +390,9 @@ fn report(results: &[Result], only_forgelink: bool) {
 fn summarize(runs: &[Vec<Result>]) {
     let spread = |mut values: Vec<f64>| {
         values.sort_by(f64::total_cmp);
-        (values[values.len() / 2], values[0], values[values.len() - 1])
+        let n = values.len();
+        let median = if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
+        (median, values[0], values[n - 1])
     };
     println!("\n{} runs: median [min–max]\n", runs.len());
     println!("| receiver | acknowledged/s | p99 ms |");

@@ -1,7 +1,7 @@
 //! The server process under signals. Killed with SIGKILL in the middle of a
 //! burst of deliveries, it loses none it acknowledged: after a restart each is
-//! processed, and only those the killed server held are taken up twice. Sent
-//! SIGTERM, it lets a request in flight finish before it exits.
+//! processed, and no more events are claimed twice than the killed server's
+//! workers held. Sent SIGTERM, it lets a request in flight finish before it exits.
 #![cfg(feature = "ssr")]
 
 mod support;
@@ -18,19 +18,17 @@ use std::{
 use forgelink::server::webhooks::worker::WorkerConfig;
 use sqlx::PgPool;
 use support::{
-    binary::{deliver_ping, free_port, Server},
+    binary::{deliver_ping, free_port, Server, WORKERS},
     deliveries::Delivery,
 };
 
 #[sqlx::test]
 async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) {
-    let database = pool.connect_options().get_database().unwrap().to_owned();
-    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
-    url.set_path(&database);
+    let url = support::database_url(&pool);
     let port = free_port();
     let client = reqwest::Client::new();
     let lease = [("FORGELINK_WORKER_LEASE_SECS", "2")];
-    let mut server = Server::start(url.as_str(), port, &lease);
+    let mut server = Server::start(&url, port, &lease);
     server.wait_ready(&client).await;
 
     const BURST: usize = 600;
@@ -48,15 +46,19 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) 
             }
         });
     }
-    while acked_count.load(Ordering::SeqCst) < KILL_AFTER {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    // Looked at every millisecond: the kill must come mid-burst.
+    let mid_burst = async {
+        while acked_count.load(Ordering::SeqCst) < KILL_AFTER {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), mid_burst).await.expect("150 deliveries acknowledged within 30 s");
     server.kill();
     while sends.join_next().await.is_some() {}
     let acked: HashSet<String> = acked.lock().unwrap().iter().cloned().collect();
     assert!(acked.len() >= KILL_AFTER && acked.len() < BURST, "killed mid-burst ({} acknowledged)", acked.len());
 
-    let mut server = Server::start(url.as_str(), port, &lease);
+    let mut server = Server::start(&url, port, &lease);
     server.wait_ready(&client).await;
     let settled = support::eventually(20, async || support::pending_events(&pool).await == 0).await;
     server.kill();
@@ -69,8 +71,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) 
     assert!(rows.iter().all(|r| r.status == "processed"), "every event processed");
     // Each claim counts an attempt. Only the batches the killed server held
     // may have been claimed (and their handlers run) a second time.
-    let in_flight = WorkerConfig::default();
-    let in_flight = in_flight.workers as i64 * in_flight.batch;
+    let in_flight = (WORKERS as i64) * WorkerConfig::default().batch;
     let again: i64 = rows.iter().map(|r| i64::from(r.attempts) - 1).sum();
     assert!(rows.iter().all(|r| r.attempts >= 1));
     assert!(again <= in_flight, "{again} claims beyond the first; at most {in_flight} were in flight at the kill");
@@ -79,31 +80,34 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) 
 #[sqlx::test]
 async fn sigterm_lets_a_delivery_in_flight_finish(pool: PgPool) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let database = pool.connect_options().get_database().unwrap().to_owned();
-    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
-    url.set_path(&database);
-    let mut server = Server::start(url.as_str(), free_port(), &[]);
+    let url = support::database_url(&pool);
+    let mut server = Server::start(&url, free_port(), &[]);
     server.wait_ready(&reqwest::Client::new()).await;
 
-    // A delivery whose body is half sent when the signal comes.
+    // A delivery whose body is half sent when the signal comes: asking for
+    // `100 Continue` shows when the server is reading it.
     let ping = Delivery::new("ping", serde_json::json!({"zen": "Mind your words, they are important.", "hook_id": 1}));
     let signature = github_sim::signature_256(ping.secret, &ping.body);
     let head = format!(
         "POST /webhooks/github HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nX-GitHub-Event: ping\r\n\
          X-GitHub-Delivery: {}\r\nX-GitHub-Hook-ID: 1\r\nX-Hub-Signature-256: {signature}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
+         Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         server.addr(),
         ping.id,
         ping.body.len()
     );
     let (first, rest) = ping.body.split_at(ping.body.len() / 2);
-    let mut tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let addr = server.addr();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut continued = vec![0; 64];
+    let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut continued)).await.expect("continue").unwrap();
+    assert!(continued[..n].starts_with(b"HTTP/1.1 100 Continue"), "{}", String::from_utf8_lossy(&continued[..n]));
     tcp.write_all(first).await.unwrap();
-    // Nothing shows a request under way from outside: give the server a moment to read its head.
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let stopping = tokio::spawn(async move { server.terminate().await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Stopping has begun once the port refuses new connections.
+    support::until("the server to stop accepting", 10, async || tokio::net::TcpStream::connect(addr).await.is_err())
+        .await;
     tcp.write_all(rest).await.unwrap();
     let mut answer = String::new();
     tokio::time::timeout(Duration::from_secs(10), tcp.read_to_string(&mut answer)).await.expect("answered").unwrap();

@@ -133,6 +133,7 @@ test('a member who does not own the organization is told to ask an owner, and li
 });
 
 test('a change made while the page loads still shows once its live stream connects', async ({ page, context }) => {
+  test.slow(); // a whole install, then a change waited for on both sides
   const { login, projectPath } = await ownerWithGitHub(page);
   const org = await newOrg(page, login, 2);
   await page.getByRole('button', { name: 'Install on GitHub' }).click();
@@ -153,16 +154,19 @@ test('a change made while the page loads still shows once its live stream connec
     await held;
     await route.continue();
   });
-  await page.reload();
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await streamAsked;
-  // Suspended on GitHub, and forgelink knows (a fresh render says so) ...
-  await github.getByRole('button', { name: 'Suspend' }).click();
-  await expect
-    .poll(async () => (await page.request.get(`${projectPath}/integrations`)).text(), { timeout: 10_000 })
-    .toContain('Suspended on GitHub');
-  // ... while the page, rendered before, does not show it yet; once its stream connects, it does.
-  await expect(status).toHaveText('Connected · 2 repositories');
-  letThrough();
+  try {
+    await page.reload();
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await streamAsked;
+    // Suspended on GitHub, and forgelink knows (a fresh render says so) ...
+    await github.getByRole('button', { name: 'Suspend' }).click();
+    await expect
+      .poll(async () => (await page.request.get(`${projectPath}/integrations`)).text(), { timeout: 10_000 })
+      .toContain('Suspended on GitHub');
+    // ... while the page, rendered before, does not show it yet; once its stream connects, it does.
+    await expect(status).toHaveText('Connected · 2 repositories');
+  } finally {
+    letThrough();
+  }
   await expect(status).toContainText('Suspended on GitHub');
 });

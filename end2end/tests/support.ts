@@ -33,7 +33,7 @@ export const test = base.extend<{
   newContext: async ({ browser, pageErrors, cspViolations }, use) => {
     const opened: BrowserContext[] = [];
     await use(async (options = {}) => {
-      const context = await browser.newContext({ ...options, extraHTTPHeaders: ownAddress() });
+      const context = await browser.newContext({ ...options, extraHTTPHeaders: { ...options.extraHTTPHeaders, ...ownAddress() } });
       watch(context, pageErrors, cspViolations);
       opened.push(context);
       return context;

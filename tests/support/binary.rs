@@ -15,6 +15,9 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Webhook workers in each process started here.
+pub const WORKERS: usize = 2;
+
 /// A running `forgelink` process; killed when dropped.
 pub struct Server {
     child: Child,
@@ -22,14 +25,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the binary on `database_url`, with two workers and `env` on top.
+    /// Starts the binary on `database_url`, with `WORKERS` workers and `env` on top.
     pub fn start(database_url: &str, port: u16, env: &[(&str, &str)]) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_forgelink"))
             .envs(github_env())
             .env("DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_ENV", "PROD")
-            .env("FORGELINK_WORKERS", "2")
+            .env("FORGELINK_WORKERS", WORKERS.to_string())
             .env("RUST_LOG", "error")
             .envs(env.iter().copied())
             .stdout(Stdio::null())

@@ -204,15 +204,20 @@ pub async fn pending_events(pool: &PgPool) -> i64 {
         .unwrap()
 }
 
-/// Polls `done` every 50 ms until it holds, for `seconds` at most; whether it did.
+/// Polls `done` every 50 ms until it holds, for about `seconds`; whether it did.
 pub async fn eventually(seconds: u64, mut done: impl AsyncFnMut() -> bool) -> bool {
+    poll(seconds, async || done().await.then_some(())).await.is_some()
+}
+
+/// Polls `found` every 50 ms until it gives something, for about `seconds`.
+async fn poll<T>(seconds: u64, mut found: impl AsyncFnMut() -> Option<T>) -> Option<T> {
     for _ in 0..seconds * 20 {
-        if done().await {
-            return true;
+        if let Some(value) = found().await {
+            return Some(value);
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    false
+    None
 }
 
 /// Polls `done` until it holds; fails the test saying what it waited for if it
@@ -221,16 +226,17 @@ pub async fn until(what: &str, seconds: u64, done: impl AsyncFnMut() -> bool) {
     assert!(eventually(seconds, done).await, "waited {seconds} s for {what}");
 }
 
-/// Polls `found` every 50 ms until it gives something, for `seconds` at most;
-/// fails the test saying what it waited for if it gives nothing.
-pub async fn until_some<T>(what: &str, seconds: u64, mut found: impl AsyncFnMut() -> Option<T>) -> T {
-    for _ in 0..seconds * 20 {
-        if let Some(value) = found().await {
-            return value;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("waited {seconds} s for {what}");
+/// Polls `found` until it gives something; fails the test saying what it
+/// waited for if it gives nothing within about `seconds`.
+pub async fn until_some<T>(what: &str, seconds: u64, found: impl AsyncFnMut() -> Option<T>) -> T {
+    poll(seconds, found).await.unwrap_or_else(|| panic!("waited {seconds} s for {what}"))
+}
+
+/// This test's database (`#[sqlx::test]` makes one each) as a URL, for a process of its own.
+pub fn database_url(pool: &PgPool) -> String {
+    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL")).unwrap();
+    url.set_path(pool.connect_options().get_database().expect("a database name"));
+    url.into()
 }
 
 /// Waits until no webhook event is unprocessed or in progress (at most 10 s).
