@@ -31,18 +31,31 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) 
     let mut server = Server::start(&url, port, &lease);
     server.wait_ready(&client).await;
 
-    const BURST: usize = 600;
+    // A burst from 64 senders, as GitHub's do; the kill comes once some events
+    // are processed (so a restart that ran them again would show) and while
+    // deliveries are still arriving.
+    const BURST: usize = 10_000;
     const KILL_AFTER: usize = 150;
+    const PROCESSED_BEFORE: i64 = 30;
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
-    let acked_count = Arc::new(AtomicUsize::new(0));
+    let (next, acked_count) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let mut sends = tokio::task::JoinSet::new();
-    for n in 0..BURST {
-        let (client, acked, acked_count) = (client.clone(), acked.clone(), acked_count.clone());
-        let addr = server.addr();
+    for _ in 0..64 {
+        let (client, acked, next, acked_count, addr) =
+            (client.clone(), acked.clone(), next.clone(), acked_count.clone(), server.addr());
         sends.spawn(async move {
-            if let Some(id) = deliver_ping(&client, addr, n).await {
-                acked.lock().unwrap().push(id);
-                acked_count.fetch_add(1, Ordering::SeqCst);
+            loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                if n >= BURST {
+                    return;
+                }
+                match deliver_ping(&client, addr, n).await {
+                    Some(id) => {
+                        acked.lock().unwrap().push(id);
+                        acked_count.fetch_add(1, Ordering::SeqCst);
+                    }
+                    None => return, // the server is gone
+                }
             }
         });
     }
@@ -53,6 +66,13 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) 
         }
     };
     tokio::time::timeout(Duration::from_secs(30), mid_burst).await.expect("150 deliveries acknowledged within 30 s");
+    let processed = async || {
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events WHERE status = 'processed'"#)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    support::until("some events processed before the kill", 30, async || processed().await >= PROCESSED_BEFORE).await;
     server.kill();
     while sends.join_next().await.is_some() {}
     let acked: HashSet<String> = acked.lock().unwrap().iter().cloned().collect();
