@@ -241,20 +241,15 @@ pub fn database_url(pool: &PgPool) -> String {
 
 /// Waits until no webhook event is unprocessed or in progress (at most 10 s).
 pub async fn wait_until_settled(pool: &PgPool) {
-    assert!(eventually(10, async || pending_events(pool).await == 0).await, "events still pending after 10 s");
+    until("no event pending", 10, async || pending_events(pool).await == 0).await;
 }
 
 /// Waits for at least `count` webhook events to be stored (at most 10 s), then for all to settle.
 pub async fn wait_for_events(pool: &PgPool, count: i64) {
-    for _ in 0..200 {
-        let stored: i64 =
-            sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events"#).fetch_one(pool).await.unwrap();
-        if stored >= count {
-            return wait_until_settled(pool).await;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("fewer than {count} webhook events arrived in 10 s");
+    let stored =
+        async || sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM github_events"#).fetch_one(pool).await.unwrap();
+    until(&format!("{count} webhook events to arrive"), 10, async || stored().await >= count).await;
+    wait_until_settled(pool).await;
 }
 
 /// A gauge of this instance's `/metrics`, by name without the `forgelink_` prefix.
@@ -267,15 +262,13 @@ pub async fn gauge(app: &TestApp, name: &str) -> i64 {
 
 /// Waits (at most 10 s) until a gauge reads `value`, and says what it read last if it never does.
 pub async fn wait_for_gauge(app: &TestApp, name: &str, value: i64) {
-    let mut last = gauge(app, name).await;
-    for _ in 0..200 {
-        if last == value {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let mut last = 0;
+    let reached = eventually(10, async || {
         last = gauge(app, name).await;
-    }
-    panic!("forgelink_{name} is still {last} after 10 s, not {value}");
+        last == value
+    })
+    .await;
+    assert!(reached, "forgelink_{name} is still {last} after 10 s, not {value}");
 }
 
 /// Reads server-sent events until one named `changed` arrives, or `wait` passes.

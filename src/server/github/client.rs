@@ -384,10 +384,16 @@ fn next_link(headers: &reqwest::header::HeaderMap, api: &str) -> Option<String> 
 mod tests {
     use super::*;
 
-    fn link(value: &str) -> reqwest::header::HeaderMap {
+    fn headers(pairs: &[(&'static str, &str)]) -> reqwest::header::HeaderMap {
         let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("link", value.parse().unwrap());
+        for (name, value) in pairs {
+            headers.insert(*name, value.parse().unwrap());
+        }
         headers
+    }
+
+    fn link(value: &str) -> reqwest::header::HeaderMap {
+        headers(&[("link", value)])
     }
 
     #[test]
@@ -424,24 +430,17 @@ mod tests {
 
     #[test]
     fn rate_limits_are_read_as_github_sends_them() {
-        let headers = |pairs: &[(&'static str, String)]| {
-            let mut headers = reqwest::header::HeaderMap::new();
-            for (name, value) in pairs {
-                headers.insert(*name, value.parse().unwrap());
-            }
-            headers
-        };
         let none = headers(&[]);
         assert_eq!(rate_limit_wait(429, &none), Some(60), "a 429 saying nothing waits a minute");
         assert_eq!(rate_limit_wait(403, &none), None, "a 403 saying nothing is a refusal");
-        assert_eq!(rate_limit_wait(500, &headers(&[("retry-after", "5".into())])), None);
-        assert_eq!(rate_limit_wait(403, &headers(&[("retry-after", "7".into())])), Some(7));
-        let reset = chrono::Utc::now().timestamp() + 90;
-        let primary = headers(&[("x-ratelimit-remaining", "0".into()), ("x-ratelimit-reset", reset.to_string())]);
+        assert_eq!(rate_limit_wait(500, &headers(&[("retry-after", "5")])), None);
+        assert_eq!(rate_limit_wait(403, &headers(&[("retry-after", "7")])), Some(7));
+        let reset = (chrono::Utc::now().timestamp() + 90).to_string();
+        let primary = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &reset)]);
         assert!((89..=90).contains(&rate_limit_wait(403, &primary).unwrap()));
-        let past = headers(&[("x-ratelimit-remaining", "0".into()), ("x-ratelimit-reset", "0".into())]);
+        let past = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "0")]);
         assert_eq!(rate_limit_wait(429, &past), Some(1), "a reset already past waits a second");
-        let left = headers(&[("x-ratelimit-remaining", "12".into()), ("x-ratelimit-reset", reset.to_string())]);
+        let left = headers(&[("x-ratelimit-remaining", "12"), ("x-ratelimit-reset", &reset)]);
         assert_eq!(rate_limit_wait(403, &left), None, "requests left: not a rate limit");
     }
 
