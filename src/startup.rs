@@ -17,7 +17,7 @@ use crate::{
         github::{client::GitHubClient, installation_tokens::InstallationTokens},
         health, integrations, json_api, live, metrics, security, shutdown,
         state::AppState,
-        telemetry,
+        tasks, telemetry,
         webhooks::{self, Dispatcher},
     },
 };
@@ -137,7 +137,8 @@ impl Application {
 
 /// Every webhook handler forgelink ships.
 pub fn handlers() -> Dispatcher {
-    integrations::webhook_handlers::register(Dispatcher::standard())
+    let dispatcher = integrations::webhook_handlers::register(Dispatcher::standard());
+    tasks::webhook_handlers::register(dispatcher)
 }
 
 pub fn router(state: AppState) -> Router {

@@ -59,11 +59,13 @@ struct Values {
     installation: String,
     repo: String,
     event: String,
+    /// A task of a private repository the project follows.
+    task: String,
 }
 
 impl Values {
     fn any() -> Self {
-        Self { user: "1".into(), installation: "1".into(), repo: "1".into(), event: "1".into() }
+        Self { user: "1".into(), installation: "1".into(), repo: "1".into(), event: "1".into(), task: "1".into() }
     }
 
     fn fill(&self, path: &str, text: &str) -> String {
@@ -71,6 +73,8 @@ impl Values {
             &self.installation
         } else if path.contains("github-repos") {
             &self.repo
+        } else if path.contains("tasks") || path.contains("get_task") {
+            &self.task
         } else {
             &self.event
         };
@@ -120,6 +124,12 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
     ("GET", "/projects/new", Empty, ["200", "200", "200", "200"]),
     ("GET", "/projects/{slug}", Empty, ["200", "200", "200", "200"]),
     ("GET", "/projects/{slug}/tasks", Empty, ["200", "200", "200", "200"]),
+    ("GET", "/api/projects/{slug}/tasks", Empty, ["200", "200", "200", "200"]),
+    ("POST", "/fn/list_tasks", Form("slug=apollo&filter[state]=all&filter[page]=1"), ["200", "200", "200", "200"]),
+    // A private repository's task: the owner's only.
+    ("GET", "/projects/{slug}/tasks/{id}", Empty, ["404", "404", "200", "404"]),
+    ("GET", "/api/projects/{slug}/tasks/{id}", Empty, ["404", "404", "200", "404"]),
+    ("POST", "/fn/get_task", Form("slug=apollo&id={id}"), ["404", "404", "200", "404"]),
     // The owner's.
     ("GET", "/projects/{slug}/integrations", Empty, ["404", "404", "200", "404"]),
     ("POST", "/fn/get_integrations", Form("slug=apollo"), ["404", "404", "200", "404"]),
@@ -149,6 +159,7 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
     // Anyone signed in, each their own.
     ("GET", "/api/github-app-installations", Empty, ["401", "200", "200", "200"]),
     ("GET", "/live/integrations", Empty, ["401", "200", "200", "200"]),
+    ("GET", "/live/projects/{slug}/tasks", Empty, ["401", "200", "200", "200"]),
     (
         "GET",
         "/integrations/github/setup",
@@ -238,6 +249,18 @@ async fn every_route_answers_each_kind_of_caller_as_it_must(pool: PgPool) {
         installation: id("SELECT id FROM github_app_installations").await,
         repo: id("SELECT id FROM github_repos ORDER BY id LIMIT 1").await,
         event: id("SELECT id FROM github_events ORDER BY id LIMIT 1").await,
+        task: id(r#"WITH repo AS (
+                       INSERT INTO github_repos (github_id, owner_login, name, full_name, private)
+                       VALUES (999999, 'octocat', 'secret', 'octocat/secret', true) RETURNING id),
+                     follow AS (
+                       INSERT INTO project_github_repos (project_id, github_repo_id)
+                       SELECT p.id, repo.id FROM projects p, repo WHERE p.slug = 'apollo')
+                     INSERT INTO tasks (github_repo_id, issue_github_id, number, kind, title, state, html_url,
+                                        opened_at, github_updated_at, digest)
+                     SELECT id, 1, 1, 'issue', 'A private plan', 'open', 'https://github.com/octocat/secret/issues/1',
+                            now(), now(), '' FROM repo
+                     RETURNING id"#)
+        .await,
     };
     // The owner's installation is attached, the repository followed, so each change is real.
     let added = owner

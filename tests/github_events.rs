@@ -4,13 +4,13 @@
 
 mod support;
 
-use forgelink::server::{integrations, webhooks::Dispatcher};
+use forgelink::{server::webhooks::Dispatcher, startup};
 use serde_json::Value;
 use support::deliveries::{examples, Example};
 
 #[test]
 fn every_published_example_of_a_handled_action_reads_as_its_handler_reads_it() {
-    let dispatcher = integrations::webhook_handlers::register(Dispatcher::standard());
+    let dispatcher = startup::handlers();
     let mut read = std::collections::BTreeSet::new();
     let mut failures = Vec::new();
     for Example { event, payload } in examples() {
@@ -25,8 +25,24 @@ fn every_published_example_of_a_handled_action_reads_as_its_handler_reads_it() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Every action with a handler, bar those GitHub publishes no example of.
-    let unpublished =
-        ["installation_target.renamed", "repository.archived", "repository.deleted", "repository.unarchived"];
+    let unpublished = [
+        "installation_target.renamed",
+        "repository.archived",
+        "repository.deleted",
+        "repository.unarchived",
+        "issues.closed",
+        "issues.typed",
+        "issues.untyped",
+        "issue_comment.pinned",
+        "issue_comment.unpinned",
+        "pull_request.auto_merge_disabled",
+        "pull_request.auto_merge_enabled",
+        "pull_request.demilestoned",
+        "pull_request.dequeued",
+        "pull_request.edited",
+        "pull_request.enqueued",
+        "pull_request.milestoned",
+    ];
     let mut missing: Vec<String> = dispatcher
         .handled()
         .into_iter()
@@ -39,7 +55,7 @@ fn every_published_example_of_a_handled_action_reads_as_its_handler_reads_it() {
 
 #[test]
 fn a_payload_missing_a_field_a_handler_relies_on_is_an_error_naming_the_event() {
-    let dispatcher = integrations::webhook_handlers::register(Dispatcher::standard());
+    let dispatcher = startup::handlers();
     let error = dispatcher.reads("installation", Some("created"), &serde_json::json!({"action": "created"})).unwrap();
     let error = error.unwrap_err();
     assert_eq!(error.reason.as_str(), "bad_payload");

@@ -227,7 +227,7 @@ pub fn repository(urls: &Urls, world: &World, repo: &Repo) -> Value {
     value
 }
 
-pub const APP_PERMISSIONS: &str = r#"{"issues":"write","metadata":"read","pull_requests":"read"}"#;
+pub const APP_PERMISSIONS: &str = r#"{"issues":"read","metadata":"read","pull_requests":"read"}"#;
 pub const APP_EVENTS: [&str; 5] = ["issues", "issue_comment", "pull_request", "repository", "installation_target"];
 
 pub fn permissions() -> Value {

@@ -19,6 +19,7 @@ use crate::{
         accounts::{self, throttle::Client, CurrentUser},
         integrations, projects, security,
         state::AppState,
+        tasks,
     },
 };
 
@@ -134,6 +135,15 @@ impl From<integrations::IntegrationError> for AppError {
             E::GitHubDown(_) => fail(AppError::Unavailable(error.to_string())),
             E::Invalid(message) => fail(AppError::Invalid(message)),
             E::Database(_) | E::Internal(_) => internal(error),
+        }
+    }
+}
+
+impl From<tasks::TaskError> for AppError {
+    fn from(error: tasks::TaskError) -> Self {
+        match error {
+            tasks::TaskError::NotFound => fail(AppError::NotFound),
+            tasks::TaskError::Database(_) => internal(error),
         }
     }
 }

@@ -9,3 +9,4 @@ pub mod events;
 pub mod integrations;
 pub mod projects;
 pub mod system;
+pub mod tasks;

@@ -7,6 +7,7 @@ mod github;
 mod home;
 mod integrations;
 mod projects;
+mod tasks;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -80,7 +81,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/forgelink.css"/>
-        <Title formatter=|page: String| if page.is_empty() { "forgelink".to_string() } else { format!("{page} · forgelink") }/>
+        <Title formatter=document_title/>
         <Router>
             <SiteHeader/>
             <main class="page">
@@ -97,7 +98,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects/new") view=projects::NewProjectPage/>
                     <ParentRoute path=path!("/projects/:slug") view=projects::ProjectLayout ssr=SsrMode::Async>
                         <Route path=path!("") view=projects::OverviewTab/>
-                        <Route path=path!("tasks") view=projects::TasksTab/>
+                        <Route path=path!("tasks") view=tasks::TasksTab/>
+                        <Route path=path!("tasks/:id") view=tasks::TaskPage/>
                         <Route path=path!("integrations") view=integrations::IntegrationsTab/>
                     </ParentRoute>
                 </Routes>
@@ -187,14 +189,28 @@ pub fn ErrorNote(error: AppError) -> impl IntoView {
     view! { <p class="note error" role="alert">{error.to_string()}</p> }
 }
 
+/// The document's title for a page's: `Apollo · forgelink`.
+///
+/// On the server it is escaped too: leptos_meta writes the formatted title
+/// into `<title>` as it is, so a project or issue named
+/// `</title><script>…` would otherwise end the element and run (the browser
+/// sets `document.title` from the text itself, which needs no escaping).
+fn document_title(page: String) -> String {
+    let title = if page.is_empty() { "forgelink".to_owned() } else { format!("{page} · forgelink") };
+    #[cfg(feature = "ssr")]
+    let title = title.replace('&', "&amp;").replace('<', "&lt;");
+    title
+}
+
 /// Counts the `changed` messages of a server-sent event stream (`/live/…`);
 /// a resource that reads it fetches again on each.
-pub fn live_changes(path: &'static str) -> ReadSignal<u64> {
+pub fn live_changes(path: impl Into<String>) -> ReadSignal<u64> {
+    let path: String = path.into();
     let (changes, set_changes) = signal(0u64);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use wasm_bindgen::{closure::Closure, JsCast};
-        let Ok(source) = web_sys::EventSource::new(path) else { return };
+        let Ok(source) = web_sys::EventSource::new(&path) else { return };
         let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| set_changes.update(|n| *n += 1));
         // The server also sends one on every (re)connection, so what changed
         // between the page's rendering and the subscription is not missed.
@@ -203,6 +219,7 @@ pub fn live_changes(path: &'static str) -> ReadSignal<u64> {
         let source = send_wrapper::SendWrapper::new(source);
         on_cleanup(move || source.close());
     });
+    #[cfg(not(feature = "hydrate"))]
     let _ = (set_changes, path);
     changes
 }

@@ -181,15 +181,3 @@ pub fn OverviewTab() -> impl IntoView {
         }/>
     }
 }
-
-#[component]
-pub fn TasksTab() -> impl IntoView {
-    view! {
-        <ProjectTab content=|_| view! {
-            <section class="card">
-                <h2>"Tasks"</h2>
-                <p class="muted">"Issues and pull requests of the repositories this project follows will appear here."</p>
-            </section>
-        }/>
-    }
-}

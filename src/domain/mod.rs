@@ -8,6 +8,7 @@ pub mod integrations;
 pub mod problems;
 pub mod projects;
 pub mod system;
+pub mod tasks;
 
 /// Gives an enum its one spelling: `as_str` and `parse`. `stored` ones (states
 /// kept in the database, spelled there as on the wire) also get sqlx's `Type`,

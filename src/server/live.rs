@@ -9,7 +9,7 @@ use std::{
 };
 
 use axum::{
-    extract::State,
+    extract::{Path, State},
     response::{
         sse::{Event, KeepAlive, Sse},
         IntoResponse, Response,
@@ -23,7 +23,7 @@ use tokio_stream::{wrappers::ReceiverStream, StreamExt};
 
 use super::{
     accounts::{CurrentUser, NoUser, User},
-    db,
+    db, projects,
     state::AppState,
     webhooks,
 };
@@ -31,6 +31,11 @@ use super::{
 /// Notified (by triggers) whenever installations, repositories or follows
 /// change, once for each person concerned, with `u<user id>` as the payload.
 pub const INTEGRATIONS_CHANNEL: &str = "github_integrations";
+
+/// Notified (by triggers) whenever tasks or their comments change, with
+/// `p<project id>` for a public repository's and `p<project id>:private` for
+/// a private one's.
+pub const TASKS_CHANNEL: &str = "tasks";
 
 /// What the listener passes on to the open streams.
 #[derive(Clone, Debug)]
@@ -77,7 +82,7 @@ impl Live {
     pub fn spawn(pool: PgPool) -> Self {
         let (changes, _) = broadcast::channel(1024);
         let sender = changes.clone();
-        const CHANNELS: &[&str] = &[webhooks::CHANNEL, webhooks::STATUS_CHANNEL, INTEGRATIONS_CHANNEL];
+        const CHANNELS: &[&str] = &[webhooks::CHANNEL, webhooks::STATUS_CHANNEL, INTEGRATIONS_CHANNEL, TASKS_CHANNEL];
         tokio::spawn(db::listen_forever(pool, CHANNELS, move |heard| {
             let heard = heard.map_or(Heard::Missed, |n| Heard::Notification {
                 channel: n.channel().to_owned(),
@@ -106,7 +111,10 @@ impl Live {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/live/events", get(event_changes)).route("/live/integrations", get(integration_changes))
+    Router::new()
+        .route("/live/events", get(event_changes))
+        .route("/live/integrations", get(integration_changes))
+        .route("/live/projects/{slug}/tasks", get(task_changes))
 }
 
 /// `GET /live/events`: a `changed` message whenever webhook events arrive or
@@ -127,6 +135,33 @@ async fn integration_changes(State(state): State<AppState>, user: Result<Current
     };
     let audience = format!("u{user_id}");
     changes(&state, user_id, move |channel, payload| channel == INTEGRATIONS_CHANNEL && payload == audience)
+}
+
+/// `GET /live/projects/{slug}/tasks`: a `changed` message whenever a task of
+/// the project that the signed-in person may see changes: a private
+/// repository's only for the project's owner.
+async fn task_changes(
+    State(state): State<AppState>,
+    user: Result<CurrentUser, NoUser>,
+    Path(slug): Path<String>,
+) -> Response {
+    let Ok(CurrentUser(User { id: user_id, .. })) = user else {
+        return axum::http::StatusCode::UNAUTHORIZED.into_response();
+    };
+    let project = match projects::by_slug(&state.pool, &slug, Some(user_id)).await {
+        Ok(Some(project)) => project,
+        Ok(None) => return axum::http::StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "live tasks: the project could not be read");
+            return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let public = format!("p{}", project.id);
+    let private = format!("p{}:private", project.id);
+    let owner = project.is_owner;
+    changes(&state, user_id, move |channel, payload| {
+        channel == TASKS_CHANNEL && (payload == public || (owner && payload == private))
+    })
 }
 
 /// Server-sent `changed` messages for the notifications `relevant` picks (by

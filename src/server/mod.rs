@@ -22,5 +22,6 @@ pub mod redirects;
 pub mod security;
 pub mod shutdown;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 pub mod webhooks;

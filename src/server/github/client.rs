@@ -9,7 +9,7 @@ use serde::{de::DeserializeOwned, Deserialize};
 
 use super::{
     config::GitHubConfig,
-    events::{GitHubInstallation, Repository},
+    events::{GitHubInstallation, Issue, IssueComment, Repository},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -291,6 +291,16 @@ impl GitHubClient {
         let url = format!("{}{path}", self.config.api_url);
         let response = self.send(|| self.http.get(&url), token).await?;
         response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))
+    }
+
+    /// `GET /repos/{full_name}/issues/{number}`: an issue (or a pull request, as an issue) as it is now.
+    pub async fn issue(&self, token: &str, full_name: &str, number: i64) -> Result<Issue, GitHubError> {
+        self.get_json(&format!("/repos/{full_name}/issues/{number}"), token).await
+    }
+
+    /// `GET /repos/{full_name}/issues/comments/{id}`: a comment as it is now.
+    pub async fn issue_comment(&self, token: &str, full_name: &str, id: i64) -> Result<IssueComment, GitHubError> {
+        self.get_json(&format!("/repos/{full_name}/issues/comments/{id}"), token).await
     }
 
     /// Mints an installation access token (valid an hour) with the App's JWT.

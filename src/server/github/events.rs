@@ -99,22 +99,112 @@ pub struct InstallationRepositoriesEvent {
     pub sender: Account,
 }
 
+/// A label as issues and pull requests carry it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Label {
+    pub name: String,
+    #[serde(default)]
+    pub color: String,
+}
+
+/// What an issue says of the pull request it is, when it is one.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IssuePullRequest {
+    #[serde(default)]
+    pub merged_at: Option<Timestamp>,
+}
+
+/// An issue (or a pull request seen as an issue: in comments' events and the
+/// issues list) as GitHub describes it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Issue {
     pub id: i64,
     pub number: i64,
     pub title: String,
     pub body: Option<String>,
-    /// `open` or `closed`; GitHub's own examples of `pinned` leave it out.
+    /// `open` or `closed`; GitHub's own examples of `pinned` leave it out
+    /// (such a payload is not the whole issue: it is read again from GitHub).
     pub state: Option<String>,
-    pub user: Account,
+    #[serde(default)]
+    pub state_reason: Option<String>,
+    /// `null` for an account GitHub no longer has.
+    pub user: Option<Account>,
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    #[serde(default)]
+    pub assignees: Vec<Account>,
+    pub html_url: String,
+    #[serde(default)]
+    pub comments: i64,
+    pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    #[serde(default)]
+    pub draft: Option<bool>,
+    #[serde(default)]
+    pub pull_request: Option<IssuePullRequest>,
+}
+
+/// Where a transferred issue went (`changes` of `issues.transferred`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IssueTransfer {
+    pub new_issue: Issue,
+    pub new_repository: Repository,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct IssuesEvent {
     pub action: String,
     pub issue: Issue,
+    /// Only `transferred` reads it; other actions' `changes` say what was edited.
+    #[serde(default, deserialize_with = "transfer_only")]
+    pub changes: Option<IssueTransfer>,
+    pub repository: Repository,
+    pub installation: Option<InstallationRef>,
+    pub sender: Account,
+}
+
+/// `changes` as a transfer, or nothing when it is not one (an edit's changes).
+fn transfer_only<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<IssueTransfer>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    match value {
+        Some(value) if value.get("new_issue").is_some() => {
+            IssueTransfer::deserialize(value).map(Some).map_err(serde::de::Error::custom)
+        }
+        _ => Ok(None),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullRequest {
+    pub id: i64,
+    pub number: i64,
+    pub title: String,
+    pub body: Option<String>,
+    pub state: String,
+    pub user: Option<Account>,
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    #[serde(default)]
+    pub assignees: Vec<Account>,
+    pub html_url: String,
+    #[serde(default)]
+    pub comments: i64,
+    #[serde(default)]
+    pub draft: bool,
+    #[serde(default)]
+    pub merged: Option<bool>,
+    #[serde(default)]
+    pub merged_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullRequestEvent {
+    pub action: String,
+    pub pull_request: PullRequest,
     pub repository: Repository,
     pub installation: Option<InstallationRef>,
     pub sender: Account,
@@ -124,7 +214,9 @@ pub struct IssuesEvent {
 pub struct IssueComment {
     pub id: i64,
     pub body: String,
-    pub user: Account,
+    pub user: Option<Account>,
+    pub html_url: String,
+    pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
@@ -212,7 +304,33 @@ pub const SUBSCRIBED: &[(&str, &[&str])] = &[
             "untyped",
         ],
     ),
-    ("issue_comment", &["created", "edited", "deleted"]),
+    ("issue_comment", &["created", "edited", "deleted", "pinned", "unpinned"]),
+    (
+        "pull_request",
+        &[
+            "opened",
+            "edited",
+            "closed",
+            "reopened",
+            "assigned",
+            "unassigned",
+            "labeled",
+            "unlabeled",
+            "locked",
+            "unlocked",
+            "milestoned",
+            "demilestoned",
+            "synchronize",
+            "converted_to_draft",
+            "ready_for_review",
+            "review_requested",
+            "review_request_removed",
+            "auto_merge_enabled",
+            "auto_merge_disabled",
+            "enqueued",
+            "dequeued",
+        ],
+    ),
 ];
 
 /// The actions GitHub documents for an event forgelink subscribes to (empty

@@ -17,7 +17,7 @@ use crate::server::{
     },
     state::AppState,
     webhooks::{
-        dispatcher::{FailureReason, Handled, HandlerError},
+        dispatcher::{Handled, HandlerError},
         Dispatcher, Outcome,
     },
 };
@@ -40,16 +40,10 @@ pub fn register(dispatcher: Dispatcher) -> Dispatcher {
 
 impl From<sync::SyncError> for HandlerError {
     fn from(error: sync::SyncError) -> Self {
-        use crate::server::github::{client::GitHubError, installation_tokens::TokenError};
-        let reason = match &error {
-            sync::SyncError::Token(TokenError::GitHub(GitHubError::RateLimited { retry_after_secs })) => {
-                return HandlerError::rate_limited(&error, *retry_after_secs);
-            }
-            sync::SyncError::Token(TokenError::GitHub(e)) if e.is_transient() => FailureReason::GithubUnreachable,
-            sync::SyncError::Token(_) => FailureReason::GithubRefused,
-            sync::SyncError::Database(_) => FailureReason::Database,
-        };
-        HandlerError::new(reason, error)
+        match error {
+            sync::SyncError::Token(error) => error.into(),
+            sync::SyncError::Database(error) => error.into(),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod installations;
 mod repos;
+mod tasks;
 
 use super::{accounts::NoUser, integrations::IntegrationError, state::AppState};
 use axum::{
@@ -22,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/github-app-installations/{id}", get(installations::one))
         .route("/api/projects/{slug}/github-repos", get(repos::list).post(repos::follow))
         .route("/api/projects/{slug}/github-repos/{id}", axum::routing::delete(repos::unfollow))
+        .route("/api/projects/{slug}/tasks", get(tasks::list))
+        .route("/api/projects/{slug}/tasks/{id}", get(tasks::one))
 }
 
 /// An error in the API's shape.

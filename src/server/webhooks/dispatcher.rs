@@ -9,7 +9,10 @@ use serde::de::DeserializeOwned;
 use super::EventRecord;
 use crate::{
     domain::{events::EventStatus, spelled},
-    server::{github::events, state::AppState},
+    server::{
+        github::{client::GitHubError, events, installation_tokens::TokenError},
+        state::AppState,
+    },
 };
 
 /// What processing an event came to.
@@ -88,6 +91,20 @@ impl From<sqlx::Error> for HandlerError {
     }
 }
 
+impl From<TokenError> for HandlerError {
+    fn from(error: TokenError) -> Self {
+        let reason = match &error {
+            TokenError::GitHub(GitHubError::RateLimited { retry_after_secs }) => {
+                return Self::rate_limited(&error, *retry_after_secs);
+            }
+            TokenError::GitHub(e) if e.is_transient() => FailureReason::GithubUnreachable,
+            TokenError::Database(_) => FailureReason::Database,
+            TokenError::GitHub(_) | TokenError::Crypto(_) => FailureReason::GithubRefused,
+        };
+        Self::new(reason, error)
+    }
+}
+
 pub type Handled = Result<Outcome, HandlerError>;
 type HandlerFuture = Pin<Box<dyn Future<Output = Handled> + Send>>;
 
@@ -97,6 +114,35 @@ type HandlerFuture = Pin<Box<dyn Future<Output = Handled> + Send>>;
 struct Handler {
     read: fn(&str, &serde_json::Value) -> Result<(), HandlerError>,
     run: Arc<dyn Fn(AppState, EventRecord) -> HandlerFuture + Send + Sync>,
+}
+
+impl Handler {
+    fn new<T, F, Fut>(handler: F) -> Self
+    where
+        T: DeserializeOwned + Send + 'static,
+        F: Fn(AppState, T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Handled> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        Self {
+            read: |event, payload| read::<T>(event, payload).map(drop),
+            run: Arc::new(move |state, record: EventRecord| {
+                let handler = handler.clone();
+                Box::pin(async move {
+                    let payload = read::<T>(&record.event, &record.payload)?;
+                    handler(state, payload).await
+                })
+            }),
+        }
+    }
+}
+
+/// Runs a handler in a task of its own: one that panics fails its event
+/// (retried, then left for an operator) instead of ending the worker for good.
+async fn run(handler: &Handler, state: AppState, event: EventRecord) -> Handled {
+    tokio::spawn((handler.run)(state, event))
+        .await
+        .unwrap_or_else(|panicked| Err(HandlerError::new(FailureReason::HandlerPanicked, panicked)))
 }
 
 fn read<T: DeserializeOwned>(event: &str, payload: &serde_json::Value) -> Result<T, HandlerError> {
@@ -109,6 +155,8 @@ fn read<T: DeserializeOwned>(event: &str, payload: &serde_json::Value) -> Result
 pub struct Dispatcher {
     /// (event, action) → handler; action `None` for events without actions (ping).
     handlers: HashMap<(String, Option<String>), Handler>,
+    /// event → the handler of its actions new to forgelink (see `on_new_actions`).
+    new_actions: HashMap<String, Handler>,
 }
 
 impl Dispatcher {
@@ -133,17 +181,7 @@ impl Dispatcher {
         F: Fn(AppState, T) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Handled> + Send + 'static,
     {
-        let handler = Arc::new(handler);
-        let handler = Handler {
-            read: |event, payload| read::<T>(event, payload).map(drop),
-            run: Arc::new(move |state, record: EventRecord| {
-                let handler = handler.clone();
-                Box::pin(async move {
-                    let payload = read::<T>(&record.event, &record.payload)?;
-                    handler(state, payload).await
-                })
-            }),
-        };
+        let handler = Handler::new(handler);
         let keys: Vec<Option<&str>> =
             if actions.is_empty() { vec![None] } else { actions.iter().copied().map(Some).collect() };
         for action in keys {
@@ -152,6 +190,23 @@ impl Dispatcher {
             assert!(documented, "a handler for {event}.{action:?}, which forgelink does not subscribe to");
             self.handlers.insert((event.to_owned(), action.map(str::to_owned)), handler.clone());
         }
+        self
+    }
+
+    /// Registers the handler of the actions of `event` that GitHub adds after
+    /// forgelink was written, for an event whose every action means the same
+    /// ("the issue is now as in this payload"): they are applied, not left `unhandled`.
+    pub fn on_new_actions<T, F, Fut>(mut self, event: &'static str, handler: F) -> Self
+    where
+        T: DeserializeOwned + Send + 'static,
+        F: Fn(AppState, T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Handled> + Send + 'static,
+    {
+        assert!(
+            events::actions(event).is_some_and(|known| !known.is_empty()),
+            "new actions of {event}, which forgelink does not subscribe to or which has none"
+        );
+        self.new_actions.insert(event.to_owned(), Handler::new(handler));
         self
     }
 
@@ -182,13 +237,13 @@ impl Dispatcher {
     pub async fn dispatch(&self, state: AppState, event: EventRecord) -> Handled {
         let key = (event.event.clone(), event.action.clone());
         if let Some(handler) = self.handlers.get(&key) {
-            // A task of its own: a handler that panics fails its event (retried,
-            // then left for an operator) instead of ending the worker for good.
-            return tokio::spawn((handler.run)(state, event))
-                .await
-                .unwrap_or_else(|panicked| Err(HandlerError::new(FailureReason::HandlerPanicked, panicked)));
+            return run(handler, state, event).await;
         }
         let action = event.action.as_deref().unwrap_or("");
+        let documented = events::actions(&event.event).is_some_and(|known| known.contains(&action));
+        if let Some(handler) = self.new_actions.get(&event.event).filter(|_| !documented && !action.is_empty()) {
+            return run(handler, state, event).await;
+        }
         Ok(match events::actions(&event.event) {
             None => Outcome::Ignored(format!("forgelink does not subscribe to {} events", event.event)),
             Some(actions) if actions.contains(&action) || action.is_empty() => {

@@ -238,14 +238,14 @@ impl Envelope {
         .map_or_else(Utc::now, |at| at.0)
     }
 
-    /// What must be applied in order with this event: one issue's or pull
-    /// request's history, else the installation's lifecycle.
+    /// What must be applied in order with this event: one issue's history
+    /// (a pull request is an issue too: its events and its comments' are one
+    /// history), else the installation's lifecycle.
     fn ordering_key(&self) -> Option<String> {
         let repo = self.repository.as_ref().and_then(|r| r.id);
         let numbered = |thing: &Option<ThingPart>| thing.as_ref().and_then(|t| t.number);
-        match (repo, numbered(&self.issue), numbered(&self.pull_request)) {
-            (Some(repo), Some(number), _) => Some(format!("issue:{repo}#{number}")),
-            (Some(repo), None, Some(number)) => Some(format!("pull:{repo}#{number}")),
+        match (repo, numbered(&self.issue).or(numbered(&self.pull_request))) {
+            (Some(repo), Some(number)) => Some(format!("issue:{repo}#{number}")),
             _ => self.installation.as_ref().map(|i| format!("installation:{}", i.id)),
         }
     }
