@@ -88,6 +88,9 @@ impl Application {
         if let Some(every) = config.recovery_interval {
             webhooks::recovery::spawn_periodic(state.clone(), every);
         }
+        if let Some(every) = config.resync_interval {
+            tasks::import::spawn(state.clone(), every);
+        }
         Ok(Self { listener, stopping: state.stopping.clone(), router: router(state), workers })
     }
 

@@ -140,6 +140,8 @@ const MATRIX: &[(&str, &str, Body, Expected)] = &[
         Form("slug=apollo&installation_id={installation}"),
         ["401", "404", "200", "404"],
     ),
+    // Nothing failed to retry: the owner is told so as well.
+    ("POST", "/fn/retry_import", Form("slug=apollo&repo_id={repo}"), ["401", "404", "404", "404"]),
     ("GET", "/api/projects/{slug}/github-repos", Empty, ["401", "404", "200", "404"]),
     ("POST", "/api/projects/{slug}/github-repos", Json(r#"{"repo_id": {repo}}"#), ["401", "404", "201", "404"]),
     ("DELETE", "/api/projects/{slug}/github-repos/{id}", Empty, ["401", "404", "204", "404"]),

@@ -267,6 +267,53 @@ impl Simulator {
         Ok(issue)
     }
 
+    /// Gives a repository `issues` issues with `comments` comments each at
+    /// once, as if written over the past hours (one second apart), sending no
+    /// webhooks: a repository that already has a history when it is followed.
+    pub fn seed_issues(&self, repo_id: Id, user_id: Id, issues: u64, comments: u64) -> Result<(), Refusal> {
+        let mut world = self.world();
+        let first = world.repos.get(&repo_id).ok_or("No such repository.")?.next_issue_number;
+        let start = Utc::now() - chrono::Duration::seconds(i64::try_from(issues * (comments + 1)).unwrap_or(i64::MAX));
+        let mut at = start;
+        for n in 0..issues {
+            let mut tick = || {
+                at += chrono::Duration::seconds(1);
+                at
+            };
+            let created = tick();
+            let mut issue = Issue {
+                id: world.next_id(),
+                repo_id,
+                number: first + n,
+                title: format!("Seeded issue {}", first + n),
+                body: Some(format!("Body of seeded issue {}.", first + n)),
+                open: n % 3 != 0,
+                user_id,
+                created_at: created,
+                updated_at: created,
+                closed_at: (n % 3 == 0).then_some(created),
+                comments: Vec::new(),
+            };
+            for c in 0..comments {
+                let at = tick();
+                issue.comments.push(Comment {
+                    id: world.next_id(),
+                    user_id,
+                    body: format!("Comment {c} on issue {}.", first + n),
+                    created_at: at,
+                    updated_at: at,
+                });
+                issue.updated_at = at;
+            }
+            world.issues.insert(issue.id, issue);
+        }
+        if let Some(repo) = world.repos.get_mut(&repo_id) {
+            repo.next_issue_number = first + issues;
+        }
+        self.persist(&world);
+        Ok(())
+    }
+
     pub fn set_issue_state(&self, repo_id: Id, number: u64, user_id: Id, open: bool) -> Result<Issue, Refusal> {
         let mut world = self.world();
         let issue = world.issue_by_number_mut(repo_id, number).ok_or("No such issue.")?;

@@ -11,6 +11,7 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -38,6 +39,8 @@ pub fn router(sim: Simulator) -> Router {
         .route("/users/{login}", get(get_user_by_login))
         .route("/repos/{owner}/{repo}", get(get_repo))
         .route("/repos/{owner}/{repo}/issues", get(list_issues).post(create_issue))
+        .route("/repos/{owner}/{repo}/issues/comments", get(list_repo_comments))
+        .route("/repos/{owner}/{repo}/issues/comments/{id}", get(get_comment))
         .route("/repos/{owner}/{repo}/issues/{number}", get(get_issue).patch(update_issue))
         .route("/repos/{owner}/{repo}/issues/{number}/comments", get(list_comments).post(create_comment))
         .fallback(|| async { ApiError::not_found() })
@@ -368,8 +371,54 @@ async fn get_repo(
 #[derive(Deserialize)]
 struct IssueQuery {
     state: Option<String>,
+    /// `created` (GitHub's default), `updated` or `comments`.
+    sort: Option<String>,
+    /// `desc` (the default) or `asc`.
+    direction: Option<String>,
+    /// Only what was updated at or after this time.
+    since: Option<DateTime<Utc>>,
     per_page: Option<usize>,
     page: Option<usize>,
+}
+
+impl IssueQuery {
+    fn page(&self) -> PageQuery {
+        PageQuery { per_page: self.per_page, page: self.page }
+    }
+
+    /// Sorts `items` as asked, by `(created, updated, comments)` keys.
+    fn sort<T>(&self, items: &mut [T], key: impl Fn(&T) -> (DateTime<Utc>, DateTime<Utc>, usize, u64)) {
+        let by = self.sort.as_deref().unwrap_or("created");
+        items.sort_by_key(|item| {
+            let (created, updated, comments, id) = key(item);
+            match by {
+                "updated" => (updated, 0, id),
+                "comments" => (DateTime::<Utc>::MIN_UTC, comments, id),
+                _ => (created, 0, id),
+            }
+        });
+        if self.direction.as_deref() != Some("asc") {
+            items.reverse();
+        }
+    }
+}
+
+/// GitHub's conditional requests: a list answered with an `ETag`, and `304 Not
+/// Modified` (no body, no rate limit spent) to a request whose `If-None-Match` names it.
+fn conditional(headers: &HeaderMap, body: Value, link: Option<HeaderValue>) -> Response {
+    use std::hash::{Hash, Hasher};
+    let text = body.to_string();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    let etag = format!("W/\"{:016x}\"", hasher.finish());
+    if headers.get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        response.headers_mut().insert("etag", HeaderValue::from_str(&etag).expect("an ETag is a header value"));
+        return response;
+    }
+    let mut response = with_link(body, link);
+    response.headers_mut().insert("etag", HeaderValue::from_str(&etag).expect("an ETag is a header value"));
+    response
 }
 
 async fn list_issues(
@@ -391,12 +440,52 @@ async fn list_issues(
             "closed" => !i.open,
             _ => i.open,
         })
+        .filter(|i| query.since.is_none_or(|since| i.updated_at >= since))
         .collect();
-    issues.sort_by_key(|i| std::cmp::Reverse(i.number));
-    let page_query = PageQuery { per_page: query.per_page, page: query.page };
-    let (page, link) = paginate(&issues, &page_query, &uri, &sim.urls().web);
+    query.sort(&mut issues, |i| (i.created_at, i.updated_at, i.comments.len(), i.number));
+    let (page, link) = paginate(&issues, &query.page(), &uri, &sim.urls().web);
     let body = page.iter().map(|i| payloads::issue(sim.urls(), &world, &repo, i)).collect();
-    Ok(with_link(Value::Array(body), link))
+    Ok(conditional(&headers, Value::Array(body), link))
+}
+
+/// `GET /repos/{owner}/{repo}/issues/comments`: every issue's comments (pull
+/// requests' included), by `since`, `sort` and `direction` as GitHub reads them.
+async fn list_repo_comments(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    Path((owner, name)): Path<(String, String)>,
+    Query(query): Query<IssueQuery>,
+) -> ApiResult {
+    let (repo, _) = authorized_repo(&sim, &headers, &owner, &name)?;
+    let world = sim.world();
+    let mut comments: Vec<_> = world
+        .issues
+        .values()
+        .filter(|i| i.repo_id == repo.id)
+        .flat_map(|i| i.comments.iter().map(move |c| (i, c)))
+        .filter(|(_, c)| query.since.is_none_or(|since| c.updated_at >= since))
+        .collect();
+    query.sort(&mut comments, |(_, c)| (c.created_at, c.updated_at, 0, c.id));
+    let (page, link) = paginate(&comments, &query.page(), &uri, &sim.urls().web);
+    let body = page.iter().map(|(i, c)| payloads::comment(sim.urls(), &world, &repo, i, c)).collect();
+    Ok(conditional(&headers, Value::Array(body), link))
+}
+
+async fn get_comment(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name, id)): Path<(String, String, u64)>,
+) -> ApiResult {
+    let (repo, _) = authorized_repo(&sim, &headers, &owner, &name)?;
+    let world = sim.world();
+    let (issue, comment) = world
+        .issues
+        .values()
+        .filter(|i| i.repo_id == repo.id)
+        .find_map(|i| i.comments.iter().find(|c| c.id == id).map(|c| (i, c)))
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(payloads::comment(sim.urls(), &world, &repo, issue, comment)).into_response())
 }
 
 async fn get_issue(

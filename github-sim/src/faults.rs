@@ -35,8 +35,10 @@ pub struct Faults {
     /// The next N API requests are answered with `fail_status` (default 503)…
     pub fail_next: u32,
     pub fail_status: Option<u16>,
-    /// …only those whose path contains this, when set.
+    /// …only those whose path contains this, when set…
     pub fail_path: Option<String>,
+    /// …after letting this many of them through (a failure midway through a listing).
+    pub pass_first: u32,
     /// The next N API requests are rate limited.
     pub rate_limit_next: u32,
     /// 403 (primary/secondary limit) or 429; default 403.
@@ -72,6 +74,7 @@ pub async fn inject(State(sim): State<Simulator>, request: Request, next: Next) 
         let failure = if take(&mut faults.rate_limit_next) {
             Some(rate_limited(&faults))
         } else if faults.fail_path.as_deref().is_none_or(|path| request.uri().path().contains(path))
+            && !take(&mut faults.pass_first)
             && take(&mut faults.fail_next)
         {
             let status = faults
@@ -120,6 +123,7 @@ pub fn router(sim: Simulator) -> Router {
         .route("/faults", get(get_faults).put(set_faults).delete(clear_faults))
         .route("/orgs", post(create_org))
         .route("/installations", post(create_installation))
+        .route("/repos/{owner}/{name}/seed", post(seed_repository))
         .route("/state", get(summary))
         .route("/installation-tokens", axum::routing::delete(revoke_installation_tokens))
         .with_state(sim)
@@ -189,6 +193,32 @@ struct NewInstallation {
 
 /// Installs the App as if `sender` had clicked through the install page (or
 /// approved `requester`'s request).
+#[derive(Deserialize)]
+struct Seed {
+    issues: u64,
+    #[serde(default)]
+    comments_per_issue: u64,
+    /// Who wrote them: the repository's owner when not given.
+    author: Option<String>,
+}
+
+/// `POST /_sim/repos/{owner}/{name}/seed`: thousands of issues and comments at once.
+async fn seed_repository(
+    State(sim): State<Simulator>,
+    axum::extract::Path((owner, name)): axum::extract::Path<(String, String)>,
+    Json(seed): Json<Seed>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (repo_id, author) = {
+        let world = sim.world();
+        let repo = world
+            .repo_by_name(&owner, &name)
+            .ok_or_else(|| ApiError::unprocessable(format!("no repository {owner}/{name}")))?;
+        (repo.id, user_id(&world, seed.author.as_deref().unwrap_or(&owner))?)
+    };
+    sim.seed_issues(repo_id, author, seed.issues, seed.comments_per_issue).map_err(ApiError::unprocessable)?;
+    Ok((StatusCode::CREATED, Json(json!({ "issues": seed.issues, "comments": seed.issues * seed.comments_per_issue }))))
+}
+
 async fn create_installation(
     State(sim): State<Simulator>,
     Json(request): Json<NewInstallation>,

@@ -33,6 +33,15 @@ pub async fn set_following(slug: String, repo_id: i64, follow: bool) -> Result<(
     integrations::service::set_following(&state.pool, user.id, &slug, repo_id, follow).await.map_err(AppError::from)
 }
 
+/// Tries a followed repository's failed import again.
+#[server(prefix = "/fn", endpoint = "retry_import")]
+pub async fn retry_import(slug: String, repo_id: i64) -> Result<(), AppError> {
+    use crate::{api::context, server::integrations};
+    let state = context::state()?;
+    let user = context::require_user().await?;
+    integrations::service::retry_import(&state.pool, user.id, &slug, repo_id).await.map_err(AppError::from)
+}
+
 /// Attaches one of the owner's installations to the project.
 #[server(prefix = "/fn", endpoint = "attach_installation")]
 pub async fn attach_installation(slug: String, installation_id: i64) -> Result<(), AppError> {

@@ -18,11 +18,12 @@ use crate::paths::{encode_query, local_path};
 use crate::{
     api::{
         error::AppError,
-        integrations::{get_integrations, AttachInstallation, SetFollowing},
+        integrations::{get_integrations, AttachInstallation, RetryImport, SetFollowing},
     },
     domain::{
         integrations::{InstallationOverview, InstallationState, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus},
         problems::InstallProblem,
+        tasks::ImportState,
     },
 };
 
@@ -33,12 +34,13 @@ struct TabContext {
     changes: ReadSignal<u64>,
     follow: ServerAction<SetFollowing>,
     attach: ServerAction<AttachInstallation>,
+    retry: ServerAction<RetryImport>,
 }
 
 impl TabContext {
     /// Read by every resource of the tab: a live change or an action refetches them.
-    fn version(&self) -> (u64, usize, usize) {
-        (self.changes.get(), self.follow.version().get(), self.attach.version().get())
+    fn version(&self) -> (u64, usize, usize, usize) {
+        (self.changes.get(), self.follow.version().get(), self.attach.version().get(), self.retry.version().get())
     }
 }
 
@@ -49,6 +51,7 @@ pub fn IntegrationsTab() -> impl IntoView {
         changes: live_changes("/live/integrations"),
         follow: ServerAction::<SetFollowing>::new(),
         attach: ServerAction::<AttachInstallation>::new(),
+        retry: ServerAction::<RetryImport>::new(),
     };
     provide_context(tab);
     let project = use_project();
@@ -259,6 +262,19 @@ fn RepoRow(repo: Repo) -> impl IntoView {
                 {repo.private.then(|| view! { <span class="badge">"Private"</span> })}
                 {repo.archived.then(|| view! { <span class="badge">"Archived"</span> })}
                 <p class="muted small">{sync_words(repo.sync_status)}</p>
+                {repo.import.clone().filter(|_| repo.following).map(|import| {
+                    let failed = import.state == ImportState::Failed;
+                    view! {
+                        <p class="small import-status" data-import=import.state.as_str()>{import.words()}</p>
+                        {failed.then(|| view! {
+                            <ActionForm action=tab.retry>
+                                <input type="hidden" name="slug" value=move || tab.slug.get()/>
+                                <input type="hidden" name="repo_id" value=repo.id.to_string()/>
+                                <button type="submit" class="button subtle">"Retry"</button>
+                            </ActionForm>
+                        })}
+                    }
+                })}
             </div>
             {(reachable || repo.following).then(|| view! {
                 <ActionForm action=tab.follow>

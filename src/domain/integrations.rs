@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{accounts::GitHubIdentity, projects::Project, spelled};
+use super::{accounts::GitHubIdentity, projects::Project, spelled, tasks::ImportStatus};
 
 /// Repositories shown per page of an installation.
 pub const REPOS_PER_PAGE: i64 = 50;
@@ -105,6 +105,8 @@ pub struct Repo {
     pub archived: bool,
     pub following: bool,
     pub sync_status: SyncStatus,
+    /// Its import from GitHub, when followed.
+    pub import: Option<ImportStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,6 +27,73 @@ pub enum TaskState {
 spelled!(stored TaskKind { Issue = "issue", PullRequest = "pull_request" });
 spelled!(stored TaskState { Open = "open", Closed = "closed" });
 
+/// Where a followed repository's import from GitHub stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportState {
+    /// Reading its issues, then its comments.
+    Importing,
+    /// Waiting until `resume_at` (GitHub's rate limit, or GitHub not answering).
+    Paused,
+    /// Stopped for a reason only a person can fix; waits for Retry.
+    Failed,
+    /// Read completely; read again periodically.
+    UpToDate,
+}
+
+spelled!(stored ImportState { Importing = "importing", Paused = "paused", Failed = "failed", UpToDate = "up_to_date" });
+
+/// A followed repository's import, as the integrations tab and the API show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportStatus {
+    pub state: ImportState,
+    /// Reading comments (issues are done).
+    pub comments_phase: bool,
+    pub issues_read: i64,
+    pub comments_read: i64,
+    /// The repository's tasks stored now.
+    pub tasks: i64,
+    pub reason: Option<String>,
+    /// RFC 3339, UTC: when a pause ends.
+    pub resume_at: Option<String>,
+}
+
+impl ImportStatus {
+    /// What the integrations tab says of it: "Importing issues: 1,200 so far".
+    pub fn words(&self) -> String {
+        match self.state {
+            ImportState::Importing if self.comments_phase => {
+                format!("Importing comments: {} so far", thousands(self.comments_read))
+            }
+            ImportState::Importing => format!("Importing issues: {} so far", thousands(self.issues_read)),
+            ImportState::Paused => {
+                let until = self.resume_at.as_deref().and_then(|at| at.get(11..16)).unwrap_or("later");
+                format!("Paused until {until} UTC: {}", self.reason.as_deref().unwrap_or("waiting"))
+            }
+            ImportState::Failed => format!("Import failed: {}", self.reason.as_deref().unwrap_or("no reason given")),
+            ImportState::UpToDate => {
+                format!("Up to date · {} task{}", thousands(self.tasks), if self.tasks == 1 { "" } else { "s" })
+            }
+        }
+    }
+}
+
+/// 3402 as "3,402".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
 /// Which tasks by state the list shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -284,6 +351,25 @@ mod tests {
         assert!(read("kind", "epic").unwrap_err().contains("issue or pull_request"));
         assert!(read("page", "0").unwrap_err().contains("positive"));
         assert_eq!(read("state", " ").unwrap(), TaskFilter { page: 1, ..Default::default() }, "empty is no filter");
+    }
+
+    #[test]
+    fn import_progress_reads_as_a_person_says_it() {
+        let status = |state, comments_phase| ImportStatus {
+            state,
+            comments_phase,
+            issues_read: 1200,
+            comments_read: 30_001,
+            tasks: 3402,
+            reason: Some("GitHub rate limit".into()),
+            resume_at: Some("2026-12-02T14:05:00Z".into()),
+        };
+        assert_eq!(status(ImportState::Importing, false).words(), "Importing issues: 1,200 so far");
+        assert_eq!(status(ImportState::Importing, true).words(), "Importing comments: 30,001 so far");
+        assert_eq!(status(ImportState::Paused, false).words(), "Paused until 14:05 UTC: GitHub rate limit");
+        assert_eq!(status(ImportState::UpToDate, true).words(), "Up to date · 3,402 tasks");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 
     #[test]

@@ -83,6 +83,10 @@ pub struct Config {
     /// How often to ask GitHub for failed deliveries to redeliver
     /// (`FORGELINK_RECOVERY_INTERVAL_SECS`, default 600; 0 turns it off).
     pub recovery_interval: Option<std::time::Duration>,
+    /// How often each followed repository is read again from GitHub, so a
+    /// change whose delivery was lost appears (`FORGELINK_RESYNC_INTERVAL_SECS`,
+    /// default 900; 0 turns importing and re-reading off).
+    pub resync_interval: Option<std::time::Duration>,
     /// Reverse proxies whose `X-Forwarded-For` is believed
     /// (`FORGELINK_TRUSTED_PROXIES`: addresses or CIDR ranges, comma-separated;
     /// none by default, so the TCP peer is the client).
@@ -207,6 +211,10 @@ impl Config {
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
             recovery_interval: match parse_or("FORGELINK_RECOVERY_INTERVAL_SECS", &lookup, 600u64)? {
+                0 => None,
+                secs => Some(std::time::Duration::from_secs(secs)),
+            },
+            resync_interval: match parse_or("FORGELINK_RESYNC_INTERVAL_SECS", &lookup, 900u64)? {
                 0 => None,
                 secs => Some(std::time::Duration::from_secs(secs)),
             },

@@ -106,6 +106,19 @@ struct UserInstallations {
     installations: Vec<GitHubInstallation>,
 }
 
+/// One page of a list read with a conditional request.
+#[derive(Debug)]
+pub enum Listed<T> {
+    /// `304 Not Modified`: the same as when its ETag was given (no rate limit spent).
+    NotModified,
+    Page {
+        items: Vec<T>,
+        /// The next page's URL, from the `Link` header.
+        next: Option<String>,
+        etag: Option<String>,
+    },
+}
+
 /// Retries of one request: 5xx answers and unreachable GitHub back off
 /// (0.5 s, 1 s, 2 s); rate limits wait as GitHub says when that is short.
 const ATTEMPTS: u32 = 4;
@@ -301,6 +314,48 @@ impl GitHubClient {
     /// `GET /repos/{full_name}/issues/comments/{id}`: a comment as it is now.
     pub async fn issue_comment(&self, token: &str, full_name: &str, id: i64) -> Result<IssueComment, GitHubError> {
         self.get_json(&format!("/repos/{full_name}/issues/comments/{id}"), token).await
+    }
+
+    /// The first page URL of a repository's issues (pull requests among them)
+    /// or issue comments (`what`: `issues` or `issues/comments`), oldest change
+    /// first, changed at or after `since`.
+    pub fn changes_url(&self, full_name: &str, what: &str, since: Option<chrono::DateTime<chrono::Utc>>) -> String {
+        let state = if what == "issues" { "&state=all" } else { "" };
+        let since = since
+            .map_or(String::new(), |at| format!("&since={}", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        format!(
+            "{}/repos/{full_name}/{what}?sort=updated&direction=asc&per_page=100{state}{since}",
+            self.config.api_url
+        )
+    }
+
+    /// One page of a list (`url` from `changes_url` or a page's `next`), asked
+    /// with `If-None-Match: etag` when one is given.
+    pub async fn list_page<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        url: &str,
+        etag: Option<&str>,
+    ) -> Result<Listed<T>, GitHubError> {
+        let response = self
+            .send(
+                || {
+                    let request = self.http.get(url);
+                    match etag {
+                        Some(etag) => request.header("if-none-match", etag),
+                        None => request,
+                    }
+                },
+                token,
+            )
+            .await?;
+        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Listed::NotModified);
+        }
+        let next = next_link(response.headers(), &self.config.api_url);
+        let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let items = response.json().await.map_err(|e| GitHubError::Decode(e.to_string()))?;
+        Ok(Listed::Page { items, next, etag })
     }
 
     /// Mints an installation access token (valid an hour) with the App's JWT.

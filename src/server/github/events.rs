@@ -216,6 +216,9 @@ pub struct IssueComment {
     pub body: String,
     pub user: Option<Account>,
     pub html_url: String,
+    /// The API URL of its issue, ending in the issue's number.
+    #[serde(default)]
+    pub issue_url: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

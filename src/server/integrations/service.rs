@@ -19,10 +19,12 @@ use crate::{
         integrations::{
             InstallationOverview, Integrations, Lifecycle, Repo, RepoBrowse, RepoPage, SyncStatus, REPOS_PER_PAGE,
         },
+        tasks::ImportStatus,
     },
     server::{
         projects::{self, Project},
         state::AppState,
+        tasks,
     },
 };
 
@@ -76,7 +78,17 @@ fn sync_status(repo: &repositories::ProjectRepo) -> SyncStatus {
 }
 
 fn repo_view(row: repositories::ProjectRepo) -> Repo {
+    let import = row.import_state.map(|state| ImportStatus {
+        state,
+        comments_phase: row.import_comments_phase.unwrap_or(false),
+        issues_read: row.issues_read.map_or(0, i64::from),
+        comments_read: row.comments_read.map_or(0, i64::from),
+        tasks: row.task_count.unwrap_or(0),
+        reason: row.import_reason.clone(),
+        resume_at: row.import_resume_at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    });
     Repo {
+        import,
         sync_status: sync_status(&row),
         id: row.id,
         github_id: row.github_id,
@@ -168,6 +180,16 @@ pub async fn set_following(
     };
     if changed {
         tracing::info!(project = %project.slug, repo_id, follow, "follow changed");
+        Ok(())
+    } else {
+        Err(IntegrationError::NotFound)
+    }
+}
+
+/// Tries the failed import of a followed repository again.
+pub async fn retry_import(pool: &PgPool, user_id: i64, slug: &str, repo_id: i64) -> Result<(), IntegrationError> {
+    let project = owned_project(pool, user_id, slug).await?;
+    if tasks::import::retry(pool, project.id, repo_id).await? {
         Ok(())
     } else {
         Err(IntegrationError::NotFound)

@@ -30,6 +30,15 @@ fn repo_json(repo: &Repo) -> Value {
         "archived": repo.archived,
         "following": repo.following,
         "sync_status": repo.sync_status,
+        "import": repo.import.as_ref().map(|i| json!({
+            "state": i.state.as_str(),
+            "phase": if i.comments_phase { "comments" } else { "issues" },
+            "issues_read": i.issues_read,
+            "comments_read": i.comments_read,
+            "tasks": i.tasks,
+            "reason": i.reason,
+            "resume_at": i.resume_at,
+        })),
     })
 }
 

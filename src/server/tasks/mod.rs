@@ -4,6 +4,7 @@
 //! project's owner, in every path (pages, server functions, the JSON API,
 //! live updates); a public repository's tasks anyone who can see the project.
 
+pub mod import;
 pub mod markdown;
 pub mod mirror;
 mod queries;

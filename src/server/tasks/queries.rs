@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgExecutor, PgPool};
 
-use crate::domain::tasks::{StateFilter, TaskFilter, TaskKind, TaskState, TASKS_PER_PAGE};
+use crate::domain::tasks::{ImportState, StateFilter, TaskFilter, TaskKind, TaskState, TASKS_PER_PAGE};
 
 /// A GitHub account as a payload names it.
 #[derive(Debug, Clone)]
@@ -473,4 +473,129 @@ pub async fn comments(pool: &PgPool, task_id: i64) -> Result<Vec<CommentRow>, sq
     )
     .fetch_all(pool)
     .await
+}
+
+/// A repository whose import (or re-read) this instance holds the lease of.
+#[derive(Debug, Clone)]
+pub struct ImportJob {
+    pub repo_id: i64,
+    pub full_name: String,
+    pub installation_github_id: i64,
+    pub comments_phase: bool,
+    pub issues_since: Option<DateTime<Utc>>,
+    pub comments_since: Option<DateTime<Utc>>,
+    pub issues_etag: Option<String>,
+    pub comments_etag: Option<String>,
+}
+
+/// Takes the lease of one followed, reachable repository whose import is due:
+/// importing, paused until a time now past, or read longer than `interval` ago.
+pub async fn claim_import(
+    pool: &PgPool,
+    interval: std::time::Duration,
+    lease: std::time::Duration,
+) -> Result<Option<ImportJob>, sqlx::Error> {
+    sqlx::query_as!(
+        ImportJob,
+        r#"WITH due AS (
+               SELECT s.github_repo_id FROM github_repo_imports s
+               JOIN github_repos r ON r.id = s.github_repo_id AND r.deleted_at IS NULL
+               JOIN github_app_installations i ON i.id = r.installation_id AND i.lifecycle = 'installed'
+                                                AND i.github_id IS NOT NULL
+               WHERE (s.lease_until IS NULL OR s.lease_until < now())
+                 AND EXISTS (SELECT 1 FROM project_github_repos f WHERE f.github_repo_id = r.id AND f.following)
+                 AND (s.state = 'importing' OR (s.state = 'paused' AND s.resume_at <= now())
+                      OR (s.state = 'up_to_date' AND s.synced_at < now() - make_interval(secs => $1)))
+               ORDER BY s.state = 'up_to_date', s.updated_at
+               LIMIT 1 FOR UPDATE OF s SKIP LOCKED)
+           UPDATE github_repo_imports s SET lease_until = now() + make_interval(secs => $2)
+           FROM due, github_repos r, github_app_installations i
+           WHERE s.github_repo_id = due.github_repo_id AND r.id = s.github_repo_id AND i.id = r.installation_id
+           RETURNING s.github_repo_id AS repo_id, r.full_name, i.github_id AS "installation_github_id!",
+                     s.phase = 'comments' AS "comments_phase!",
+                     s.issues_since AS "issues_since: DateTime<Utc>", s.comments_since AS "comments_since: DateTime<Utc>",
+                     s.issues_etag, s.comments_etag"#,
+        interval.as_secs_f64(),
+        lease.as_secs_f64(),
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Records a page read: how many items, the watermark it reached, the list's
+/// ETag when it was the first page, and the lease renewed.
+#[allow(clippy::too_many_arguments)]
+pub async fn page_read(
+    pool: &PgPool,
+    repo_id: i64,
+    comments: bool,
+    read: i32,
+    latest: Option<DateTime<Utc>>,
+    etag: Option<&str>,
+    lease: std::time::Duration,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE github_repo_imports SET
+               issues_read = issues_read + CASE WHEN $2 THEN 0 ELSE $3 END,
+               comments_read = comments_read + CASE WHEN $2 THEN $3 ELSE 0 END,
+               issues_since = CASE WHEN $2 THEN issues_since ELSE GREATEST(issues_since, $4) END,
+               comments_since = CASE WHEN $2 THEN GREATEST(comments_since, $4) ELSE comments_since END,
+               issues_etag = CASE WHEN NOT $2 AND $5::text IS NOT NULL THEN $5 ELSE issues_etag END,
+               comments_etag = CASE WHEN $2 AND $5::text IS NOT NULL THEN $5 ELSE comments_etag END,
+               lease_until = now() + make_interval(secs => $6)
+           WHERE github_repo_id = $1"#,
+        repo_id,
+        comments,
+        read,
+        latest as _,
+        etag,
+        lease.as_secs_f64(),
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn comments_phase(pool: &PgPool, repo_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE github_repo_imports SET phase = 'comments' WHERE github_repo_id = $1", repo_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The read ended: up to date (`Ok`), paused until `resume_at`, or failed; the lease let go.
+pub async fn import_ended(
+    pool: &PgPool,
+    repo_id: i64,
+    state: ImportState,
+    reason: Option<&str>,
+    resume_at: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE github_repo_imports SET state = $2, reason = $3, resume_at = $4, lease_until = NULL,
+               phase = CASE WHEN $2 = 'up_to_date' THEN 'issues' ELSE phase END,
+               synced_at = CASE WHEN $2 = 'up_to_date' THEN now() ELSE synced_at END
+           WHERE github_repo_id = $1"#,
+        repo_id,
+        state as ImportState,
+        reason,
+        resume_at as _,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Asks for the failed import of a repository the project follows to be tried again.
+pub async fn retry_import(pool: &PgPool, project_id: i64, repo_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"UPDATE github_repo_imports SET state = 'importing', reason = NULL, resume_at = NULL
+           WHERE github_repo_id = $2 AND state = 'failed'
+             AND EXISTS (SELECT 1 FROM project_github_repos f WHERE f.project_id = $1 AND f.github_repo_id = $2 AND f.following)"#,
+        project_id,
+        repo_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }

@@ -4,7 +4,9 @@
 use sqlx::{PgExecutor, PgPool};
 
 use super::repositories::ProjectRepo;
-use crate::domain::integrations::Lifecycle;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{integrations::Lifecycle, tasks::ImportState};
 
 pub async fn attach(conn: impl PgExecutor<'_>, project_id: i64, installation_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query!(
@@ -46,9 +48,15 @@ pub async fn project_follows(
         ProjectRepo,
         r#"SELECT r.id, r.github_id, r.full_name, r.private, r.archived, f.following,
                   a.installation_id AS "installation_id?", i.lifecycle AS "installation_lifecycle?: Lifecycle",
-                  r.deleted_at IS NOT NULL AS "deleted!"
+                  r.deleted_at IS NOT NULL AS "deleted!",
+                  m.state AS "import_state?: ImportState", m.phase = 'comments' AS "import_comments_phase?",
+                  m.issues_read AS "issues_read?", m.comments_read AS "comments_read?", m.reason AS "import_reason?",
+                  m.resume_at AS "import_resume_at?: DateTime<Utc>",
+                  CASE WHEN f.following THEN (SELECT count(*) FROM tasks t WHERE t.github_repo_id = r.id AND t.deleted_at IS NULL) END
+                      AS "task_count?"
            FROM project_github_repos f
            JOIN github_repos r ON r.id = f.github_repo_id
+           LEFT JOIN github_repo_imports m ON m.github_repo_id = r.id
            LEFT JOIN project_github_installations a ON a.installation_id = r.installation_id AND a.project_id = f.project_id
            LEFT JOIN github_app_installations i ON i.id = a.installation_id
            WHERE f.project_id = $1 AND f.following

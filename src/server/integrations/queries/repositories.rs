@@ -3,7 +3,9 @@
 
 use sqlx::{PgExecutor, PgPool};
 
-use crate::domain::integrations::Lifecycle;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{integrations::Lifecycle, tasks::ImportState};
 
 /// A repository as GitHub describes it.
 #[derive(Debug, Clone)]
@@ -103,6 +105,14 @@ pub struct ProjectRepo {
     pub installation_id: Option<i64>,
     pub installation_lifecycle: Option<Lifecycle>,
     pub deleted: bool,
+    /// Its import, when followed.
+    pub import_state: Option<ImportState>,
+    pub import_comments_phase: Option<bool>,
+    pub issues_read: Option<i32>,
+    pub comments_read: Option<i32>,
+    pub import_reason: Option<String>,
+    pub import_resume_at: Option<DateTime<Utc>>,
+    pub task_count: Option<i64>,
 }
 
 /// One page of an installation's repositories (filtered by name), with
@@ -128,10 +138,16 @@ pub async fn installation_repos(
         ProjectRepo,
         r#"SELECT r.id, r.github_id, r.full_name, r.private, r.archived,
                   COALESCE(f.following, false) AS "following!",
-                  r.installation_id, i.lifecycle AS "installation_lifecycle?: Lifecycle", r.deleted_at IS NOT NULL AS "deleted!"
+                  r.installation_id, i.lifecycle AS "installation_lifecycle?: Lifecycle", r.deleted_at IS NOT NULL AS "deleted!",
+                  m.state AS "import_state?: ImportState", m.phase = 'comments' AS "import_comments_phase?",
+                  m.issues_read AS "issues_read?", m.comments_read AS "comments_read?", m.reason AS "import_reason?",
+                  m.resume_at AS "import_resume_at?: DateTime<Utc>",
+                  CASE WHEN f.following THEN (SELECT count(*) FROM tasks t WHERE t.github_repo_id = r.id AND t.deleted_at IS NULL) END
+                      AS "task_count?"
            FROM github_repos r
            JOIN github_app_installations i ON i.id = r.installation_id
            LEFT JOIN project_github_repos f ON f.github_repo_id = r.id AND f.project_id = $1
+           LEFT JOIN github_repo_imports m ON m.github_repo_id = r.id AND f.following
            WHERE r.installation_id = $2 AND lower(r.full_name) LIKE $3
            ORDER BY lower(r.full_name), r.id
            LIMIT $4 OFFSET $5"#,

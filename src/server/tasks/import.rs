@@ -1,0 +1,205 @@
+//! Importing a followed repository's issues (pull requests among them) and
+//! comments from GitHub, and reading them again every interval so a change
+//! whose delivery was lost appears (GitHub never retries a delivery).
+//!
+//! Page by page (100 each, oldest change first, following `Link`), each item
+//! applied by the mirror's rule, so webhooks applied meanwhile agree with it;
+//! the watermark is saved after every page, so a crash, a restart, an unfollow
+//! and a re-follow go on from there. A re-read asks with the ETag of the last
+//! first page (a 304 costs no rate limit). A rate limit pauses the repository
+//! until GitHub's reset, saying so; a refusal fails it with the reason until
+//! someone retries. One repository at a time per instance, each under a lease,
+//! so a failing one never holds the others up.
+
+use std::{future::Future, time::Duration};
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+
+use super::{
+    mirror::{self, Reader},
+    queries::{self, ImportJob},
+};
+use crate::{
+    domain::tasks::ImportState,
+    server::{
+        github::{
+            client::{GitHubError, Listed},
+            events::{Issue, IssueComment},
+            installation_tokens::TokenError,
+        },
+        state::AppState,
+    },
+};
+
+/// Held while a repository is read, renewed after every page.
+const LEASE: Duration = Duration::from_secs(120);
+/// How long to wait when GitHub does not answer.
+const UNREACHABLE_PAUSE_SECS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    GitHub(#[from] TokenError),
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<mirror::MirrorError> for ImportError {
+    fn from(error: mirror::MirrorError) -> Self {
+        match error {
+            mirror::MirrorError::GitHub(e) => Self::GitHub(e),
+            mirror::MirrorError::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+/// Runs imports and re-reads until the instance stops.
+pub fn spawn(state: AppState, interval: Duration) {
+    tokio::spawn(async move {
+        loop {
+            let worked = match run_due(&state, interval).await {
+                Ok(worked) => worked,
+                Err(error) => {
+                    tracing::warn!(%error, "could not look for repositories to import");
+                    false
+                }
+            };
+            if !worked {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = state.stopping.begun() => return,
+                }
+            }
+        }
+    });
+}
+
+/// Tries a failed import again (a repository the project follows); `false` when there is none.
+pub async fn retry(pool: &sqlx::PgPool, project_id: i64, repo_id: i64) -> Result<bool, sqlx::Error> {
+    queries::retry_import(pool, project_id, repo_id).await
+}
+
+/// Imports (or re-reads) one repository that is due, if any; whether there was one.
+pub async fn run_due(state: &AppState, interval: Duration) -> Result<bool, sqlx::Error> {
+    let Some(job) = queries::claim_import(&state.pool, interval, LEASE).await? else {
+        return Ok(false);
+    };
+    let result = import(state, &job).await;
+    let (end, reason, resume_at) = match &result {
+        Ok(()) => (ImportState::UpToDate, None, None),
+        Err(error) => ended_by(error),
+    };
+    if let Err(error) = &result {
+        tracing::warn!(repo = %job.full_name, %error, state = end.as_str(), "repository import stopped");
+    } else {
+        tracing::info!(repo = %job.full_name, "repository up to date");
+    }
+    queries::import_ended(&state.pool, job.repo_id, end, reason.as_deref(), resume_at).await?;
+    Ok(true)
+}
+
+/// How an import that failed ends: paused (it goes on by itself) or failed (someone must act), and why.
+fn ended_by(error: &ImportError) -> (ImportState, Option<String>, Option<DateTime<Utc>>) {
+    let pause = |secs: i64, why: &str| {
+        (ImportState::Paused, Some(why.to_owned()), Some(Utc::now() + chrono::Duration::seconds(secs)))
+    };
+    match error {
+        ImportError::GitHub(TokenError::GitHub(GitHubError::RateLimited { retry_after_secs })) => {
+            pause(i64::try_from(*retry_after_secs).unwrap_or(3600), "GitHub rate limit")
+        }
+        ImportError::GitHub(TokenError::GitHub(e)) if e.is_transient() => {
+            pause(UNREACHABLE_PAUSE_SECS, "GitHub did not answer")
+        }
+        ImportError::GitHub(TokenError::GitHub(GitHubError::Status { status: 403, .. })) => (
+            ImportState::Failed,
+            Some(
+                "GitHub refused to list this repository's issues: the App needs the Issues and Pull requests \
+                 (read) permissions. Accept its new permissions on GitHub (the installation's settings), then Retry."
+                    .to_owned(),
+            ),
+            None,
+        ),
+        ImportError::GitHub(TokenError::GitHub(GitHubError::Status { status: 404, .. })) => {
+            (ImportState::Failed, Some("GitHub no longer shows this repository to the App.".to_owned()), None)
+        }
+        ImportError::GitHub(TokenError::GitHub(e)) => (ImportState::Failed, Some(format!("GitHub refused: {e}")), None),
+        ImportError::GitHub(_) | ImportError::Database(_) => {
+            pause(UNREACHABLE_PAUSE_SECS, "forgelink had trouble on its side")
+        }
+    }
+}
+
+async fn import(state: &AppState, job: &ImportJob) -> Result<(), ImportError> {
+    let reader = Reader { installation_github_id: Some(job.installation_github_id), full_name: &job.full_name };
+    if !job.comments_phase {
+        read_pages(state, job, false, |issues: Vec<Issue>| async move {
+            let mut latest = None;
+            for issue in &issues {
+                latest = latest.max(Some(issue.updated_at.0));
+                if let Some((fields, people)) = mirror::issue_fields(job.repo_id, issue) {
+                    mirror::apply_task(state, reader, &fields, &people).await?;
+                }
+            }
+            Ok(latest)
+        })
+        .await?;
+        queries::comments_phase(&state.pool, job.repo_id).await?;
+    }
+    read_pages(state, job, true, |comments: Vec<IssueComment>| async move {
+        let mut latest = None;
+        for comment in &comments {
+            latest = latest.max(Some(comment.updated_at.0));
+            let Some(number) = comment.issue_url.rsplit('/').next().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            // A comment on an issue the mirror does not have (deleted before it was seen) has nowhere to go.
+            if let Some(task) = queries::stored_task(&state.pool, job.repo_id, number).await? {
+                mirror::apply_comment(state, reader, task.id, comment).await?;
+            }
+        }
+        Ok(latest)
+    })
+    .await
+}
+
+/// Reads a list (`comments`: the comments, else the issues) from the
+/// watermark on, page by page: `apply` stores a page and says the latest
+/// change in it; the watermark, count and ETag are saved after each.
+async fn read_pages<T, F, Fut>(state: &AppState, job: &ImportJob, comments: bool, apply: F) -> Result<(), ImportError>
+where
+    T: DeserializeOwned,
+    F: Fn(Vec<T>) -> Fut,
+    Fut: Future<Output = Result<Option<DateTime<Utc>>, ImportError>>,
+{
+    let (what, since, etag) = if comments {
+        ("issues/comments", job.comments_since, job.comments_etag.clone())
+    } else {
+        ("issues", job.issues_since, job.issues_etag.clone())
+    };
+    let mut url = state.github.changes_url(&job.full_name, what, since);
+    // Only the first page is asked conditionally (its ETag is the one saved).
+    let mut etag = etag;
+    let mut first = true;
+    loop {
+        let listed = state
+            .installation_tokens
+            .with_token(job.installation_github_id, |token| {
+                let (github, url, etag) = (state.github.clone(), url.clone(), etag.clone());
+                async move { github.list_page::<T>(&token, &url, etag.as_deref()).await }
+            })
+            .await?;
+        let Listed::Page { items, next, etag: page_etag } = listed else {
+            return Ok(());
+        };
+        let read = i32::try_from(items.len()).unwrap_or(i32::MAX);
+        let latest = apply(items).await?;
+        let saved = if first { page_etag.as_deref() } else { None };
+        queries::page_read(&state.pool, job.repo_id, comments, read, latest, saved, LEASE).await?;
+        (etag, first) = (None, false);
+        match next {
+            Some(next) if read > 0 => url = next,
+            _ => return Ok(()),
+        }
+    }
+}
