@@ -324,18 +324,22 @@ async fn events_of_repositories_no_project_follows_are_ignored_saying_so(pool: P
     assert_eq!(count(&pool, "tasks").await, 0);
 }
 
-#[sqlx::test]
-async fn a_tie_with_other_content_is_settled_by_reading_github(pool: PgPool) {
+/// forgelink and the simulator, with ada's apollo following octocat/hello-world
+/// through an installation; the installation's and the repository's GitHub ids.
+async fn simulated(pool: &PgPool) -> (support::Stack, u64, u64) {
     let stack = spawn_stack(pool.clone()).await;
     let installation = stack.gh.install("octocat", "octocat", Some(&["hello-world"])).await;
     sign_up(&stack.app, "ada@example.com").await;
     create_project(&stack.app, "apollo").await;
     let repo = stack.gh.sim.sim.world().repo_by_name("octocat", "hello-world").unwrap().id;
-    support::until("the repository is listed", 30, async || {
-        sqlx::query_scalar!("SELECT count(*) FROM github_repos").fetch_one(&pool).await.unwrap() == Some(1)
-    })
-    .await;
-    follow(&pool, "apollo", repo as i64, "octocat/hello-world").await;
+    support::until("the repository is listed", 30, async || count(pool, "github_repos").await == 1).await;
+    follow(pool, "apollo", repo as i64, "octocat/hello-world").await;
+    (stack, installation, repo)
+}
+
+#[sqlx::test]
+async fn a_tie_with_other_content_is_settled_by_reading_github(pool: PgPool) {
+    let (stack, installation, repo) = simulated(&pool).await;
     let octocat = stack.gh.sim.sim.world().account_by_login("octocat").unwrap().id;
     stack.gh.sim.sim.open_issue(repo, octocat, "The real title", Some("as on GitHub")).unwrap();
     wait_until_settled(&pool).await;
@@ -495,4 +499,68 @@ async fn the_list_filters_and_searches_and_says_what_it_cannot_read(pool: PgPool
     assert_eq!(app.get("/api/projects/nowhere/tasks").await.status(), 404);
     let page = app.get("/projects/apollo/tasks?state=all&q=crash").await.text().await.unwrap();
     assert!(page.contains("Crashes when idle") && !page.contains("Docs typo"), "the page filters before hydration");
+}
+
+#[sqlx::test]
+async fn a_pull_request_opened_commented_on_and_merged_on_github_is_one_merged_task(pool: PgPool) {
+    let (stack, installation, _) = simulated(&pool).await;
+    let token = stack.gh.installation_token(installation).await;
+    let opened = stack
+        .gh
+        .api_post(
+            "/repos/octocat/hello-world/pulls",
+            &token,
+            json!({"title": "Faster start", "head": "fast", "base": "main", "draft": true}),
+        )
+        .await;
+    assert_eq!(opened.status(), 201);
+    let number = opened.json::<Value>().await.unwrap()["number"].as_i64().unwrap();
+    let octocat = stack.gh.sim.sim.world().account_by_login("octocat").unwrap().id;
+    let repo = stack.gh.sim.sim.world().repo_by_name("octocat", "hello-world").unwrap().id;
+    stack.gh.sim.sim.set_draft(repo, number as u64, octocat, false).unwrap();
+    let commented = stack
+        .gh
+        .api_post(
+            &format!("/repos/octocat/hello-world/issues/{number}/comments"),
+            &token,
+            json!({"body": "Looks good"}),
+        )
+        .await;
+    assert_eq!(commented.status(), 201);
+    let merged = stack
+        .gh
+        .http
+        .put(format!("{}/repos/octocat/hello-world/pulls/{number}/merge", stack.gh.api))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(merged.status(), 200);
+    support::until("the merge is mirrored", 30, async || {
+        sqlx::query_scalar!("SELECT merged FROM tasks").fetch_optional(&pool).await.unwrap() == Some(true)
+    })
+    .await;
+    wait_until_settled(&pool).await;
+    let statuses: Vec<String> = sqlx::query_scalar!("SELECT event || '.' || COALESCE(action, '') || ' ' || status AS \"s!\" FROM github_events WHERE event <> 'installation' ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses,
+        [
+            "pull_request.opened processed",
+            "pull_request.ready_for_review processed",
+            "issue_comment.created processed",
+            "pull_request.closed processed"
+        ]
+    );
+    let row =
+        sqlx::query!("SELECT kind, state, draft, merged, issue_github_id, pull_github_id, comment_count FROM tasks")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((row.kind.as_str(), row.state.as_str(), row.draft, row.merged), ("pull_request", "closed", false, true));
+    assert!(row.issue_github_id.is_some() && row.pull_github_id.is_some() && row.issue_github_id != row.pull_github_id);
+    assert_eq!(row.comment_count, 1);
+    assert_eq!(count(&pool, "task_comments").await, 1);
 }

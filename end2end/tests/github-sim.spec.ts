@@ -219,4 +219,36 @@ test('webhooks verify with @octokit/webhooks-methods and carry the fields of Git
     expectKeysOf(issuePayload[key], issueExample[key], `issues.opened .${key}`);
   }
   expect(issuePayload.installation.id).toBe(installationId);
+
+  // A pull request opened and merged through the API: pull_request.opened, then closed with merged.
+  const { data: pull } = await octokit.request('POST /repos/{owner}/{repo}/pulls', {
+    owner: 'mega-corp',
+    repo: 'repo-00001',
+    title: 'Compatible change',
+    head: 'topic',
+    base: 'main',
+  });
+  await octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', {
+    owner: 'mega-corp',
+    repo: 'repo-00001',
+    pull_number: pull.number,
+  });
+  const pulls = await waitFor(() => {
+    const found = received.filter((r) => r.headers['x-github-event'] === 'pull_request').map((r) => JSON.parse(r.body));
+    return found.length >= 2 ? found : undefined;
+  }, 'the pull_request deliveries');
+  expect(pulls.map((p: any) => p.action)).toEqual(['opened', 'closed']);
+  const [pullExample] = examplesOf('pull_request', 'opened');
+  expectKeysOf(pulls[0], pullExample, 'pull_request.opened');
+  expectKeysOf(pulls[0].pull_request, pullExample.pull_request, 'pull_request.opened .pull_request');
+  expect(pulls[1].pull_request.merged).toBe(true);
+  expect(pulls[1].pull_request.state).toBe('closed');
+  // Listed among the issues, as GitHub lists pull requests.
+  const { data: listed } = await octokit.request('GET /repos/{owner}/{repo}/issues', {
+    owner: 'mega-corp',
+    repo: 'repo-00001',
+    state: 'all',
+  });
+  const asIssue = listed.find((i: any) => i.number === pull.number);
+  expect(asIssue?.pull_request?.merged_at).toBeTruthy();
 });

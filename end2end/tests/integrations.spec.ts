@@ -4,32 +4,7 @@
 // a forged installation id, and an organization's installation to a member who
 // does not own it.
 import { type Page, type BrowserContext } from '@playwright/test';
-import { createProject, expect, gotoHydrated, signUp, test, unique } from './support';
-
-const sim = process.env.GITHUB_SIM_URL ?? 'http://127.0.0.1:3100';
-
-/** Signs up, creates a project, connects a new simulated GitHub user; returns both. */
-async function ownerWithGitHub(page: Page): Promise<{ projectPath: string; login: string }> {
-  await signUp(page);
-  const projectPath = await createProject(page, unique('Apollo'));
-  await gotoHydrated(page, `${projectPath}/integrations`);
-  await page.getByRole('link', { name: 'Connect GitHub account' }).click();
-  const login = unique('octo').slice(0, 39);
-  await page.getByLabel('Username').fill(login);
-  await page.getByRole('button', { name: 'Create and sign in' }).click();
-  await page.getByRole('button', { name: /^Authorize / }).click();
-  await expect(page).toHaveURL(`${projectPath}/integrations`);
-  await expect(page.getByTestId('github-login')).toHaveText(login);
-  return { projectPath, login };
-}
-
-/** A new organization on the simulator, `owner` its owner (and `members`, not owners), with repositories repo-00001…. */
-async function newOrg(page: Page, owner: string, repositories: number, members: string[] = []): Promise<string> {
-  const org = unique('acme').slice(0, 39);
-  const response = await page.request.post(`${sim}/_sim/orgs`, { data: { login: org, repositories, owners: [owner], members } });
-  expect(response.status()).toBe(201);
-  return org;
-}
+import { expect, gotoHydrated, newOrg, ownerWithGitHub, sim, test } from './support';
 
 async function appSlug(page: Page): Promise<string> {
   const state = await (await page.request.get(`${sim}/_sim/state`)).json();

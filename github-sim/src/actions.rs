@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::{
     hooks::Outgoing,
     payloads,
-    world::{AccountKind, Comment, Id, Installation, Issue, Selection, World},
+    world::{AccountKind, Comment, Id, Installation, Issue, Pull, Selection, World},
     Simulator,
 };
 
@@ -235,7 +235,8 @@ impl Simulator {
         });
     }
 
-    pub fn open_issue(&self, repo_id: Id, user_id: Id, title: &str, body: Option<&str>) -> Result<Issue, Refusal> {
+    /// A new issue, stored without a webhook (its caller sends the right one).
+    fn open_issue_quietly(&self, repo_id: Id, user_id: Id, title: &str, body: Option<&str>) -> Result<Issue, Refusal> {
         let title = title.trim();
         if title.is_empty() {
             return Err("An issue needs a title.".into());
@@ -260,10 +261,17 @@ impl Simulator {
             updated_at: now,
             closed_at: None,
             comments: Vec::new(),
+            pull: None,
         };
         let issue = Issue { id: world.next_id(), ..issue };
         world.issues.insert(issue.id, issue.clone());
-        self.after_issue_change(&world, &issue, "opened", user_id);
+        self.persist(&world);
+        Ok(issue)
+    }
+
+    pub fn open_issue(&self, repo_id: Id, user_id: Id, title: &str, body: Option<&str>) -> Result<Issue, Refusal> {
+        let issue = self.open_issue_quietly(repo_id, user_id, title, body)?;
+        self.after_issue_change(&self.world(), &issue, "opened", user_id);
         Ok(issue)
     }
 
@@ -293,6 +301,7 @@ impl Simulator {
                 updated_at: created,
                 closed_at: (n % 3 == 0).then_some(created),
                 comments: Vec::new(),
+                pull: None,
             };
             for c in 0..comments {
                 let at = tick();
@@ -312,6 +321,55 @@ impl Simulator {
         }
         self.persist(&world);
         Ok(())
+    }
+
+    /// Opens a pull request (from a branch named after its title).
+    pub fn open_pull(
+        &self,
+        repo_id: Id,
+        user_id: Id,
+        title: &str,
+        body: Option<&str>,
+        draft: bool,
+    ) -> Result<Issue, Refusal> {
+        let issue = self.open_issue_quietly(repo_id, user_id, title, body)?;
+        let mut world = self.world();
+        let pull = Pull { id: world.next_id(), draft, merged_at: None, head: format!("topic-{}", issue.number) };
+        let issue = world.issue_by_number_mut(repo_id, issue.number).ok_or("No such issue.")?;
+        issue.pull = Some(pull);
+        let issue = issue.clone();
+        self.after_issue_change(&world, &issue, "opened", user_id);
+        Ok(issue)
+    }
+
+    /// Merges an open pull request: GitHub then sends `closed` with `merged: true`.
+    pub fn merge_pull(&self, repo_id: Id, number: u64, user_id: Id) -> Result<Issue, Refusal> {
+        let mut world = self.world();
+        let issue = world.issue_by_number_mut(repo_id, number).ok_or("No such pull request.")?;
+        let Some(pull) = issue.pull.as_mut() else { return Err("Not a pull request.".into()) };
+        if !issue.open || pull.draft {
+            return Err("Only an open pull request that is ready for review can be merged.".into());
+        }
+        let now = Utc::now();
+        pull.merged_at = Some(now);
+        issue.open = false;
+        issue.closed_at = Some(now);
+        issue.updated_at = now;
+        let issue = issue.clone();
+        self.after_issue_change(&world, &issue, "closed", user_id);
+        Ok(issue)
+    }
+
+    /// Marks a pull request a draft or ready for review.
+    pub fn set_draft(&self, repo_id: Id, number: u64, user_id: Id, draft: bool) -> Result<Issue, Refusal> {
+        let mut world = self.world();
+        let issue = world.issue_by_number_mut(repo_id, number).ok_or("No such pull request.")?;
+        let Some(pull) = issue.pull.as_mut().filter(|p| p.draft != draft) else { return Ok(issue.clone()) };
+        pull.draft = draft;
+        issue.updated_at = Utc::now();
+        let issue = issue.clone();
+        self.after_issue_change(&world, &issue, if draft { "converted_to_draft" } else { "ready_for_review" }, user_id);
+        Ok(issue)
     }
 
     pub fn set_issue_state(&self, repo_id: Id, number: u64, user_id: Id, open: bool) -> Result<Issue, Refusal> {
@@ -355,6 +413,16 @@ impl Simulator {
         self.persist(world);
         let Some(repo) = world.repos.get(&issue.repo_id) else { return };
         let sender = self.sender(world, sender_id);
+        if let Some(pull) = &issue.pull {
+            let payload = json!({
+                "action": action,
+                "number": issue.number,
+                "pull_request": payloads::pull_request(self.urls(), world, repo, issue, pull),
+                "sender": sender,
+            });
+            self.send_repo_event(world, issue.repo_id, "pull_request", payload);
+            return;
+        }
         let payload = json!({
             "action": action,
             "issue": payloads::issue(self.urls(), world, repo, issue),

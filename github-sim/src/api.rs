@@ -39,6 +39,9 @@ pub fn router(sim: Simulator) -> Router {
         .route("/users/{login}", get(get_user_by_login))
         .route("/repos/{owner}/{repo}", get(get_repo))
         .route("/repos/{owner}/{repo}/issues", get(list_issues).post(create_issue))
+        .route("/repos/{owner}/{repo}/pulls", post(create_pull))
+        .route("/repos/{owner}/{repo}/pulls/{number}", get(get_pull))
+        .route("/repos/{owner}/{repo}/pulls/{number}/merge", axum::routing::put(merge_pull))
         .route("/repos/{owner}/{repo}/issues/comments", get(list_repo_comments))
         .route("/repos/{owner}/{repo}/issues/comments/{id}", get(get_comment))
         .route("/repos/{owner}/{repo}/issues/{number}", get(get_issue).patch(update_issue))
@@ -574,4 +577,52 @@ async fn create_comment(
     let (issue, comment) = sim.add_comment(repo.id, number, actor, &input.body).map_err(ApiError::unprocessable)?;
     let world = sim.world();
     Ok((StatusCode::CREATED, Json(payloads::comment(sim.urls(), &world, &repo, &issue, &comment))).into_response())
+}
+
+#[derive(Deserialize)]
+struct PullBody {
+    title: Option<String>,
+    body: Option<String>,
+    #[serde(default)]
+    draft: bool,
+}
+
+async fn create_pull(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name)): Path<(String, String)>,
+    Json(input): Json<PullBody>,
+) -> ApiResult {
+    let (repo, actor) = authorized_repo(&sim, &headers, &owner, &name)?;
+    let title = input.title.ok_or_else(|| ApiError::unprocessable("Invalid request.\n\n\"title\" wasn't supplied."))?;
+    let issue =
+        sim.open_pull(repo.id, actor, &title, input.body.as_deref(), input.draft).map_err(ApiError::unprocessable)?;
+    let world = sim.world();
+    let pull = issue.pull.as_ref().ok_or_else(ApiError::not_found)?;
+    Ok((StatusCode::CREATED, Json(payloads::pull_request(sim.urls(), &world, &repo, &issue, pull))).into_response())
+}
+
+async fn get_pull(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+) -> ApiResult {
+    let (repo, _) = authorized_repo(&sim, &headers, &owner, &name)?;
+    let world = sim.world();
+    let issue = world.issue_by_number(repo.id, number).filter(|i| i.pull.is_some()).ok_or_else(ApiError::not_found)?;
+    let pull = issue.pull.as_ref().ok_or_else(ApiError::not_found)?;
+    Ok(Json(payloads::pull_request(sim.urls(), &world, &repo, issue, pull)).into_response())
+}
+
+async fn merge_pull(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+) -> ApiResult {
+    let (repo, actor) = authorized_repo(&sim, &headers, &owner, &name)?;
+    let issue = sim
+        .merge_pull(repo.id, number, actor)
+        .map_err(|message| ApiError::new(StatusCode::METHOD_NOT_ALLOWED, message))?;
+    let sha = issue.pull.as_ref().map(|p| format!("{:040x}", p.id)).unwrap_or_default();
+    Ok(Json(json!({"sha": sha, "merged": true, "message": "Pull Request successfully merged"})).into_response())
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use super::world::{Account, AccountKind, Comment, Installation, Issue, Repo, World};
+use super::world::{Account, AccountKind, Comment, Installation, Issue, Pull, Repo, World};
 
 /// The two origins GitHub answers on: the web (`github.com`) and the API (`api.github.com`,
 /// or `/api/v3` on GitHub Enterprise Server, the convention the simulator follows).
@@ -302,6 +302,99 @@ pub fn app(urls: &Urls, app: &AppIdentity, owner: Option<&Account>, installation
 }
 
 pub fn issue(urls: &Urls, world: &World, repo: &Repo, issue: &Issue) -> Value {
+    let mut value = issue_only(urls, world, repo, issue);
+    if let Some(pull) = &issue.pull {
+        let full_name = world.full_name(repo);
+        let html = format!("{}/{full_name}/pull/{}", urls.web, issue.number);
+        value["html_url"] = json!(html);
+        value["draft"] = json!(pull.draft);
+        value["pull_request"] = json!({
+            "url": format!("{}/repos/{full_name}/pulls/{}", urls.api, issue.number),
+            "html_url": html,
+            "diff_url": format!("{html}.diff"),
+            "patch_url": format!("{html}.patch"),
+            "merged_at": pull.merged_at.map(timestamp),
+        });
+    }
+    value
+}
+
+/// A pull request as the `pull_request` event and `GET /repos/{o}/{r}/pulls/{n}` describe it.
+pub fn pull_request(urls: &Urls, world: &World, repo: &Repo, issue: &Issue, pull: &Pull) -> Value {
+    let full_name = world.full_name(repo);
+    let api = format!("{}/repos/{full_name}/pulls/{}", urls.api, issue.number);
+    let html = format!("{}/{full_name}/pull/{}", urls.web, issue.number);
+    let branch = |name: &str| {
+        json!({
+            "label": format!("{}:{name}", world.accounts.get(&repo.owner_id).map_or("ghost", |a| a.login.as_str())),
+            "ref": name,
+            "sha": format!("{:040x}", issue.id * 7919 + name.len() as u64),
+            "user": world.accounts.get(&repo.owner_id).map(|a| account(urls, a)),
+            "repo": repository(urls, world, repo),
+        })
+    };
+    json!({
+        "url": api,
+        "id": pull.id,
+        "node_id": node_id("11:PullRequest", pull.id),
+        "html_url": html,
+        "diff_url": format!("{html}.diff"),
+        "patch_url": format!("{html}.patch"),
+        "issue_url": format!("{}/repos/{full_name}/issues/{}", urls.api, issue.number),
+        "number": issue.number,
+        "state": if issue.open { "open" } else { "closed" },
+        "locked": false,
+        "title": issue.title,
+        "user": world.accounts.get(&issue.user_id).map(|a| account(urls, a)),
+        "body": issue.body,
+        "created_at": timestamp(issue.created_at),
+        "updated_at": timestamp(issue.updated_at),
+        "closed_at": issue.closed_at.map(timestamp),
+        "merged_at": pull.merged_at.map(timestamp),
+        "merge_commit_sha": pull.merged_at.map(|_| format!("{:040x}", pull.id)),
+        "assignee": null,
+        "assignees": [],
+        "requested_reviewers": [],
+        "requested_teams": [],
+        "labels": [],
+        "milestone": null,
+        "draft": pull.draft,
+        "commits_url": format!("{api}/commits"),
+        "review_comments_url": format!("{api}/comments"),
+        "review_comment_url": format!("{}/repos/{full_name}/pulls/comments{{/number}}", urls.api),
+        "comments_url": format!("{}/repos/{full_name}/issues/{}/comments", urls.api, issue.number),
+        "statuses_url": format!("{}/repos/{full_name}/statuses/{}", urls.api, issue.id),
+        "head": branch(&pull.head),
+        "base": branch("main"),
+        "author_association": "OWNER",
+        "auto_merge": null,
+        "active_lock_reason": null,
+        "merged": pull.merged_at.is_some(),
+        "mergeable": if issue.open { json!(true) } else { Value::Null },
+        "rebaseable": if issue.open { json!(true) } else { Value::Null },
+        "mergeable_state": if issue.open { "clean" } else { "unknown" },
+        "merged_by": null,
+        "comments": issue.comments.len(),
+        "review_comments": 0,
+        "maintainer_can_modify": false,
+        "commits": 1,
+        "additions": 1,
+        "deletions": 0,
+        "changed_files": 1,
+        "_links": {
+            "self": {"href": api.clone()},
+            "html": {"href": html.clone()},
+            "issue": {"href": format!("{}/repos/{full_name}/issues/{}", urls.api, issue.number)},
+            "comments": {"href": format!("{}/repos/{full_name}/issues/{}/comments", urls.api, issue.number)},
+            "review_comments": {"href": format!("{api}/comments")},
+            "review_comment": {"href": format!("{}/repos/{full_name}/pulls/comments{{/number}}", urls.api)},
+            "commits": {"href": format!("{api}/commits")},
+            "statuses": {"href": format!("{}/repos/{full_name}/statuses/{}", urls.api, issue.id)},
+        },
+    })
+}
+
+fn issue_only(urls: &Urls, world: &World, repo: &Repo, issue: &Issue) -> Value {
     let full_name = world.full_name(repo);
     let api = format!("{}/repos/{full_name}/issues/{}", urls.api, issue.number);
     json!({

@@ -99,6 +99,20 @@ pub struct Issue {
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub comments: Vec<Comment>,
+    /// Set when this issue is a pull request (on GitHub every pull request is an issue too).
+    #[serde(default)]
+    pub pull: Option<Pull>,
+}
+
+/// What a pull request has beyond its issue.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Pull {
+    /// The pull request's own id (its issue has another).
+    pub id: Id,
+    pub draft: bool,
+    pub merged_at: Option<DateTime<Utc>>,
+    /// The branch it would merge.
+    pub head: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -38,8 +38,31 @@ pub(super) async fn repo_page(
                 @let n = issue.number;
                 @let (toggle, toggle_label) =
                     if issue.open { ("closed", "Close issue") } else { ("open", "Reopen issue") };
-                article.card aria-label={ "Issue #" (n) } {
-                    h3 { "#" (n) " " (issue.title) " " span.badge { (if issue.open { "Open" } else { "Closed" }) } }
+                @let kind = if issue.pull.is_some() { "Pull request" } else { "Issue" };
+                @let badge = match &issue.pull {
+                    Some(pull) if pull.merged_at.is_some() => "Merged",
+                    Some(pull) if pull.draft && issue.open => "Draft",
+                    _ if issue.open => "Open",
+                    _ => "Closed",
+                };
+                article.card aria-label={ (kind) " #" (n) } {
+                    h3 { "#" (n) " " (issue.title) " " span.badge { (badge) } }
+                    @if let Some(pull) = issue.pull.as_ref().filter(|_| issue.open) {
+                        @if pull.draft {
+                            form method="post" action={ (base) "/pull/" (n) "/draft" } {
+                                input type="hidden" name="draft" value="false";
+                                button type="submit" { "Ready for review #" (n) }
+                            }
+                        } @else {
+                            form method="post" action={ (base) "/pull/" (n) "/merge" } {
+                                button.primary type="submit" { "Merge pull request #" (n) }
+                            }
+                            form method="post" action={ (base) "/pull/" (n) "/draft" } {
+                                input type="hidden" name="draft" value="true";
+                                button type="submit" { "Convert to draft #" (n) }
+                            }
+                        }
+                    }
                     p { (issue.body.as_deref().unwrap_or("")) }
                     ul.plain {
                         @for comment in &issue.comments {
@@ -53,11 +76,21 @@ pub(super) async fn repo_page(
                         label { "Comment " input type="text" name="body" required; }
                         " " button type="submit" { "Comment on #" (n) }
                     }
-                    form method="post" action={ (base) "/issues/" (n) "/state" } {
-                        input type="hidden" name="state" value=(toggle);
-                        button type="submit" { (toggle_label) " #" (n) }
+                    @if issue.pull.as_ref().is_none_or(|p| p.merged_at.is_none()) {
+                        form method="post" action={ (base) "/issues/" (n) "/state" } {
+                            input type="hidden" name="state" value=(toggle);
+                            button type="submit" { (toggle_label) " #" (n) }
+                        }
                     }
                 }
+            }
+        }
+        section.card aria-labelledby="new-pull-h" {
+            h2 #new-pull-h { "New pull request" }
+            form method="post" action={ (base) "/pulls" } {
+                p { label { "Pull request title " input type="text" name="title" required; } }
+                p { label { input type="checkbox" name="draft" value="true"; " Draft" } }
+                button.primary type="submit" { "Create pull request" }
             }
         }
         section.card aria-labelledby="new-issue-h" {
@@ -129,5 +162,40 @@ pub(super) async fn new_comment(
     let form = FormPairs::parse(&body);
     issue_form(&sim, &headers, (&owner, &name), StatusCode::UNPROCESSABLE_ENTITY, |repo_id, user| {
         sim.add_comment(repo_id, number, user.id, form.get("body").unwrap_or_default()).map(|_| ())
+    })
+}
+
+pub(super) async fn new_pull(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let form = FormPairs::parse(&body);
+    let draft = form.get("draft") == Some("true");
+    issue_form(&sim, &headers, (&owner, &name), StatusCode::UNPROCESSABLE_ENTITY, |repo_id, user| {
+        sim.open_pull(repo_id, user.id, form.get("title").unwrap_or_default(), form.get("body"), draft).map(|_| ())
+    })
+}
+
+pub(super) async fn merge_pull(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+) -> Response {
+    issue_form(&sim, &headers, (&owner, &name), StatusCode::METHOD_NOT_ALLOWED, |repo_id, user| {
+        sim.merge_pull(repo_id, number, user.id).map(|_| ())
+    })
+}
+
+pub(super) async fn pull_draft(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+    body: Bytes,
+) -> Response {
+    let draft = FormPairs::parse(&body).get("draft") == Some("true");
+    issue_form(&sim, &headers, (&owner, &name), StatusCode::NOT_FOUND, |repo_id, user| {
+        sim.set_draft(repo_id, number, user.id, draft).map(|_| ())
     })
 }
