@@ -6,6 +6,13 @@
 //!    calls, installation tokens minted.
 //! 2. The integrations tab of a project following 1,000 repositories (and, for
 //!    the ratio, 10) rendered on the server: p50/p95 time and page size.
+//! 3. Following a repository of 10,000 issues and 30,000 comments (and, for
+//!    the ratio, one of 1,000 and 3,000): the import's time, GitHub API calls
+//!    and the process's peak memory growth.
+//! 4. A change on GitHub → visible in an open Tasks tab (its live message,
+//!    then the list it fetches): p50/p99.
+//! 5. The Tasks tab of the project of 10,000 tasks (and of 1,000) rendered on
+//!    the server, and the plan of its list query.
 //!
 //! Run it with `scripts/bench`.
 
@@ -40,6 +47,7 @@ async fn fresh_database(name: &str) -> PgPool {
 struct Stack {
     app: String,
     sim: String,
+    simulator: github_sim::Simulator,
     pool: PgPool,
     http: reqwest::Client,
     cookie: String,
@@ -62,9 +70,9 @@ impl Stack {
         let mut sim_config = github_sim::SimConfig::from_env().expect("the simulated App scripts/bench sets up");
         sim_config.webhook_url = format!("{app}/webhooks/github");
         sim_config.state_file = None;
-        github_sim::serve(sim_listener, sim_config).unwrap();
+        let simulator = github_sim::serve(sim_listener, sim_config).unwrap().sim;
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let mut stack = Self { app, sim, pool, http, cookie: String::new() };
+        let mut stack = Self { app, sim, simulator, pool, http, cookie: String::new() };
         stack.sign_up().await;
         stack
     }
@@ -156,6 +164,91 @@ impl Stack {
         }
     }
 
+    /// Waits until no import is in progress (following starts one per repository).
+    async fn imports_settled(&self) {
+        let started = Instant::now();
+        loop {
+            let busy: i64 = sqlx::query_scalar("SELECT count(*) FROM github_repo_imports WHERE state <> 'up_to_date'")
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+            if busy == 0 {
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(900), "{busy} imports still running after 15 minutes");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Follows `repo` (of an organization installed from `slug`) in `slug`, and
+    /// times its import: (time, GitHub API calls, growth of the process's peak memory).
+    async fn import(&self, slug: &str, repo: &str) -> (Duration, u64, u64) {
+        let before = self.sim_get("/_sim/state").await;
+        let peak = peak_rss_kb();
+        let started = Instant::now();
+        sqlx::query(
+            "INSERT INTO project_github_repos (project_id, github_repo_id)
+             SELECT p.id, r.id FROM projects p, github_repos r WHERE p.slug = $1 AND r.full_name = $2",
+        )
+        .bind(slug)
+        .bind(repo)
+        .execute(&self.pool)
+        .await
+        .unwrap();
+        self.imports_settled().await;
+        let elapsed = started.elapsed();
+        let after = self.sim_get("/_sim/state").await;
+        let calls = after["api_requests"].as_u64().unwrap() - before["api_requests"].as_u64().unwrap();
+        (elapsed, calls, peak_rss_kb().saturating_sub(peak))
+    }
+
+    /// Changes issue `number` of `repo` on GitHub `changes` times, each once
+    /// the last is visible: the times from the change to the open Tasks tab's
+    /// live message and its fetch of the list showing it, sorted.
+    async fn live_latencies(&self, slug: &str, owner: &str, name: &str, number: u64, changes: usize) -> Vec<Duration> {
+        let mut stream = self
+            .http
+            .get(format!("{}/live/projects/{slug}/tasks", self.app))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), 200);
+        stream.chunk().await.unwrap(); // the message every stream starts with
+        let (repo_id, user_id) = {
+            let world = self.simulator.world();
+            let repo = world.repo_by_name(owner, name).unwrap().id;
+            (repo, world.account_by_login("octocat").unwrap().id)
+        };
+        let mut times = Vec::new();
+        for n in 0..changes {
+            let title = format!("Changed on GitHub, time {n}");
+            let started = Instant::now();
+            self.simulator.edit_issue(repo_id, number, user_id, Some(&title), None).unwrap();
+            loop {
+                let chunk = tokio::time::timeout(Duration::from_secs(10), stream.chunk()).await;
+                assert!(matches!(chunk, Ok(Ok(Some(_)))), "a live message within 10 s");
+                let listed = self
+                    .http
+                    .post(format!("{}/fn/list_tasks", self.app))
+                    .header("cookie", &self.cookie)
+                    .form(&[("slug", slug), ("filter[state]", "all"), ("filter[page]", "1")])
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                if listed.contains(&title) {
+                    break;
+                }
+            }
+            times.push(started.elapsed());
+        }
+        times.sort();
+        times
+    }
+
     /// Follows every repository of the project's installations.
     async fn follow_all(&self, slug: &str) -> i64 {
         sqlx::query(
@@ -178,9 +271,9 @@ impl Stack {
         .unwrap()
     }
 
-    /// Server-side render times of the project's integrations tab: (p50, p95, bytes).
-    async fn render(&self, slug: &str) -> (Duration, Duration, usize) {
-        let url = format!("{}/projects/{slug}/integrations", self.app);
+    /// Server-side render times of a page that must contain `marker`: (p50, p95, bytes).
+    async fn render(&self, path: &str, marker: &str) -> (Duration, Duration, usize) {
+        let url = format!("{}{path}", self.app);
         let mut times = Vec::new();
         let mut bytes = 0;
         for _ in 0..WARM_UP {
@@ -192,12 +285,42 @@ impl Stack {
             assert_eq!(response.status(), 200);
             let html = response.text().await.unwrap();
             times.push(started.elapsed());
-            assert!(html.contains("Connected ·"), "the tab rendered its installation");
+            assert!(html.contains(marker), "{path} rendered {marker}");
             bytes = html.len();
         }
         times.sort();
         (times[RENDERS / 2], times[RENDERS * 95 / 100], bytes)
     }
+}
+
+/// The process's peak resident memory so far (`VmHWM`), in KB.
+fn peak_rss_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The plan of the Tasks tab's list query (`tasks::queries::list`, its filters unset) for `slug`.
+async fn list_plan(pool: &PgPool, slug: &str) -> String {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+         SELECT t.id FROM project_github_repos f
+         JOIN github_repos r ON r.id = f.github_repo_id
+         JOIN tasks t ON t.github_repo_id = r.id
+         LEFT JOIN github_identities g ON g.github_id = t.author_github_id
+         LEFT JOIN users u ON u.github_id = t.author_github_id
+         WHERE f.project_id = (SELECT id FROM projects WHERE slug = $1) AND (true OR NOT r.private)
+           AND t.deleted_at IS NULL AND t.state = 'open'
+         ORDER BY t.github_updated_at DESC, t.id DESC LIMIT 50 OFFSET 0",
+    )
+    .bind(slug)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter().map(|(line,)| line).collect::<Vec<_>>().join("\n")
 }
 
 fn ms(d: Duration) -> f64 {
@@ -233,10 +356,71 @@ async fn main() {
     let mut p50s = Vec::new();
     for slug in ["ten", "thousand"] {
         let followed = stack.follow_all(slug).await;
-        let (p50, p95, bytes) = stack.render(slug).await;
+        stack.imports_settled().await;
+        let (p50, p95, bytes) = stack.render(&format!("/projects/{slug}/integrations"), "Connected ·").await;
         let kb = bytes.div_ceil(1024);
         println!("| project following {followed} repositories | {:.2} ms | {:.2} ms | {kb} KB |", ms(p50), ms(p95));
         p50s.push(p50.as_secs_f64());
     }
     println!("\nrender time, 1,000 vs 10 followed repositories: {:.2}×\n", p50s[1] / p50s[0]);
+
+    // Tasks: two repositories with histories, each followed by a project of its own.
+    stack.create_project("history").await;
+    stack.install("history-corp", 2, "history").await;
+    stack.create_project("history-small").await;
+    sqlx::query(
+        "INSERT INTO project_github_installations (project_id, installation_id)
+         SELECT p.id, i.id FROM projects p, github_app_installations i
+         WHERE p.slug = 'history-small' AND i.account_login = 'history-corp'",
+    )
+    .execute(&stack.pool)
+    .await
+    .unwrap();
+    println!("| import of a followed repository | issues | comments | time | GitHub API calls | peak memory growth |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let mut per_item = Vec::new();
+    for (slug, name, issues) in [("history-small", "repo-00001", 1_000u64), ("history", "repo-00002", 10_000)] {
+        let seeded = json!({ "issues": issues, "comments_per_issue": 3, "author": "octocat" });
+        stack.sim_post(&format!("/_sim/repos/history-corp/{name}/seed"), seeded).await;
+        let (elapsed, calls, grown) = stack.import(slug, &format!("history-corp/{name}")).await;
+        println!(
+            "| history-corp/{name} | {issues} | {} | {:.1} s | {calls} | {} MB |",
+            issues * 3,
+            elapsed.as_secs_f64(),
+            grown / 1024
+        );
+        per_item.push(elapsed.as_secs_f64() / issues as f64);
+    }
+    println!("\nimport time per issue, 10,000 vs 1,000: {:.2}×", per_item[1] / per_item[0]);
+
+    let latencies = stack.live_latencies("history", "history-corp", "repo-00002", 1, 100).await;
+    println!("\n| a change on GitHub → visible in an open Tasks tab (100 changes) | p50 | p99 |");
+    println!("| --- | ---: | ---: |");
+    println!(
+        "| webhook, worker, NOTIFY, live message, the list fetched again | {:.0} ms | {:.0} ms |",
+        ms(latencies[49]),
+        ms(latencies[98])
+    );
+
+    println!("\n| Tasks tab, server-side render ({RENDERS} renders, 50 tasks a page) | p50 | p95 | HTML |");
+    println!("| --- | ---: | ---: | ---: |");
+    let mut p50s = Vec::new();
+    for slug in ["history-small", "history"] {
+        let tasks: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM tasks t JOIN project_github_repos f ON f.github_repo_id = t.github_repo_id
+             JOIN projects p ON p.id = f.project_id WHERE p.slug = $1",
+        )
+        .bind(slug)
+        .fetch_one(&stack.pool)
+        .await
+        .unwrap();
+        let (p50, p95, bytes) = stack.render(&format!("/projects/{slug}/tasks"), "task-row").await;
+        println!("| project of {tasks} tasks | {:.2} ms | {:.2} ms | {} KB |", ms(p50), ms(p95), bytes.div_ceil(1024));
+        p50s.push(p50.as_secs_f64());
+    }
+    println!("\nrender time, 10,000 vs 1,000 tasks: {:.2}×", p50s[1] / p50s[0]);
+    println!(
+        "\nThe list query's plan (10,000 tasks, open ones, first page):\n\n```\n{}\n```\n",
+        list_plan(&stack.pool, "history").await
+    );
 }

@@ -460,8 +460,8 @@ async fn each_project_page_reads_its_data_once_and_says_once_what_is_not_found(p
     sign_up(&owner, "owner@example.com").await;
     let created = owner.post_form("/fn/create_project", &[("name", "Apollo"), ("slug", ""), ("description", "")]).await;
     assert!(!created.status().is_client_error(), "{}", created.status());
-    // The signed-in person, the project, and on the integrations tab its one answer.
-    for (path, reads) in [("/projects/apollo", 2), ("/projects/apollo/tasks", 2), ("/projects/apollo/integrations", 3)]
+    // The signed-in person, the project, and on the tasks and integrations tabs their one answer.
+    for (path, reads) in [("/projects/apollo", 2), ("/projects/apollo/tasks", 3), ("/projects/apollo/integrations", 3)]
     {
         let html = owner.get(path).await.text().await.unwrap();
         assert_eq!(html.matches("__RESOLVED_RESOURCES[").count(), reads, "{path}");

@@ -252,8 +252,9 @@ async fn every_route_answers_each_kind_of_caller_as_it_must(pool: PgPool) {
         repo: id("SELECT id FROM github_repos ORDER BY id LIMIT 1").await,
         event: id("SELECT id FROM github_events ORDER BY id LIMIT 1").await,
         task: id(r#"WITH repo AS (
-                       INSERT INTO github_repos (github_id, owner_login, name, full_name, private)
-                       VALUES (999999, 'octocat', 'secret', 'octocat/secret', true) RETURNING id),
+                       INSERT INTO github_repos (github_id, owner_login, name, full_name, private, installation_id)
+                       SELECT 999999, 'octocat', 'secret', 'octocat/secret', true, id FROM github_app_installations
+                       RETURNING id),
                      follow AS (
                        INSERT INTO project_github_repos (project_id, github_repo_id)
                        SELECT p.id, repo.id FROM projects p, repo WHERE p.slug = 'apollo')

@@ -200,6 +200,8 @@ async fn a_deleted_issue_is_a_tombstone_that_a_late_delivery_does_not_bring_back
     assert!(kept.deleted && kept.title != "Resurrected?");
     let listed = app.get("/api/projects/apollo/tasks?state=all").await.json::<Value>().await.unwrap();
     assert_eq!(listed["total"], 0, "a deleted task is not listed");
+    let id: i64 = sqlx::query_scalar!("SELECT id FROM tasks").fetch_one(&pool).await.unwrap();
+    assert_eq!(app.get(&format!("/api/projects/apollo/tasks/{id}")).await.status(), 404, "nor shown");
 
     // A deletion of an issue never seen is a tombstone too.
     sqlx::query!("DELETE FROM tasks").execute(&pool).await.unwrap();
@@ -212,7 +214,8 @@ async fn a_deleted_issue_is_a_tombstone_that_a_late_delivery_does_not_bring_back
 #[sqlx::test]
 async fn a_transferred_issue_is_marked_moved_and_arrives_in_its_new_repository(pool: PgPool) {
     let app = apollo(&pool).await;
-    let transfer = example("issues", "transferred");
+    let mut transfer = example("issues", "transferred");
+    transfer["repository"]["private"] = json!(false); // the example's is private: this is about the transfer
     let (from, from_name) =
         (transfer["repository"]["id"].as_i64().unwrap(), transfer["repository"]["full_name"].as_str().unwrap());
     follow(&pool, "apollo", from, from_name).await;
@@ -227,6 +230,11 @@ async fn a_transferred_issue_is_marked_moved_and_arrives_in_its_new_repository(p
     assert_eq!(listed["total"], 2);
     let old = listed["tasks"].as_array().unwrap().iter().find(|t| t["repository"] == from_name).unwrap();
     assert_eq!(old["transferred_to"], transfer["changes"]["new_issue"]["html_url"]);
+    assert_eq!(old["moved"], true);
+    // A visitor is told it moved, not where (the destination may be private).
+    let listed: Value = app.another_browser().get("/api/projects/apollo/tasks?state=all").await.json().await.unwrap();
+    let old = listed["tasks"].as_array().unwrap().iter().find(|t| t["repository"] == from_name).unwrap();
+    assert_eq!((old["moved"].clone(), old["transferred_to"].clone()), (json!(true), Value::Null));
 }
 
 #[sqlx::test]
@@ -365,7 +373,15 @@ async fn a_private_repositorys_tasks_are_for_the_projects_owner_only(pool: PgPoo
     public["issue"]["title"] = json!("A public bug");
     processed(&app, &pool, "issues", &public).await;
     follow(&pool, "apollo", 77, "Codertocat/secret").await;
-    sqlx::query!("UPDATE github_repos SET private = true WHERE github_id = 77").execute(&pool).await.unwrap();
+    // Reached through an installation attached to the project.
+    sqlx::query!(
+        r#"WITH i AS (INSERT INTO github_app_installations (github_id, origin, state) VALUES (7, 'github', 'processed') RETURNING id),
+                a AS (INSERT INTO project_github_installations (project_id, installation_id) SELECT p.id, i.id FROM projects p, i)
+           UPDATE github_repos SET private = true, installation_id = (SELECT id FROM i) WHERE github_id = 77"#
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     let mut private = example("issues", "opened");
     private["repository"]["id"] = json!(77);
     private["repository"]["full_name"] = json!("Codertocat/secret");
@@ -426,6 +442,25 @@ async fn a_private_repositorys_tasks_are_for_the_projects_owner_only(pool: PgPoo
     let edited = at(public.clone(), "issue", 1000, Some("A public bug, revised"));
     processed(&app, &pool, "issues", &edited).await;
     assert!(support::next_change(&mut visitor_stream, wait).await, "a public change reaches the visitor");
+
+    // The repository leaves the project's installations (another project may
+    // keep it mirrored): its private tasks are no longer the owner's to see either.
+    sqlx::query!("UPDATE github_repos SET installation_id = NULL WHERE github_id = 77").execute(&pool).await.unwrap();
+    let listed: Value = app.get("/api/projects/apollo/tasks").await.json().await.unwrap();
+    assert_eq!(listed["total"], 1);
+    assert_eq!(app.get(&format!("/api/projects/apollo/tasks/{private_id}")).await.status(), 404);
+}
+
+#[sqlx::test]
+async fn a_payload_saying_the_repository_is_private_makes_its_tasks_private_at_once(pool: PgPool) {
+    let app = apollo(&pool).await;
+    let mut opened = example("issues", "opened");
+    opened["repository"]["private"] = json!(true);
+    processed(&app, &pool, "issues", &opened).await;
+    let private: bool = sqlx::query_scalar!("SELECT private FROM github_repos").fetch_one(&pool).await.unwrap();
+    assert!(private, "before the repository.privatized event arrives");
+    let listed: Value = app.another_browser().get("/api/projects/apollo/tasks").await.json().await.unwrap();
+    assert_eq!(listed["total"], 0, "a visitor sees nothing of it");
 }
 
 #[sqlx::test]
@@ -541,19 +576,22 @@ async fn a_pull_request_opened_commented_on_and_merged_on_github_is_one_merged_t
     })
     .await;
     wait_until_settled(&pool).await;
-    let statuses: Vec<String> = sqlx::query_scalar!("SELECT event || '.' || COALESCE(action, '') || ' ' || status AS \"s!\" FROM github_events WHERE event <> 'installation' ORDER BY id")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    // Each applied, or found applied already: GitHub's times have one-second
+    // steps, so a tie in one second is read again from GitHub, which may
+    // already show what a later delivery brings.
+    let events =
+        sqlx::query!("SELECT event, action, status FROM github_events WHERE event <> 'installation' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let actions: Vec<String> =
+        events.iter().map(|e| format!("{}.{}", e.event, e.action.as_deref().unwrap_or(""))).collect();
     assert_eq!(
-        statuses,
-        [
-            "pull_request.opened processed",
-            "pull_request.ready_for_review processed",
-            "issue_comment.created processed",
-            "pull_request.closed processed"
-        ]
+        actions,
+        ["pull_request.opened", "pull_request.ready_for_review", "issue_comment.created", "pull_request.closed"]
     );
+    let statuses: Vec<&str> = events.iter().map(|e| e.status.as_str()).collect();
+    assert!(statuses.iter().all(|s| *s == "processed" || *s == "ignored"), "{statuses:?}");
     let row =
         sqlx::query!("SELECT kind, state, draft, merged, issue_github_id, pull_github_id, comment_count FROM tasks")
             .fetch_one(&pool)
@@ -563,4 +601,22 @@ async fn a_pull_request_opened_commented_on_and_merged_on_github_is_one_merged_t
     assert!(row.issue_github_id.is_some() && row.pull_github_id.is_some() && row.issue_github_id != row.pull_github_id);
     assert_eq!(row.comment_count, 1);
     assert_eq!(count(&pool, "task_comments").await, 1);
+}
+
+#[sqlx::test]
+async fn an_issue_labeled_then_deleted_on_github_shows_its_label_then_is_gone(pool: PgPool) {
+    let (stack, _, repo) = simulated(&pool).await;
+    let sim = &stack.gh.sim.sim;
+    let octocat = sim.world().account_by_login("octocat").unwrap().id;
+    sim.open_issue(repo, octocat, "Needs triage", None).unwrap();
+    sim.label_issue(repo, 1, octocat, "bug").unwrap();
+    support::until("the label is mirrored", 30, async || {
+        sqlx::query_scalar!("SELECT labels FROM tasks").fetch_optional(&pool).await.unwrap()
+            == Some(json!([{"name": "bug", "color": "ededed"}]))
+    })
+    .await;
+    sim.delete_issue(repo, 1, octocat).unwrap();
+    support::until("the deletion is mirrored", 30, async || task(&pool, repo as i64, 1).await.deleted).await;
+    let listed: Value = stack.app.get("/api/projects/apollo/tasks?state=all").await.json().await.unwrap();
+    assert_eq!(listed["total"], 0);
 }

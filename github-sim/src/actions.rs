@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{
     hooks::Outgoing,
-    payloads,
+    payloads, world,
     world::{AccountKind, Comment, Id, Installation, Issue, Pull, Selection, World},
     Simulator,
 };
@@ -262,6 +262,7 @@ impl Simulator {
             closed_at: None,
             comments: Vec::new(),
             pull: None,
+            labels: Vec::new(),
         };
         let issue = Issue { id: world.next_id(), ..issue };
         world.issues.insert(issue.id, issue.clone());
@@ -302,6 +303,7 @@ impl Simulator {
                 closed_at: (n % 3 == 0).then_some(created),
                 comments: Vec::new(),
                 pull: None,
+                labels: Vec::new(),
             };
             for c in 0..comments {
                 let at = tick();
@@ -358,6 +360,53 @@ impl Simulator {
         let issue = issue.clone();
         self.after_issue_change(&world, &issue, "closed", user_id);
         Ok(issue)
+    }
+
+    /// Adds a label (made on first use, grey) to an issue: `issues.labeled`.
+    pub fn label_issue(&self, repo_id: Id, number: u64, user_id: Id, name: &str) -> Result<Issue, Refusal> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err("A label needs a name.".into());
+        }
+        let mut world = self.world();
+        let id = world.next_id();
+        let issue = world.issue_by_number_mut(repo_id, number).ok_or("No such issue.")?;
+        if issue.labels.iter().any(|l| l.name.eq_ignore_ascii_case(name)) {
+            return Ok(issue.clone());
+        }
+        let label = world::Label { id, name: name.to_owned(), color: "ededed".to_owned() };
+        issue.labels.push(label.clone());
+        issue.updated_at = Utc::now();
+        let issue = issue.clone();
+        self.persist(&world);
+        if let Some(repo) = world.repos.get(&repo_id) {
+            let payload = json!({
+                "action": "labeled",
+                "issue": payloads::issue(self.urls(), &world, repo, &issue),
+                "label": payloads::label(self.urls(), &world, repo, &label),
+                "sender": self.sender(&world, user_id),
+            });
+            self.send_repo_event(&world, repo_id, "issues", payload);
+        }
+        Ok(issue)
+    }
+
+    /// Deletes an issue for good (GitHub lets admins): `issues.deleted` with the issue as it was.
+    pub fn delete_issue(&self, repo_id: Id, number: u64, user_id: Id) -> Result<(), Refusal> {
+        let mut world = self.world();
+        let issue = world.issue_by_number(repo_id, number).filter(|i| i.pull.is_none()).cloned();
+        let issue = issue.ok_or("No such issue (pull requests cannot be deleted).")?;
+        world.issues.remove(&issue.id);
+        self.persist(&world);
+        if let Some(repo) = world.repos.get(&repo_id) {
+            let payload = json!({
+                "action": "deleted",
+                "issue": payloads::issue(self.urls(), &world, repo, &issue),
+                "sender": self.sender(&world, user_id),
+            });
+            self.send_repo_event(&world, repo_id, "issues", payload);
+        }
+        Ok(())
     }
 
     /// Marks a pull request a draft or ready for review.

@@ -191,8 +191,6 @@ struct NewInstallation {
     repositories: Option<Vec<String>>,
 }
 
-/// Installs the App as if `sender` had clicked through the install page (or
-/// approved `requester`'s request).
 #[derive(Deserialize)]
 struct Seed {
     issues: u64,
@@ -219,6 +217,8 @@ async fn seed_repository(
     Ok((StatusCode::CREATED, Json(json!({ "issues": seed.issues, "comments": seed.issues * seed.comments_per_issue }))))
 }
 
+/// Installs the App as if `sender` had clicked through the install page (or
+/// approved `requester`'s request).
 async fn create_installation(
     State(sim): State<Simulator>,
     Json(request): Json<NewInstallation>,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use super::world::{Account, AccountKind, Comment, Installation, Issue, Pull, Repo, World};
+use super::world::{Account, AccountKind, Comment, Installation, Issue, Label, Pull, Repo, World};
 
 /// The two origins GitHub answers on: the web (`github.com`) and the API (`api.github.com`,
 /// or `/api/v3` on GitHub Enterprise Server, the convention the simulator follows).
@@ -356,7 +356,7 @@ pub fn pull_request(urls: &Urls, world: &World, repo: &Repo, issue: &Issue, pull
         "assignees": [],
         "requested_reviewers": [],
         "requested_teams": [],
-        "labels": [],
+        "labels": issue.labels.iter().map(|l| label(urls, world, repo, l)).collect::<Vec<_>>(),
         "milestone": null,
         "draft": pull.draft,
         "commits_url": format!("{api}/commits"),
@@ -394,6 +394,19 @@ pub fn pull_request(urls: &Urls, world: &World, repo: &Repo, issue: &Issue, pull
     })
 }
 
+/// A label as issues list it.
+pub fn label(urls: &Urls, world: &World, repo: &Repo, label: &Label) -> Value {
+    json!({
+        "id": label.id,
+        "node_id": node_id("5:Label", label.id),
+        "url": format!("{}/repos/{}/labels/{}", urls.api, world.full_name(repo), label.name),
+        "name": label.name,
+        "color": label.color,
+        "default": false,
+        "description": null,
+    })
+}
+
 fn issue_only(urls: &Urls, world: &World, repo: &Repo, issue: &Issue) -> Value {
     let full_name = world.full_name(repo);
     let api = format!("{}/repos/{full_name}/issues/{}", urls.api, issue.number);
@@ -409,7 +422,7 @@ fn issue_only(urls: &Urls, world: &World, repo: &Repo, issue: &Issue) -> Value {
         "number": issue.number,
         "title": issue.title,
         "user": world.accounts.get(&issue.user_id).map(|a| account(urls, a)),
-        "labels": [],
+        "labels": issue.labels.iter().map(|l| label(urls, world, repo, l)).collect::<Vec<_>>(),
         "state": if issue.open { "open" } else { "closed" },
         "state_reason": if issue.open { Value::Null } else { json!("completed") },
         "locked": false,

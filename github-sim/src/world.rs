@@ -102,6 +102,16 @@ pub struct Issue {
     /// Set when this issue is a pull request (on GitHub every pull request is an issue too).
     #[serde(default)]
     pub pull: Option<Pull>,
+    #[serde(default)]
+    pub labels: Vec<Label>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    pub id: Id,
+    pub name: String,
+    /// Six hex digits.
+    pub color: String,
 }
 
 /// What a pull request has beyond its issue.

@@ -10,7 +10,11 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
-use super::{live_changes, projects::slug_param, ErrorNote, NotFound};
+use super::{
+    live_changes,
+    projects::{slug_param, use_project},
+    ErrorNote, NotFound,
+};
 use crate::{
     api::{
         error::AppError,
@@ -48,7 +52,8 @@ pub fn TasksTab() -> impl IntoView {
             {move || Suspend::new(async move {
                 match tasks.await {
                     Ok(page) => view! { <TaskList slug=slug.get_untracked() filter=filter.get_untracked().unwrap_or_default() page/> }.into_any(),
-                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    // The project's layout says it is not found.
+                    Err(AppError::NotFound) => ().into_any(),
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }
             })}
@@ -137,7 +142,7 @@ fn AuthorView(author: Option<Author>) -> impl IntoView {
 }
 
 fn sync_note(task: &TaskSummary) -> Option<&'static str> {
-    match (task.transferred_to.is_some(), task.sync) {
+    match (task.moved, task.sync) {
         (true, _) => Some("moved to another repository"),
         (false, Sync::RepositoryDeleted) => Some("repository deleted"),
         (false, Sync::NotSynced) => Some("no longer synced"),
@@ -187,6 +192,7 @@ pub fn TaskPage() -> impl IntoView {
             }
         },
     );
+    let project = use_project();
     view! {
         <Transition fallback=|| view! { <p>"Loading the task…"</p> }>
             {move || Suspend::new(async move {
@@ -221,7 +227,9 @@ pub fn TaskPage() -> impl IntoView {
                             </article>
                         }.into_any()
                     }
-                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    // A task of a project that exists: the layout says nothing of it.
+                    Err(AppError::NotFound) if project.await.is_ok() => view! { <NotFound/> }.into_any(),
+                    Err(AppError::NotFound) => ().into_any(),
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }
             })}

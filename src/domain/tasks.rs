@@ -216,7 +216,8 @@ impl Badge {
 #[serde(rename_all = "snake_case")]
 pub enum Sync {
     Synced,
-    /// Unfollowed, or out of every installation: kept, read-only.
+    /// Unfollowed, or out of the project's installations: kept (a public
+    /// repository's) as it was last mirrored, maybe updated for other projects.
     NotSynced,
     RepositoryDeleted,
 }
@@ -245,7 +246,9 @@ pub struct TaskSummary {
     pub closed_at: Option<String>,
     /// The last activity in words ("3 hours ago"), as of the page's rendering.
     pub activity: String,
-    /// Where it went, when it was transferred to another repository.
+    /// Transferred to another repository.
+    pub moved: bool,
+    /// Where it went: for the project's owner only (the destination may be private).
     pub transferred_to: Option<String>,
     pub deleted: bool,
     pub sync: Sync,
@@ -394,6 +397,7 @@ mod tests {
                 updated_at: String::new(),
                 closed_at: None,
                 activity: String::new(),
+                moved: false,
                 transferred_to: None,
                 deleted: false,
                 sync: Sync::Synced,

@@ -72,6 +72,18 @@ pub(super) async fn repo_page(
                             }
                         }
                     }
+                    @if !issue.labels.is_empty() {
+                        p { @for label in &issue.labels { span.badge { (label.name) } " " } }
+                    }
+                    form method="post" action={ (base) "/issues/" (n) "/labels" } {
+                        label { "Label " input type="text" name="name" required; }
+                        " " button type="submit" { "Add label to #" (n) }
+                    }
+                    @if issue.pull.is_none() {
+                        form method="post" action={ (base) "/issues/" (n) "/delete" } {
+                            button type="submit" { "Delete issue #" (n) }
+                        }
+                    }
                     form method="post" action={ (base) "/issues/" (n) "/comments" } {
                         label { "Comment " input type="text" name="body" required; }
                         " " button type="submit" { "Comment on #" (n) }
@@ -197,5 +209,27 @@ pub(super) async fn pull_draft(
     let draft = FormPairs::parse(&body).get("draft") == Some("true");
     issue_form(&sim, &headers, (&owner, &name), StatusCode::NOT_FOUND, |repo_id, user| {
         sim.set_draft(repo_id, number, user.id, draft).map(|_| ())
+    })
+}
+
+pub(super) async fn add_label(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+    body: Bytes,
+) -> Response {
+    let form = FormPairs::parse(&body);
+    issue_form(&sim, &headers, (&owner, &name), StatusCode::UNPROCESSABLE_ENTITY, |repo_id, user| {
+        sim.label_issue(repo_id, number, user.id, form.get("name").unwrap_or_default()).map(|_| ())
+    })
+}
+
+pub(super) async fn delete_issue(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+) -> Response {
+    issue_form(&sim, &headers, (&owner, &name), StatusCode::NOT_FOUND, |repo_id, user| {
+        sim.delete_issue(repo_id, number, user.id)
     })
 }

@@ -61,6 +61,7 @@ fn task_json(task: &TaskSummary) -> Value {
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "closed_at": task.closed_at,
+        "moved": task.moved,
         "transferred_to": task.transferred_to,
         "synced": task.sync == crate::domain::tasks::Sync::Synced,
     })

@@ -9,7 +9,8 @@
 //! first page (a 304 costs no rate limit). A rate limit pauses the repository
 //! until GitHub's reset, saying so; a refusal fails it with the reason until
 //! someone retries. One repository at a time per instance, each under a lease,
-//! so a failing one never holds the others up.
+//! for at most `PAGES_PER_TURN` pages before the others get a turn, so neither
+//! a failing nor a huge repository holds the others up.
 
 use std::{future::Future, time::Duration};
 
@@ -87,13 +88,15 @@ pub async fn run_due(state: &AppState, interval: Duration) -> Result<bool, sqlx:
     };
     let result = import(state, &job).await;
     let (end, reason, resume_at) = match &result {
-        Ok(()) => (ImportState::UpToDate, None, None),
+        Ok(Read::Done) => (ImportState::UpToDate, None, None),
+        // Its turn is over: still importing, claimed again after the others.
+        Ok(Read::TurnOver) => (ImportState::Importing, None, None),
         Err(error) => ended_by(error),
     };
-    if let Err(error) = &result {
-        tracing::warn!(repo = %job.full_name, %error, state = end.as_str(), "repository import stopped");
-    } else {
-        tracing::info!(repo = %job.full_name, "repository up to date");
+    match &result {
+        Err(error) => tracing::warn!(repo = %job.full_name, %error, state = end.as_str(), "repository import stopped"),
+        Ok(Read::Done) => tracing::info!(repo = %job.full_name, "repository up to date"),
+        Ok(Read::TurnOver) => {}
     }
     queries::import_ended(&state.pool, job.repo_id, end, reason.as_deref(), resume_at).await?;
     Ok(true)
@@ -130,49 +133,76 @@ fn ended_by(error: &ImportError) -> (ImportState, Option<String>, Option<DateTim
     }
 }
 
-async fn import(state: &AppState, job: &ImportJob) -> Result<(), ImportError> {
+/// Pages one claim reads before letting other repositories have a turn (it
+/// stays `importing` and is claimed again, from its watermark, after them).
+const PAGES_PER_TURN: usize = 20;
+
+/// Whether a list was read to its end or the turn ended first.
+#[derive(Debug, PartialEq, Eq)]
+enum Read {
+    Done,
+    TurnOver,
+}
+
+/// Imports (or re-reads) a repository; `TurnOver` when it goes on later.
+async fn import(state: &AppState, job: &ImportJob) -> Result<Read, ImportError> {
     let reader = Reader { installation_github_id: Some(job.installation_github_id), full_name: &job.full_name };
+    let mut pages = 0;
     if !job.comments_phase {
-        read_pages(state, job, false, |issues: Vec<Issue>| async move {
-            let mut latest = None;
+        let read = read_pages(state, job, false, &mut pages, |issues: Vec<Issue>| async move {
             for issue in &issues {
-                latest = latest.max(Some(issue.updated_at.0));
                 if let Some((fields, people)) = mirror::issue_fields(job.repo_id, issue) {
                     mirror::apply_task(state, reader, &fields, &people).await?;
                 }
             }
-            Ok(latest)
+            Ok(issues.iter().map(|i| i.updated_at.0).collect())
         })
         .await?;
+        if read == Read::TurnOver {
+            return Ok(read);
+        }
         queries::comments_phase(&state.pool, job.repo_id).await?;
     }
-    read_pages(state, job, true, |comments: Vec<IssueComment>| async move {
-        let mut latest = None;
+    read_pages(state, job, true, &mut pages, |comments: Vec<IssueComment>| async move {
         for comment in &comments {
-            latest = latest.max(Some(comment.updated_at.0));
             let Some(number) = comment.issue_url.rsplit('/').next().and_then(|n| n.parse::<i32>().ok()) else {
                 continue;
             };
-            // A comment on an issue the mirror does not have (deleted before it was seen) has nowhere to go.
-            if let Some(task) = queries::stored_task(&state.pool, job.repo_id, number).await? {
-                mirror::apply_comment(state, reader, task.id, comment).await?;
+            let task = match queries::stored_task(&state.pool, job.repo_id, number).await? {
+                Some(task) => Some(task.id),
+                // Its issue came after the issues were read (its webhook lost, say): read it now.
+                None => mirror::reread_task(state, reader, job.repo_id, number).await?.0,
+            };
+            if let Some(task) = task {
+                mirror::apply_comment(state, reader, task, comment).await?;
             }
         }
-        Ok(latest)
+        Ok(comments.iter().map(|c| c.updated_at.0).collect())
     })
     .await
 }
 
 /// Reads a list (`comments`: the comments, else the issues) from the
-/// watermark on, page by page: `apply` stores a page and says the latest
-/// change in it; the watermark, count and ETag are saved after each.
-async fn read_pages<T, F, Fut>(state: &AppState, job: &ImportJob, comments: bool, apply: F) -> Result<(), ImportError>
+/// watermark on, page by page: `apply` stores a page and gives the times of
+/// its items; the watermark, count and ETag are saved after each.
+///
+/// Each next page is asked from the newest time read so far (`since`), not by
+/// GitHub's `Link` offsets: an item changed while a page is applied moves to
+/// the end of the list, and offsets would then skip one that never changed.
+/// Only a full page of one second (bulk changes) goes on by offset.
+async fn read_pages<T, F, Fut>(
+    state: &AppState,
+    job: &ImportJob,
+    comments: bool,
+    pages: &mut usize,
+    apply: F,
+) -> Result<Read, ImportError>
 where
     T: DeserializeOwned,
     F: Fn(Vec<T>) -> Fut,
-    Fut: Future<Output = Result<Option<DateTime<Utc>>, ImportError>>,
+    Fut: Future<Output = Result<Vec<DateTime<Utc>>, ImportError>>,
 {
-    let (what, since, etag) = if comments {
+    let (what, mut since, etag) = if comments {
         ("issues/comments", job.comments_since, job.comments_etag.clone())
     } else {
         ("issues", job.issues_since, job.issues_etag.clone())
@@ -182,6 +212,10 @@ where
     let mut etag = etag;
     let mut first = true;
     loop {
+        if *pages == PAGES_PER_TURN {
+            return Ok(Read::TurnOver);
+        }
+        *pages += 1;
         let listed = state
             .installation_tokens
             .with_token(job.installation_github_id, |token| {
@@ -190,16 +224,33 @@ where
             })
             .await?;
         let Listed::Page { items, next, etag: page_etag } = listed else {
-            return Ok(());
+            return Ok(Read::Done);
         };
-        let read = i32::try_from(items.len()).unwrap_or(i32::MAX);
-        let latest = apply(items).await?;
-        let saved = if first { page_etag.as_deref() } else { None };
-        queries::page_read(&state.pool, job.repo_id, comments, read, latest, saved, LEASE).await?;
+        let full = items.len() >= 100;
+        let times = apply(items).await?;
+        let latest = times.iter().max().copied();
+        // Counted once: what sits at the watermark was counted with the page before.
+        let new = times.iter().filter(|at| since.is_none_or(|since| **at > since)).count();
+        // A full first page changes whatever comes after it: its ETag would hide that.
+        let saved = if first && !full { page_etag.as_deref() } else { None };
+        queries::page_read(
+            &state.pool,
+            job.repo_id,
+            comments,
+            i32::try_from(new).unwrap_or(i32::MAX),
+            latest,
+            saved,
+            LEASE,
+        )
+        .await?;
         (etag, first) = (None, false);
-        match next {
-            Some(next) if read > 0 => url = next,
-            _ => return Ok(()),
+        match (next, latest) {
+            (None, _) | (_, None) => return Ok(Read::Done),
+            (Some(_), Some(latest)) if since.is_none_or(|since| latest > since) => {
+                since = Some(latest);
+                url = state.github.changes_url(&job.full_name, what, since);
+            }
+            (Some(next), Some(_)) => url = next,
         }
     }
 }

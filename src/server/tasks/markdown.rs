@@ -21,6 +21,9 @@ pub fn to_safe_html(markdown: &str) -> String {
     ammonia::Builder::default()
         // Links lead off forgelink: the page they open gets no handle on ours.
         .link_rel(Some("noopener noreferrer nofollow"))
+        // A relative address would point into forgelink (with the reader's
+        // cookies: `<img src="/auth/github/disconnect">`), not into GitHub.
+        .url_relative(ammonia::UrlRelative::Deny)
         .clean(&rendered)
         .to_string()
 }
@@ -43,7 +46,7 @@ mod tests {
     fn hostile_markdown_loses_everything_that_runs() {
         let hostile = concat!(
             "<script>alert(1)</script>\n\n",
-            "<img src=x onerror=\"alert(2)\">\n\n",
+            "<img src=https://example.com/x.png onerror=\"alert(2)\">\n\n",
             "[click](javascript:alert(3))\n\n",
             "<a href=\"JaVaScRiPt:alert(4)\">x</a>\n\n",
             "<iframe src=\"https://evil.example\"></iframe>\n\n",
@@ -68,7 +71,7 @@ mod tests {
         ] {
             assert!(!html.contains(banned), "{banned} survived in {html}");
         }
-        assert!(html.contains("<img src=\"x\">"), "harmless parts stay: {html}");
+        assert!(html.contains("<img src=\"https://example.com/x.png\">"), "harmless parts stay: {html}");
     }
 
     #[test]
@@ -76,5 +79,7 @@ mod tests {
         let html = to_safe_html("[docs](https://example.com/docs)");
         assert!(html.contains(r#"href="https://example.com/docs""#), "{html}");
         assert!(html.contains(r#"rel="noopener noreferrer nofollow""#), "{html}");
+        let relative = to_safe_html("![x](/auth/github/connect) [here](/projects/x/integrations)");
+        assert!(!relative.contains("/auth/github") && !relative.contains("/projects/x"), "{relative}");
     }
 }

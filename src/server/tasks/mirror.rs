@@ -14,7 +14,8 @@ use crate::{
     domain::tasks::{TaskKind, TaskState},
     server::{
         github::{
-            events::{Account, Issue, IssueComment, PullRequest},
+            client::GitHubError,
+            events::{Account, Issue, IssueComment, PullRequest, Repository},
             installation_tokens::TokenError,
         },
         state::AppState,
@@ -56,6 +57,24 @@ fn digest(parts: serde_json::Value) -> String {
     hex::encode(Sha256::digest(parts.to_string().as_bytes()))
 }
 
+/// What a task says, from the fields an issue and its pull request both carry
+/// (so the two halves of one pull request at one time are no tie; a change of
+/// `state_reason` alone in the same second goes unseen until the next one).
+#[allow(clippy::too_many_arguments)]
+fn content_digest(
+    title: &str,
+    body: &str,
+    state: TaskState,
+    draft: bool,
+    merged: bool,
+    labels: &serde_json::Value,
+    assignees: &serde_json::Value,
+    comments: i64,
+    closed_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    digest(json!([title, body, state.as_str(), draft, merged, labels, assignees, comments, closed_at]))
+}
+
 fn count(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
@@ -70,18 +89,9 @@ pub fn issue_fields(repo_id: i64, issue: &Issue) -> Option<(TaskFields, Vec<Iden
     let assignees = json!(issue.assignees.iter().map(|a| a.id).collect::<Vec<_>>());
     let body = issue.body.clone().unwrap_or_default();
     let closed_at = issue.closed_at.map(|t| t.0);
-    let digest = digest(json!([
-        issue.title,
-        body,
-        state.as_str(),
-        issue.state_reason,
-        issue.draft,
-        merged,
-        labels,
-        assignees,
-        issue.comments,
-        closed_at
-    ]));
+    let draft = issue.draft.unwrap_or(false);
+    let digest =
+        content_digest(&issue.title, &body, state, draft, merged, &labels, &assignees, issue.comments, closed_at);
     let people: Vec<Identity> = issue.user.iter().chain(&issue.assignees).map(identity).collect();
     let fields = TaskFields {
         repo_id,
@@ -116,19 +126,8 @@ pub fn pull_fields(repo_id: i64, pull: &PullRequest) -> Option<(TaskFields, Vec<
     let assignees = json!(pull.assignees.iter().map(|a| a.id).collect::<Vec<_>>());
     let body = pull.body.clone().unwrap_or_default();
     let closed_at = pull.closed_at.map(|t| t.0);
-    let state_reason: Option<String> = None;
-    let digest = digest(json!([
-        pull.title,
-        body,
-        state.as_str(),
-        state_reason,
-        Some(pull.draft),
-        merged,
-        labels,
-        assignees,
-        pull.comments,
-        closed_at
-    ]));
+    let digest =
+        content_digest(&pull.title, &body, state, pull.draft, merged, &labels, &assignees, pull.comments, closed_at);
     let people: Vec<Identity> = pull.user.iter().chain(&pull.assignees).map(identity).collect();
     let fields = TaskFields {
         repo_id,
@@ -139,7 +138,7 @@ pub fn pull_fields(repo_id: i64, pull: &PullRequest) -> Option<(TaskFields, Vec<
         title: pull.title.clone(),
         body,
         state,
-        state_reason,
+        state_reason: None,
         draft: Some(pull.draft),
         merged,
         labels,
@@ -174,8 +173,10 @@ pub async fn apply_task(
         return Ok((Some(stored.id), Applied::Tombstone));
     }
     if stored.updated == fields.updated && stored.digest != fields.digest {
+        tracing::debug!(repo = reader.full_name, number = fields.number, "a tie: reading the issue from GitHub");
         return reread_task(state, reader, fields.repo_id, fields.number).await;
     }
+    tracing::debug!(repo = reader.full_name, number = fields.number, stored = %stored.updated, got = %fields.updated, "older or the same");
     Ok((Some(stored.id), Applied::Stale))
 }
 
@@ -193,13 +194,28 @@ pub async fn reread_task(
     let Some(installation) = reader.installation_github_id else {
         return Ok((stored().await?, Applied::Stale));
     };
-    let issue = state
+    let read = state
         .installation_tokens
         .with_token(installation, |token| {
             let (github, full_name) = (state.github.clone(), reader.full_name.to_owned());
             async move { github.issue(&token, &full_name, i64::from(number)).await }
         })
-        .await?;
+        .await;
+    let issue = match read {
+        Ok(issue) => issue,
+        // Deleted since (or moved: GitHub's 301 leads elsewhere, below).
+        Err(TokenError::GitHub(GitHubError::Status { status: 404 | 410, .. })) => {
+            queries::bury_task(&state.pool, repo_id, number, None).await?;
+            return Ok((stored().await?, Applied::Tombstone));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    // A transferred issue's old address redirects to its new one: that issue
+    // is another repository's (maybe a private one's), never this one's.
+    let here = format!("/{}/", reader.full_name.to_lowercase());
+    if issue.number != i64::from(number) || !issue.html_url.to_lowercase().contains(&here) {
+        return Ok((stored().await?, Applied::Stale));
+    }
     let Some((fields, people)) = issue_fields(repo_id, &issue) else {
         return Ok((stored().await?, Applied::Stale));
     };
@@ -257,13 +273,21 @@ pub async fn apply_comment(
     else {
         return Ok(Applied::Stale);
     };
-    let fresh = state
+    let read = state
         .installation_tokens
         .with_token(installation, |token| {
             let (github, full_name) = (state.github.clone(), reader.full_name.to_owned());
             async move { github.issue_comment(&token, &full_name, comment.id).await }
         })
-        .await?;
+        .await;
+    let fresh = match read {
+        Ok(fresh) => fresh,
+        Err(TokenError::GitHub(GitHubError::Status { status: 404 | 410, .. })) => {
+            queries::bury_comment(&state.pool, comment.id).await?;
+            return Ok(Applied::Tombstone);
+        }
+        Err(error) => return Err(error.into()),
+    };
     let people: Vec<Identity> = fresh.user.iter().map(identity).collect();
     queries::upsert_identities(&state.pool, &people).await?;
     let stored = queries::upsert_comment(&state.pool, &comment_fields(task_id, &fresh), true).await?;
@@ -275,7 +299,12 @@ pub async fn bury_comment(state: &AppState, github_id: i64) -> Result<bool, Mirr
     Ok(queries::bury_comment(&state.pool, github_id).await?)
 }
 
-/// The repository as the mirror knows it, by GitHub id.
-pub async fn repo(state: &AppState, github_id: i64) -> Result<Option<MirroredRepo>, MirrorError> {
-    Ok(queries::repo_by_github_id(&state.pool, github_id).await?)
+/// The repository as the mirror knows it, by the payload's. A payload saying
+/// it is private makes it so at once: the `privatized` event may be late or
+/// lost, and its tasks must not stay public meanwhile.
+pub async fn repo(state: &AppState, repository: &Repository) -> Result<Option<MirroredRepo>, MirrorError> {
+    if repository.private {
+        queries::mark_private(&state.pool, repository.id).await?;
+    }
+    Ok(queries::repo_by_github_id(&state.pool, repository.id).await?)
 }

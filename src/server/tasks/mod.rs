@@ -39,7 +39,7 @@ pub async fn list(pool: &PgPool, viewer: Option<i64>, slug: &str, filter: &TaskF
     let (rows, total) = queries::list(pool, project_id, owner, filter).await?;
     let now = Utc::now();
     Ok(TaskPage {
-        tasks: rows.into_iter().map(|row| summary(row, now)).collect(),
+        tasks: rows.into_iter().map(|row| summary(row, owner, now)).collect(),
         page: filter.page.max(1),
         per_page: TASKS_PER_PAGE,
         total,
@@ -64,7 +64,7 @@ pub async fn one(pool: &PgPool, viewer: Option<i64>, slug: &str, id: i64) -> Res
             updated_at: timestamp(c.updated),
         })
         .collect();
-    Ok(TaskDetail { task: summary(row, Utc::now()), body_html: markdown::to_safe_html(&body), body, comments })
+    Ok(TaskDetail { task: summary(row, owner, Utc::now()), body_html: markdown::to_safe_html(&body), body, comments })
 }
 
 fn author(login: Option<String>, avatar: Option<String>, user_id: Option<i64>, name: Option<String>) -> Option<Author> {
@@ -75,7 +75,7 @@ fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn summary(row: queries::TaskRow, now: DateTime<Utc>) -> TaskSummary {
+fn summary(row: queries::TaskRow, owner: bool, now: DateTime<Utc>) -> TaskSummary {
     let labels = serde_json::from_value::<Vec<Label>>(row.labels).unwrap_or_default();
     let sync = match (row.repo_deleted, row.following && row.reachable) {
         (true, _) => Sync::RepositoryDeleted,
@@ -84,6 +84,7 @@ fn summary(row: queries::TaskRow, now: DateTime<Utc>) -> TaskSummary {
     };
     TaskSummary {
         id: row.id,
+        // The issue's id; a pull request known so far only from its own events has only that one.
         github_id: row.issue_github_id.or(row.pull_github_id).unwrap_or_default(),
         number: i64::from(row.number),
         title: row.title,
@@ -101,7 +102,8 @@ fn summary(row: queries::TaskRow, now: DateTime<Utc>) -> TaskSummary {
         updated_at: timestamp(row.updated),
         closed_at: row.closed_at.map(timestamp),
         activity: ago(row.updated, now),
-        transferred_to: row.transferred_to,
+        moved: row.transferred_to.is_some(),
+        transferred_to: row.transferred_to.filter(|_| owner),
         deleted: row.deleted,
         sync,
     }

@@ -55,6 +55,13 @@ pub async fn repo_by_github_id(conn: impl PgExecutor<'_>, github_id: i64) -> Res
     .await
 }
 
+pub async fn mark_private(conn: impl PgExecutor<'_>, github_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE github_repos SET private = true WHERE github_id = $1 AND NOT private", github_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// An issue or pull request as stored.
 #[derive(Debug, Clone)]
 pub struct TaskFields {
@@ -295,7 +302,8 @@ pub struct TaskRow {
 
 /// A page of the project's tasks that `owner` (whether the viewer owns the
 /// project) may see, newest activity first, and how many match in all.
-/// Tasks of private repositories are for the owner only.
+/// Tasks of private repositories are for the owner only, and only while an
+/// installation attached to the project reaches the repository.
 pub async fn list(
     pool: &PgPool,
     project_id: i64,
@@ -315,7 +323,7 @@ pub async fn list(
                   t.state AS "state: TaskState", t.state_reason, t.kind AS "kind: TaskKind", t.draft, t.merged,
                   r.full_name AS repository, t.html_url, t.labels, t.comment_count, t.opened_at AS "opened_at: DateTime<Utc>",
                   t.github_updated_at AS "updated: DateTime<Utc>", t.closed_at AS "closed_at: DateTime<Utc>", t.transferred_to, t.deleted_at IS NOT NULL AS "deleted!",
-                  f.following, (r.installation_id IS NOT NULL) AS "reachable!", r.deleted_at IS NOT NULL AS "repo_deleted!",
+                  f.following, project_reaches_repo(f.project_id, r.installation_id) AS "reachable!", r.deleted_at IS NOT NULL AS "repo_deleted!",
                   g.login AS "author_login?", g.avatar_url AS "author_avatar?", u.id AS "author_user_id?",
                   u.display_name AS "author_name?"
            FROM project_github_repos f
@@ -323,7 +331,8 @@ pub async fn list(
            JOIN tasks t ON t.github_repo_id = r.id
            LEFT JOIN github_identities g ON g.github_id = t.author_github_id
            LEFT JOIN users u ON u.github_id = t.author_github_id
-           WHERE f.project_id = $1 AND ($2 OR NOT r.private) AND t.deleted_at IS NULL
+           WHERE f.project_id = $1 AND (NOT r.private OR ($2 AND project_reaches_repo(f.project_id, r.installation_id)))
+             AND t.deleted_at IS NULL
              AND ($3::text IS NULL OR t.state = $3)
              AND ($4::text IS NULL OR t.kind = $4)
              AND ($5::text IS NULL OR lower(r.full_name) = lower($5))
@@ -351,7 +360,8 @@ pub async fn list(
            JOIN github_repos r ON r.id = f.github_repo_id
            JOIN tasks t ON t.github_repo_id = r.id
            LEFT JOIN github_identities g ON g.github_id = t.author_github_id
-           WHERE f.project_id = $1 AND ($2 OR NOT r.private) AND t.deleted_at IS NULL
+           WHERE f.project_id = $1 AND (NOT r.private OR ($2 AND project_reaches_repo(f.project_id, r.installation_id)))
+             AND t.deleted_at IS NULL
              AND ($3::text IS NULL OR t.state = $3)
              AND ($4::text IS NULL OR t.kind = $4)
              AND ($5::text IS NULL OR lower(r.full_name) = lower($5))
@@ -376,7 +386,8 @@ pub async fn list(
 pub async fn repositories(pool: &PgPool, project_id: i64, owner: bool) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT r.full_name FROM project_github_repos f JOIN github_repos r ON r.id = f.github_repo_id
-           WHERE f.project_id = $1 AND ($2 OR NOT r.private) ORDER BY lower(r.full_name)"#,
+           WHERE f.project_id = $1 AND (NOT r.private OR ($2 AND project_reaches_repo(f.project_id, r.installation_id)))
+           ORDER BY lower(r.full_name)"#,
         project_id,
         owner
     )
@@ -396,7 +407,7 @@ pub async fn one(
                   t.state AS "state: TaskState", t.state_reason, t.kind AS "kind: TaskKind", t.draft, t.merged,
                   r.full_name AS repository, t.html_url, t.labels, t.comment_count, t.opened_at AS "opened_at: DateTime<Utc>",
                   t.github_updated_at AS "updated: DateTime<Utc>", t.closed_at AS "closed_at: DateTime<Utc>", t.transferred_to, t.deleted_at IS NOT NULL AS "deleted!",
-                  f.following, (r.installation_id IS NOT NULL) AS "reachable!", r.deleted_at IS NOT NULL AS "repo_deleted!",
+                  f.following, project_reaches_repo(f.project_id, r.installation_id) AS "reachable!", r.deleted_at IS NOT NULL AS "repo_deleted!",
                   g.login AS "author_login?", g.avatar_url AS "author_avatar?", u.id AS "author_user_id?",
                   u.display_name AS "author_name?", t.body
            FROM project_github_repos f
@@ -404,7 +415,8 @@ pub async fn one(
            JOIN tasks t ON t.github_repo_id = r.id
            LEFT JOIN github_identities g ON g.github_id = t.author_github_id
            LEFT JOIN users u ON u.github_id = t.author_github_id
-           WHERE f.project_id = $1 AND ($2 OR NOT r.private) AND t.id = $3"#,
+           WHERE f.project_id = $1 AND (NOT r.private OR ($2 AND project_reaches_repo(f.project_id, r.installation_id)))
+             AND t.id = $3 AND t.deleted_at IS NULL"#,
         project_id,
         owner,
         id

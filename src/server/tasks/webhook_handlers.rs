@@ -51,7 +51,7 @@ impl From<MirrorError> for HandlerError {
 
 /// The repository, if some project follows it; else why the event is ignored.
 async fn followed(state: &AppState, repository: &Repository) -> Result<Result<MirroredRepo, Outcome>, MirrorError> {
-    Ok(match mirror::repo(state, repository.id).await? {
+    Ok(match mirror::repo(state, repository).await? {
         Some(repo) if repo.followed => Ok(repo),
         Some(repo) => Err(Outcome::Ignored(format!("no project follows {}", repo.full_name))),
         None => Err(Outcome::Ignored(format!("{} is not a repository forgelink knows", repository.full_name))),
