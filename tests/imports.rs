@@ -244,3 +244,27 @@ async fn a_server_killed_mid_import_goes_on_from_its_watermark_after_a_restart(p
     // Each issue counted once: from the watermark, not from the start (which would count the first pages twice).
     assert_eq!(done.issues_read, 3000, "{killed:?} then {done:?}");
 }
+
+#[sqlx::test]
+async fn a_reader_whose_lease_was_taken_over_writes_nothing_more(pool: PgPool) {
+    // Slow pages, so the import is under way when its lease changes hands.
+    let stack = follow_with_history(&pool, 1500, 0, 900, json!({"latency_ms": 100})).await;
+    until("a few pages are read", 60, async || import(&pool).await.is_some_and(|i| i.issues_read >= 200)).await;
+    // Another reader takes it over (as after a lease that ran out) and holds it.
+    sqlx::query!(
+        "UPDATE github_repo_imports SET lease_token = gen_random_uuid(), lease_until = now() + interval '1 hour'"
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let taken = import(&pool).await.unwrap().issues_read;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let later = import(&pool).await.unwrap();
+    assert_eq!((later.state.as_str(), later.issues_read), ("importing", taken), "the old reader stopped writing");
+    // The other reader "dies"; the next claim goes on from the watermark.
+    faults(&stack, json!({})).await;
+    sqlx::query!("UPDATE github_repo_imports SET lease_until = now()").execute(&pool).await.unwrap();
+    let done = until_state(&pool, "up_to_date").await;
+    assert_eq!(done.issues_read, 1500, "each issue counted once");
+    assert_eq!(count(&pool, "tasks").await, 1500);
+}

@@ -42,6 +42,9 @@ const UNREACHABLE_PAUSE_SECS: i64 = 60;
 pub enum ImportError {
     #[error(transparent)]
     GitHub(#[from] TokenError),
+    /// The lease ran out and another reader has the repository now.
+    #[error("the lease ran out; another reader took the repository over")]
+    LeaseLost,
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -83,10 +86,14 @@ pub async fn retry(pool: &sqlx::PgPool, project_id: i64, repo_id: i64) -> Result
 
 /// Imports (or re-reads) one repository that is due, if any; whether there was one.
 pub async fn run_due(state: &AppState, interval: Duration) -> Result<bool, sqlx::Error> {
-    let Some(job) = queries::claim_import(&state.pool, interval, LEASE).await? else {
+    let Some(job) = queries::claim_import(&state.pool, interval, LEASE, uuid::Uuid::new_v4()).await? else {
         return Ok(false);
     };
     let result = import(state, &job).await;
+    if matches!(result, Err(ImportError::LeaseLost)) {
+        tracing::warn!(repo = %job.full_name, "an import outlived its lease; its new reader goes on");
+        return Ok(true);
+    }
     let (end, reason, resume_at) = match &result {
         Ok(Read::Done) => (ImportState::UpToDate, None, None),
         // Its turn is over: still importing, claimed again after the others.
@@ -98,7 +105,7 @@ pub async fn run_due(state: &AppState, interval: Duration) -> Result<bool, sqlx:
         Ok(Read::Done) => tracing::info!(repo = %job.full_name, "repository up to date"),
         Ok(Read::TurnOver) => {}
     }
-    queries::import_ended(&state.pool, job.repo_id, end, reason.as_deref(), resume_at).await?;
+    queries::import_ended(&state.pool, &job, end, reason.as_deref(), resume_at).await?;
     Ok(true)
 }
 
@@ -127,7 +134,7 @@ fn ended_by(error: &ImportError) -> (ImportState, Option<String>, Option<DateTim
             (ImportState::Failed, Some("GitHub no longer shows this repository to the App.".to_owned()), None)
         }
         ImportError::GitHub(TokenError::GitHub(e)) => (ImportState::Failed, Some(format!("GitHub refused: {e}")), None),
-        ImportError::GitHub(_) | ImportError::Database(_) => {
+        ImportError::GitHub(_) | ImportError::Database(_) | ImportError::LeaseLost => {
             pause(UNREACHABLE_PAUSE_SECS, "forgelink had trouble on its side")
         }
     }
@@ -161,7 +168,9 @@ async fn import(state: &AppState, job: &ImportJob) -> Result<Read, ImportError> 
         if read == Read::TurnOver {
             return Ok(read);
         }
-        queries::comments_phase(&state.pool, job.repo_id).await?;
+        if !queries::comments_phase(&state.pool, job).await? {
+            return Err(ImportError::LeaseLost);
+        }
     }
     read_pages(state, job, true, &mut pages, |comments: Vec<IssueComment>| async move {
         for comment in &comments {
@@ -233,16 +242,10 @@ where
         let new = times.iter().filter(|at| since.is_none_or(|since| **at > since)).count();
         // A full first page changes whatever comes after it: its ETag would hide that.
         let saved = if first && !full { page_etag.as_deref() } else { None };
-        queries::page_read(
-            &state.pool,
-            job.repo_id,
-            comments,
-            i32::try_from(new).unwrap_or(i32::MAX),
-            latest,
-            saved,
-            LEASE,
-        )
-        .await?;
+        let new = i32::try_from(new).unwrap_or(i32::MAX);
+        if !queries::page_read(&state.pool, job, comments, new, latest, saved, LEASE).await? {
+            return Err(ImportError::LeaseLost);
+        }
         (etag, first) = (None, false);
         match (next, latest) {
             (None, _) | (_, None) => return Ok(Read::Done),

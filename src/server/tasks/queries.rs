@@ -498,6 +498,8 @@ pub struct ImportJob {
     pub comments_since: Option<DateTime<Utc>>,
     pub issues_etag: Option<String>,
     pub comments_etag: Option<String>,
+    /// Names this claim in every write (see `lease_token`).
+    pub lease: uuid::Uuid,
 }
 
 /// Takes the lease of one followed, reachable repository whose import is due:
@@ -506,6 +508,7 @@ pub async fn claim_import(
     pool: &PgPool,
     interval: std::time::Duration,
     lease: std::time::Duration,
+    token: uuid::Uuid,
 ) -> Result<Option<ImportJob>, sqlx::Error> {
     sqlx::query_as!(
         ImportJob,
@@ -520,33 +523,35 @@ pub async fn claim_import(
                       OR (s.state = 'up_to_date' AND s.synced_at < now() - make_interval(secs => $1)))
                ORDER BY s.state = 'up_to_date', s.updated_at
                LIMIT 1 FOR UPDATE OF s SKIP LOCKED)
-           UPDATE github_repo_imports s SET lease_until = now() + make_interval(secs => $2)
+           UPDATE github_repo_imports s SET lease_until = now() + make_interval(secs => $2), lease_token = $3
            FROM due, github_repos r, github_app_installations i
            WHERE s.github_repo_id = due.github_repo_id AND r.id = s.github_repo_id AND i.id = r.installation_id
            RETURNING s.github_repo_id AS repo_id, r.full_name, i.github_id AS "installation_github_id!",
                      s.phase = 'comments' AS "comments_phase!",
                      s.issues_since AS "issues_since: DateTime<Utc>", s.comments_since AS "comments_since: DateTime<Utc>",
-                     s.issues_etag, s.comments_etag"#,
+                     s.issues_etag, s.comments_etag, s.lease_token AS "lease!""#,
         interval.as_secs_f64(),
         lease.as_secs_f64(),
+        token,
     )
     .fetch_optional(pool)
     .await
 }
 
 /// Records a page read: how many items, the watermark it reached, the list's
-/// ETag when it was the first page, and the lease renewed.
+/// ETag when it was the first page, and the lease renewed; `false` when the
+/// claim no longer holds the lease.
 #[allow(clippy::too_many_arguments)]
 pub async fn page_read(
     pool: &PgPool,
-    repo_id: i64,
+    job: &ImportJob,
     comments: bool,
     read: i32,
     latest: Option<DateTime<Utc>>,
     etag: Option<&str>,
     lease: std::time::Duration,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
         r#"UPDATE github_repo_imports SET
                issues_read = issues_read + CASE WHEN $2 THEN 0 ELSE $3 END,
                comments_read = comments_read + CASE WHEN $2 THEN $3 ELSE 0 END,
@@ -555,43 +560,50 @@ pub async fn page_read(
                issues_etag = CASE WHEN NOT $2 AND $5::text IS NOT NULL THEN $5 ELSE issues_etag END,
                comments_etag = CASE WHEN $2 AND $5::text IS NOT NULL THEN $5 ELSE comments_etag END,
                lease_until = now() + make_interval(secs => $6)
-           WHERE github_repo_id = $1"#,
-        repo_id,
+           WHERE github_repo_id = $1 AND lease_token = $7"#,
+        job.repo_id,
         comments,
         read,
         latest as _,
         etag,
         lease.as_secs_f64(),
+        job.lease,
     )
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
-pub async fn comments_phase(pool: &PgPool, repo_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE github_repo_imports SET phase = 'comments' WHERE github_repo_id = $1", repo_id)
-        .execute(pool)
-        .await?;
-    Ok(())
+/// The issues are read; `false` when the claim no longer holds the lease.
+pub async fn comments_phase(pool: &PgPool, job: &ImportJob) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE github_repo_imports SET phase = 'comments' WHERE github_repo_id = $1 AND lease_token = $2",
+        job.repo_id,
+        job.lease
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// The read ended: up to date (`Ok`), paused until `resume_at`, or failed; the lease let go.
 pub async fn import_ended(
     pool: &PgPool,
-    repo_id: i64,
+    job: &ImportJob,
     state: ImportState,
     reason: Option<&str>,
     resume_at: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        r#"UPDATE github_repo_imports SET state = $2, reason = $3, resume_at = $4, lease_until = NULL,
+        r#"UPDATE github_repo_imports SET state = $2, reason = $3, resume_at = $4, lease_until = NULL, lease_token = NULL,
                phase = CASE WHEN $2 = 'up_to_date' THEN 'issues' ELSE phase END,
                synced_at = CASE WHEN $2 = 'up_to_date' THEN now() ELSE synced_at END
-           WHERE github_repo_id = $1"#,
-        repo_id,
+           WHERE github_repo_id = $1 AND lease_token = $5"#,
+        job.repo_id,
         state as ImportState,
         reason,
         resume_at as _,
+        job.lease,
     )
     .execute(pool)
     .await?;
