@@ -204,8 +204,16 @@ impl Stack {
 
     /// Changes issue `number` of `repo` on GitHub `changes` times, each once
     /// the last is visible: the times from the change to the open Tasks tab's
-    /// live message and its fetch of the list showing it, sorted.
-    async fn live_latencies(&self, slug: &str, owner: &str, name: &str, number: u64, changes: usize) -> Vec<Duration> {
+    /// live message and its fetch of the list showing it, sorted; `None` when
+    /// a live message does not come within 10 s.
+    async fn live_latencies(
+        &self,
+        slug: &str,
+        owner: &str,
+        name: &str,
+        number: u64,
+        changes: usize,
+    ) -> Option<Vec<Duration>> {
         let mut stream = self
             .http
             .get(format!("{}/live/projects/{slug}/tasks", self.app))
@@ -227,7 +235,9 @@ impl Stack {
             self.simulator.edit_issue(repo_id, number, user_id, Some(&title), None).unwrap();
             loop {
                 let chunk = tokio::time::timeout(Duration::from_secs(10), stream.chunk()).await;
-                assert!(matches!(chunk, Ok(Ok(Some(_)))), "a live message within 10 s");
+                if !matches!(chunk, Ok(Ok(Some(_)))) {
+                    return None;
+                }
                 let listed = self
                     .http
                     .post(format!("{}/fn/list_tasks", self.app))
@@ -246,7 +256,7 @@ impl Stack {
             times.push(started.elapsed());
         }
         times.sort();
-        times
+        Some(times)
     }
 
     /// Follows every repository of the project's installations.
@@ -393,15 +403,16 @@ async fn main() {
     }
     println!("\nimport time per issue, 10,000 vs 1,000: {:.2}×", per_item[1] / per_item[0]);
 
-    let latencies = stack.live_latencies("history", "history-corp", "repo-00002", 1, 100).await;
     println!("\n| a change on GitHub → visible in an open Tasks tab (100 changes) | p50 | p99 |");
     println!("| --- | ---: | ---: |");
-    println!(
-        "| webhook, worker, NOTIFY, live message, the list fetched again | {:.0} ms | {:.0} ms |",
-        ms(latencies[49]),
-        ms(latencies[98])
-    );
-
+    match stack.live_latencies("history", "history-corp", "repo-00002", 1, 100).await {
+        Some(latencies) => println!(
+            "| webhook, worker, NOTIFY, live message, the list fetched again | {:.0} ms | {:.0} ms |",
+            ms(latencies[49]),
+            ms(latencies[98])
+        ),
+        None => println!("| not measured: no live message came within 10 s | — | — |"),
+    }
     println!("\n| Tasks tab, server-side render ({RENDERS} renders, 50 tasks a page) | p50 | p95 | HTML |");
     println!("| --- | ---: | ---: | ---: |");
     let mut p50s = Vec::new();
