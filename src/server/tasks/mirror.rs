@@ -15,7 +15,7 @@ use crate::{
     server::{
         github::{
             client::GitHubError,
-            events::{Account, Issue, IssueComment, PullRequest, Repository},
+            events::{Account, Issue, IssueComment, Label, PullRequest, Repository},
             installation_tokens::TokenError,
         },
         state::AppState,
@@ -75,8 +75,17 @@ fn content_digest(
     digest(json!([title, body, state.as_str(), draft, merged, labels, assignees, comments, closed_at]))
 }
 
-fn count(n: i64) -> i32 {
+/// A number or count from GitHub as stored (`INTEGER`).
+pub fn count(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Labels and assignees as stored: `[{"name", "color"}]` and `[github id]`.
+fn labels_and_assignees(labels: &[Label], assignees: &[Account]) -> (serde_json::Value, serde_json::Value) {
+    (
+        json!(labels.iter().map(|l| json!({"name": l.name, "color": l.color})).collect::<Vec<_>>()),
+        json!(assignees.iter().map(|a| a.id).collect::<Vec<_>>()),
+    )
 }
 
 /// The task an issue describes, with the accounts it names; `None` when the
@@ -85,8 +94,7 @@ pub fn issue_fields(repo_id: i64, issue: &Issue) -> Option<(TaskFields, Vec<Iden
     let state = TaskState::parse(issue.state.as_deref()?)?;
     let merged = issue.pull_request.as_ref().is_some_and(|p| p.merged_at.is_some());
     let kind = if issue.pull_request.is_some() { TaskKind::PullRequest } else { TaskKind::Issue };
-    let labels = json!(issue.labels.iter().map(|l| json!({"name": l.name, "color": l.color})).collect::<Vec<_>>());
-    let assignees = json!(issue.assignees.iter().map(|a| a.id).collect::<Vec<_>>());
+    let (labels, assignees) = labels_and_assignees(&issue.labels, &issue.assignees);
     let body = issue.body.clone().unwrap_or_default();
     let closed_at = issue.closed_at.map(|t| t.0);
     let draft = issue.draft.unwrap_or(false);
@@ -122,8 +130,7 @@ pub fn issue_fields(repo_id: i64, issue: &Issue) -> Option<(TaskFields, Vec<Iden
 pub fn pull_fields(repo_id: i64, pull: &PullRequest) -> Option<(TaskFields, Vec<Identity>)> {
     let state = TaskState::parse(&pull.state)?;
     let merged = pull.merged.unwrap_or(false) || pull.merged_at.is_some();
-    let labels = json!(pull.labels.iter().map(|l| json!({"name": l.name, "color": l.color})).collect::<Vec<_>>());
-    let assignees = json!(pull.assignees.iter().map(|a| a.id).collect::<Vec<_>>());
+    let (labels, assignees) = labels_and_assignees(&pull.labels, &pull.assignees);
     let body = pull.body.clone().unwrap_or_default();
     let closed_at = pull.closed_at.map(|t| t.0);
     let digest =

@@ -82,7 +82,7 @@ async fn apply_issue(
     match mirror::issue_fields(repo.id, issue) {
         Some((fields, people)) => mirror::apply_task(state, reader, &fields, &people).await,
         // Not the whole issue: read it whole.
-        None => mirror::reread_task(state, reader, repo.id, i32::try_from(issue.number).unwrap_or(i32::MAX)).await,
+        None => mirror::reread_task(state, reader, repo.id, mirror::count(issue.number)).await,
     }
 }
 
@@ -102,7 +102,7 @@ async fn issue_deleted(state: &AppState, payload: IssuesEvent) -> Handled {
     };
     // Stored first, so a deletion of an issue never seen is a tombstone too.
     apply_issue(state, &repo, &payload.issue, None).await?;
-    let number = i32::try_from(payload.issue.number).unwrap_or(i32::MAX);
+    let number = mirror::count(payload.issue.number);
     let buried = mirror::bury_task(state, repo.id, number, None).await?;
     Ok(if buried {
         Outcome::Processed
@@ -119,7 +119,7 @@ async fn issue_transferred(state: &AppState, payload: IssuesEvent) -> Handled {
     match followed(state, &payload.repository).await? {
         Ok(repo) => {
             apply_issue(state, &repo, &payload.issue, None).await?;
-            let number = i32::try_from(payload.issue.number).unwrap_or(i32::MAX);
+            let number = mirror::count(payload.issue.number);
             mirror::bury_task(state, repo.id, number, Some(&transfer.new_issue.html_url)).await?;
             outcomes.push(Outcome::Processed);
         }
@@ -145,11 +145,7 @@ async fn pull_changed(state: &AppState, payload: PullRequestEvent) -> Handled {
     let reader = reader(&repo, payload.installation.as_ref());
     let applied = match mirror::pull_fields(repo.id, &payload.pull_request) {
         Some((fields, people)) => mirror::apply_task(state, reader, &fields, &people).await?.1,
-        None => {
-            mirror::reread_task(state, reader, repo.id, i32::try_from(payload.pull_request.number).unwrap_or(i32::MAX))
-                .await?
-                .1
-        }
+        None => mirror::reread_task(state, reader, repo.id, mirror::count(payload.pull_request.number)).await?.1,
     };
     Ok(outcome(applied, &what))
 }
