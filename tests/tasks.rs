@@ -620,3 +620,149 @@ async fn an_issue_labeled_then_deleted_on_github_shows_its_label_then_is_gone(po
     let listed: Value = stack.app.get("/api/projects/apollo/tasks?state=all").await.json().await.unwrap();
     assert_eq!(listed["total"], 0);
 }
+
+#[sqlx::test]
+async fn tasks_no_longer_synced_are_marked_and_filterable(pool: PgPool) {
+    let (stack, _, repo) = simulated(&pool).await;
+    // Attached to the project, as installing from its integrations tab does.
+    sqlx::query!(
+        r#"INSERT INTO project_github_installations (project_id, installation_id)
+           SELECT p.id, i.id FROM projects p, github_app_installations i"#
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let octocat = stack.gh.sim.sim.world().account_by_login("octocat").unwrap().id;
+    stack.gh.sim.sim.open_issue(repo, octocat, "Kept after unfollowing", None).unwrap();
+    support::until("the issue is mirrored", 30, async || count(&pool, "tasks").await == 1).await;
+    let listed = |query: &'static str| {
+        let app = &stack.app;
+        async move {
+            let listed: Value = app.get(&format!("/api/projects/apollo/tasks?{query}")).await.json().await.unwrap();
+            let synced: Vec<bool> =
+                listed["tasks"].as_array().unwrap().iter().map(|t| t["synced"].as_bool().unwrap()).collect();
+            synced
+        }
+    };
+    assert_eq!(listed("").await, [true]);
+    assert_eq!(listed("sync=synced").await, [true]);
+    assert!(listed("sync=not_synced").await.is_empty());
+
+    sqlx::query!("UPDATE project_github_repos SET following = false").execute(&pool).await.unwrap();
+    assert_eq!(listed("").await, [false], "kept, marked");
+    assert!(listed("sync=synced").await.is_empty());
+    assert_eq!(listed("sync=not_synced").await, [false]);
+    let page = stack.app.get("/projects/apollo/tasks?sync=not_synced").await.text().await.unwrap();
+    assert!(page.contains("Kept after unfollowing") && page.contains("no longer synced"));
+    let bad = stack.app.get("/api/projects/apollo/tasks?sync=maybe").await;
+    assert_eq!(bad.status(), 400);
+    let message: Value = bad.json().await.unwrap();
+    assert!(message["data"]["message"].as_str().unwrap().contains("synced or not_synced"));
+}
+
+/// The GitHub ids a task is assigned to, as stored.
+async fn assignees(pool: &PgPool, number: i32) -> Option<Value> {
+    sqlx::query_scalar!("SELECT assignees FROM tasks WHERE number = $1 AND transferred_to IS NULL", number)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn assignees_set_on_github_are_mirrored_for_issues_and_pull_requests(pool: PgPool) {
+    let (stack, installation, repo) = simulated(&pool).await;
+    let sim = &stack.gh.sim.sim;
+    let octocat = sim.world().account_by_login("octocat").unwrap().id;
+    sim.open_issue(repo, octocat, "Who takes this?", None).unwrap();
+    sim.open_pull(repo, octocat, "A pull request", None, false).unwrap();
+    sim.set_assignee(repo, 1, octocat, "octocat", true).unwrap();
+    assert!(sim.set_assignee(repo, 1, octocat, "mona", true).is_err(), "mona has no access to octocat's repository");
+    support::until("the issue's assignee is mirrored", 30, async || {
+        assignees(&pool, 1).await == Some(json!([octocat]))
+    })
+    .await;
+
+    // Through the REST API, as an App would: logins that cannot be assigned are passed over.
+    let token = stack.gh.installation_token(installation).await;
+    let url = |number: u64| format!("{}/repos/octocat/hello-world/issues/{number}/assignees", stack.gh.api);
+    let body = json!({"assignees": ["octocat", "mona"]});
+    let added = stack.gh.http.post(url(2)).bearer_auth(&token).json(&body).send().await.unwrap();
+    assert_eq!(added.status(), 201);
+    let added: Value = added.json().await.unwrap();
+    assert_eq!(
+        (added["assignee"]["login"].clone(), added["assignees"].as_array().unwrap().len()),
+        (json!("octocat"), 1)
+    );
+    let removed = stack.gh.http.delete(url(1)).bearer_auth(&token).json(&body).send().await.unwrap();
+    assert_eq!(removed.status(), 200);
+    support::until("both changes are mirrored", 30, async || {
+        assignees(&pool, 2).await == Some(json!([octocat])) && assignees(&pool, 1).await == Some(json!([]))
+    })
+    .await;
+    wait_until_settled(&pool).await;
+    let events =
+        sqlx::query!("SELECT event, action, status FROM github_events WHERE action LIKE '%assigned' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let events: Vec<String> =
+        events.iter().map(|e| format!("{}.{} {}", e.event, e.action.as_deref().unwrap_or(""), e.status)).collect();
+    assert_eq!(events, ["issues.assigned processed", "pull_request.assigned processed", "issues.unassigned processed"]);
+}
+
+#[sqlx::test]
+async fn an_issue_transferred_on_github_is_marked_moved_and_arrives_with_its_comments(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    let installation = stack.gh.install("forge-demo", "octocat", Some(&["api", "web"])).await;
+    sign_up(&stack.app, "ada@example.com").await;
+    create_project(&stack.app, "apollo").await;
+    support::until("the repositories are listed", 30, async || count(&pool, "github_repos").await == 2).await;
+    let sim = &stack.gh.sim.sim;
+    let (api, web) = {
+        let world = sim.world();
+        (world.repo_by_name("forge-demo", "api").unwrap().id, world.repo_by_name("forge-demo", "web").unwrap().id)
+    };
+    follow(&pool, "apollo", api as i64, "forge-demo/api").await;
+    follow(&pool, "apollo", web as i64, "forge-demo/web").await;
+    let octocat = sim.world().account_by_login("octocat").unwrap().id;
+    sim.open_issue(api, octocat, "Belongs in the front end", None).unwrap();
+    sim.set_assignee(api, 1, octocat, "mona", true).unwrap();
+    let (_, comment) = sim.add_comment(api, 1, octocat, "Moving this to web").unwrap();
+    support::until("the comment is mirrored", 30, async || count(&pool, "task_comments").await == 1).await;
+
+    let moved = sim.transfer_issue(api, 1, octocat, "web").unwrap();
+    assert!(sim.transfer_issue(web, moved.number, octocat, "nowhere").is_err());
+    let there = format!("{}/forge-demo/web/issues/{}", stack.gh.web, moved.number);
+    support::until("the old task is marked moved", 30, async || {
+        task(&pool, api as i64, 1).await.transferred_to.as_deref() == Some(there.as_str())
+    })
+    .await;
+    support::until("the comment follows the issue", 30, async || {
+        sqlx::query_scalar!(
+            "SELECT r.github_id FROM task_comments c JOIN tasks t ON t.id = c.task_id JOIN github_repos r ON r.id = t.github_repo_id WHERE c.github_id = $1",
+            comment.id as i64
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+            == web as i64
+    })
+    .await;
+    wait_until_settled(&pool).await;
+    let arrived = task(&pool, web as i64, moved.number as i32).await;
+    assert_eq!((arrived.title.as_str(), arrived.transferred_to), ("Belongs in the front end", None));
+    let mona = sim.world().account_by_login("mona").unwrap().id;
+    assert_eq!(assignees(&pool, moved.number as i32).await, Some(json!([mona])));
+    let listed: Value = stack.app.get("/api/projects/apollo/tasks?repo=forge-demo/web").await.json().await.unwrap();
+    assert_eq!((listed["total"].clone(), listed["tasks"][0]["comments"].clone()), (json!(1), json!(1)));
+    let page = stack.app.get(&format!("/api/projects/apollo/tasks/{}", listed["tasks"][0]["id"])).await;
+    let page: Value = page.json().await.unwrap();
+    assert_eq!(page["comments"][0]["body"], "Moving this to web");
+
+    // GitHub answers the old address with a redirect to the new one.
+    let token = stack.gh.installation_token(installation).await;
+    let old = stack.gh.api_get("/repos/forge-demo/api/issues/1", &token).await;
+    assert_eq!(old.status(), 301);
+    let location = old.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("{}/repos/forge-demo/web/issues/{}", stack.gh.api, moved.number));
+}

@@ -263,6 +263,7 @@ impl Simulator {
             comments: Vec::new(),
             pull: None,
             labels: Vec::new(),
+            assignee_ids: Vec::new(),
         };
         let issue = Issue { id: world.next_id(), ..issue };
         world.issues.insert(issue.id, issue.clone());
@@ -304,6 +305,7 @@ impl Simulator {
                 comments: Vec::new(),
                 pull: None,
                 labels: Vec::new(),
+                assignee_ids: Vec::new(),
             };
             for c in 0..comments {
                 let at = tick();
@@ -380,15 +382,96 @@ impl Simulator {
         let issue = issue.clone();
         self.persist(&world);
         if let Some(repo) = world.repos.get(&repo_id) {
-            let payload = json!({
-                "action": "labeled",
-                "issue": payloads::issue(self.urls(), &world, repo, &issue),
-                "label": payloads::label(self.urls(), &world, repo, &label),
-                "sender": self.sender(&world, user_id),
-            });
-            self.send_repo_event(&world, repo_id, "issues", payload);
+            let label = json!({ "label": payloads::label(self.urls(), &world, repo, &label) });
+            self.send_issue_event(&world, &issue, "labeled", user_id, label);
         }
         Ok(issue)
+    }
+
+    /// Assigns an issue or pull request to `login` (or unassigns it):
+    /// `assigned` / `unassigned` with the `assignee`, as GitHub sends them.
+    pub fn set_assignee(
+        &self,
+        repo_id: Id,
+        number: u64,
+        user_id: Id,
+        login: &str,
+        assign: bool,
+    ) -> Result<Issue, Refusal> {
+        let mut world = self.world();
+        let owner_id = world.repos.get(&repo_id).ok_or("No such repository.")?.owner_id;
+        let assignee = world.account_by_login(login.trim()).filter(|a| a.kind == AccountKind::User).cloned();
+        let assignee = assignee.ok_or_else(|| format!("No user {:?}.", login.trim()))?;
+        let owner = world.accounts.get(&owner_id).ok_or("No such repository.")?;
+        if owner.id != assignee.id && !owner.members.contains(&assignee.id) {
+            return Err(format!(
+                "{} cannot be assigned: only people with access to the repository can.",
+                assignee.login
+            ));
+        }
+        let issue = world.issue_by_number_mut(repo_id, number).ok_or("No such issue.")?;
+        if issue.assignee_ids.contains(&assignee.id) == assign {
+            return Ok(issue.clone());
+        }
+        if assign {
+            if issue.assignee_ids.len() >= 10 {
+                return Err("An issue can have at most 10 assignees.".into());
+            }
+            issue.assignee_ids.push(assignee.id);
+        } else {
+            issue.assignee_ids.retain(|id| *id != assignee.id);
+        }
+        issue.updated_at = Utc::now();
+        let issue = issue.clone();
+        self.persist(&world);
+        let action = if assign { "assigned" } else { "unassigned" };
+        let extra = json!({ "assignee": payloads::account(self.urls(), &assignee) });
+        self.send_issue_event(&world, &issue, action, user_id, extra);
+        Ok(issue)
+    }
+
+    /// Moves an issue to another repository of the same owner, as GitHub does:
+    /// it gets a new id and number there and keeps its comments, labels and
+    /// assignees; the old repository sends `issues.transferred`, the new one
+    /// `issues.opened` with `changes.old_issue`, and the old address redirects.
+    pub fn transfer_issue(&self, repo_id: Id, number: u64, user_id: Id, to_name: &str) -> Result<Issue, Refusal> {
+        let mut world = self.world();
+        let from = world.repos.get(&repo_id).cloned().ok_or("No such repository.")?;
+        let owner = world.accounts.get(&from.owner_id).map(|a| a.login.clone()).unwrap_or_default();
+        let to = world.repo_by_name(&owner, to_name.trim()).cloned();
+        let to = to.ok_or_else(|| format!("No repository {owner}/{} to transfer to.", to_name.trim()))?;
+        let old = world.issue_by_number(repo_id, number).cloned().ok_or("No such issue.")?;
+        if old.pull.is_some() {
+            return Err("Pull requests cannot be transferred.".into());
+        }
+        if to.id == from.id {
+            return Err("The issue is in this repository already.".into());
+        }
+        if from.archived || to.archived {
+            return Err("An archived repository is read-only.".into());
+        }
+        if from.private && !to.private {
+            return Err("An issue cannot move from a private repository to a public one.".into());
+        }
+        let number_there = to.next_issue_number;
+        if let Some(repo) = world.repos.get_mut(&to.id) {
+            repo.next_issue_number += 1;
+        }
+        let now = Utc::now();
+        let new = Issue { id: world.next_id(), repo_id: to.id, number: number_there, updated_at: now, ..old.clone() };
+        world.issues.remove(&old.id);
+        world.issues.insert(new.id, new.clone());
+        world.moved_issues.push(world::Moved { repo_id, number, issue_id: new.id });
+        self.persist(&world);
+        let old_payload = payloads::issue(self.urls(), &world, &from, &old);
+        let new_payload = payloads::issue(self.urls(), &world, &to, &new);
+        let (from_payload, to_payload) =
+            (payloads::repository(self.urls(), &world, &from), payloads::repository(self.urls(), &world, &to));
+        let changes = json!({ "changes": { "new_issue": new_payload, "new_repository": to_payload } });
+        self.send_issue_event(&world, &old, "transferred", user_id, changes);
+        let changes = json!({ "changes": { "old_issue": old_payload, "old_repository": from_payload } });
+        self.send_issue_event(&world, &new, "opened", user_id, changes);
+        Ok(new)
     }
 
     /// Deletes an issue for good (GitHub lets admins): `issues.deleted` with the issue as it was.
@@ -398,14 +481,7 @@ impl Simulator {
         let issue = issue.ok_or("No such issue (pull requests cannot be deleted).")?;
         world.issues.remove(&issue.id);
         self.persist(&world);
-        if let Some(repo) = world.repos.get(&repo_id) {
-            let payload = json!({
-                "action": "deleted",
-                "issue": payloads::issue(self.urls(), &world, repo, &issue),
-                "sender": self.sender(&world, user_id),
-            });
-            self.send_repo_event(&world, repo_id, "issues", payload);
-        }
+        self.send_issue_event(&world, &issue, "deleted", user_id, json!({}));
         Ok(())
     }
 
@@ -460,24 +536,33 @@ impl Simulator {
 
     fn after_issue_change(&self, world: &World, issue: &Issue, action: &str, sender_id: Id) {
         self.persist(world);
+        self.send_issue_event(world, issue, action, sender_id, json!({}));
+    }
+
+    /// `issues` (or `pull_request`, for a pull request) with `action`, the
+    /// object as it is now, and `extra`'s fields (`label`, `assignee`, `changes`).
+    fn send_issue_event(&self, world: &World, issue: &Issue, action: &str, sender_id: Id, extra: Value) {
         let Some(repo) = world.repos.get(&issue.repo_id) else { return };
         let sender = self.sender(world, sender_id);
-        if let Some(pull) = &issue.pull {
-            let payload = json!({
-                "action": action,
-                "number": issue.number,
-                "pull_request": payloads::pull_request(self.urls(), world, repo, issue, pull),
-                "sender": sender,
-            });
-            self.send_repo_event(world, issue.repo_id, "pull_request", payload);
-            return;
+        let (event, mut payload) = match &issue.pull {
+            Some(pull) => (
+                "pull_request",
+                json!({
+                    "action": action,
+                    "number": issue.number,
+                    "pull_request": payloads::pull_request(self.urls(), world, repo, issue, pull),
+                    "sender": sender,
+                }),
+            ),
+            None => (
+                "issues",
+                json!({ "action": action, "issue": payloads::issue(self.urls(), world, repo, issue), "sender": sender }),
+            ),
+        };
+        if let (Some(payload), Value::Object(extra)) = (payload.as_object_mut(), extra) {
+            payload.extend(extra);
         }
-        let payload = json!({
-            "action": action,
-            "issue": payloads::issue(self.urls(), world, repo, issue),
-            "sender": sender,
-        });
-        self.send_repo_event(world, issue.repo_id, "issues", payload);
+        self.send_repo_event(world, issue.repo_id, event, payload);
     }
 
     pub fn add_comment(&self, repo_id: Id, number: u64, user_id: Id, body: &str) -> Result<(Issue, Comment), Refusal> {

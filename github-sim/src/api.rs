@@ -46,6 +46,7 @@ pub fn router(sim: Simulator) -> Router {
         .route("/repos/{owner}/{repo}/issues/comments/{id}", get(get_comment))
         .route("/repos/{owner}/{repo}/issues/{number}", get(get_issue).patch(update_issue))
         .route("/repos/{owner}/{repo}/issues/{number}/comments", get(list_comments).post(create_comment))
+        .route("/repos/{owner}/{repo}/issues/{number}/assignees", post(change_assignees).delete(change_assignees))
         .fallback(|| async { ApiError::not_found() })
         .layer(middleware::from_fn_with_state(sim.clone(), rate_limit))
         .layer(middleware::from_fn_with_state(sim.clone(), faults::inject))
@@ -498,8 +499,49 @@ async fn get_issue(
 ) -> ApiResult {
     let (repo, _) = authorized_repo(&sim, &headers, &owner, &name)?;
     let world = sim.world();
+    if let Some(issue) = world.issue_by_number(repo.id, number) {
+        return Ok(Json(payloads::issue(sim.urls(), &world, &repo, issue)).into_response());
+    }
+    // A transferred issue's old address redirects to where it is now.
+    let moved = world.moved_issue(repo.id, number).ok_or_else(ApiError::not_found)?;
+    let there = world.repos.get(&moved.repo_id).ok_or_else(ApiError::not_found)?;
+    let url = format!("{}/repos/{}/issues/{}", sim.urls().api, world.full_name(there), moved.number);
+    let location = HeaderValue::from_str(&url).map_err(|_| ApiError::not_found())?;
+    let body = json!({
+        "message": "Moved Permanently",
+        "url": url,
+        "documentation_url": "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects",
+    });
+    Ok((StatusCode::MOVED_PERMANENTLY, [(axum::http::header::LOCATION, location)], Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+struct AssigneesBody {
+    #[serde(default)]
+    assignees: Vec<String>,
+}
+
+/// `POST` (add) or `DELETE` (remove) `/repos/{o}/{r}/issues/{n}/assignees`:
+/// the issue as it is then; logins that cannot be assigned are passed over, as on GitHub.
+async fn change_assignees(
+    State(sim): State<Simulator>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+    Json(input): Json<AssigneesBody>,
+) -> ApiResult {
+    let (repo, actor) = authorized_repo(&sim, &headers, &owner, &name)?;
+    let assign = method == axum::http::Method::POST;
+    if sim.world().issue_by_number(repo.id, number).is_none() {
+        return Err(ApiError::not_found());
+    }
+    for login in &input.assignees {
+        let _passed_over = sim.set_assignee(repo.id, number, actor, login, assign);
+    }
+    let world = sim.world();
     let issue = world.issue_by_number(repo.id, number).ok_or_else(ApiError::not_found)?;
-    Ok(Json(payloads::issue(sim.urls(), &world, &repo, issue)).into_response())
+    let status = if assign { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(payloads::issue(sim.urls(), &world, &repo, issue))).into_response())
 }
 
 #[derive(Deserialize)]

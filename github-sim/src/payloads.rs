@@ -322,6 +322,7 @@ pub fn issue(urls: &Urls, world: &World, repo: &Repo, issue: &Issue) -> Value {
 /// A pull request as the `pull_request` event and `GET /repos/{o}/{r}/pulls/{n}` describe it.
 pub fn pull_request(urls: &Urls, world: &World, repo: &Repo, issue: &Issue, pull: &Pull) -> Value {
     let full_name = world.full_name(repo);
+    let (assignee, assignees) = assignees(urls, world, issue);
     let api = format!("{}/repos/{full_name}/pulls/{}", urls.api, issue.number);
     let html = format!("{}/{full_name}/pull/{}", urls.web, issue.number);
     let branch = |name: &str| {
@@ -352,8 +353,8 @@ pub fn pull_request(urls: &Urls, world: &World, repo: &Repo, issue: &Issue, pull
         "closed_at": issue.closed_at.map(timestamp),
         "merged_at": pull.merged_at.map(timestamp),
         "merge_commit_sha": pull.merged_at.map(|_| format!("{:040x}", pull.id)),
-        "assignee": null,
-        "assignees": [],
+        "assignee": assignee,
+        "assignees": assignees,
         "requested_reviewers": [],
         "requested_teams": [],
         "labels": issue.labels.iter().map(|l| label(urls, world, repo, l)).collect::<Vec<_>>(),
@@ -394,6 +395,13 @@ pub fn pull_request(urls: &Urls, world: &World, repo: &Repo, issue: &Issue, pull
     })
 }
 
+/// The `assignee` (the first) and `assignees` of an issue or pull request.
+fn assignees(urls: &Urls, world: &World, issue: &Issue) -> (Value, Value) {
+    let all: Vec<Value> =
+        issue.assignee_ids.iter().filter_map(|id| world.accounts.get(id)).map(|a| account(urls, a)).collect();
+    (all.first().cloned().unwrap_or(Value::Null), Value::Array(all))
+}
+
 /// A label as issues list it.
 pub fn label(urls: &Urls, world: &World, repo: &Repo, label: &Label) -> Value {
     json!({
@@ -409,6 +417,7 @@ pub fn label(urls: &Urls, world: &World, repo: &Repo, label: &Label) -> Value {
 
 fn issue_only(urls: &Urls, world: &World, repo: &Repo, issue: &Issue) -> Value {
     let full_name = world.full_name(repo);
+    let (assignee, assignees) = assignees(urls, world, issue);
     let api = format!("{}/repos/{full_name}/issues/{}", urls.api, issue.number);
     json!({
         "url": api,
@@ -426,8 +435,8 @@ fn issue_only(urls: &Urls, world: &World, repo: &Repo, issue: &Issue) -> Value {
         "state": if issue.open { "open" } else { "closed" },
         "state_reason": if issue.open { Value::Null } else { json!("completed") },
         "locked": false,
-        "assignee": null,
-        "assignees": [],
+        "assignee": assignee,
+        "assignees": assignees,
         "milestone": null,
         "comments": issue.comments.len(),
         "created_at": timestamp(issue.created_at),

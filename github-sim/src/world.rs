@@ -104,6 +104,18 @@ pub struct Issue {
     pub pull: Option<Pull>,
     #[serde(default)]
     pub labels: Vec<Label>,
+    /// Users it is assigned to (at most 10, as on GitHub).
+    #[serde(default)]
+    pub assignee_ids: Vec<Id>,
+}
+
+/// Where a transferred issue went: GitHub answers its old address with a redirect.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Moved {
+    pub repo_id: Id,
+    pub number: u64,
+    /// The issue in its new repository.
+    pub issue_id: Id,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +209,8 @@ pub struct World {
     /// Users who have authorized the App (GitHub then skips the authorize page).
     pub authorized_users: BTreeSet<Id>,
     pub deliveries: Vec<Delivery>,
+    #[serde(default)]
+    pub moved_issues: Vec<Moved>,
 }
 
 pub const USER_TOKEN_LIFETIME: Duration = Duration::hours(8);
@@ -358,6 +372,12 @@ impl World {
 
     pub fn issue_by_number_mut(&mut self, repo_id: Id, number: u64) -> Option<&mut Issue> {
         self.issues.values_mut().find(|issue| issue.repo_id == repo_id && issue.number == number)
+    }
+
+    /// The issue that was number `number` of `repo_id` before it was transferred away.
+    pub fn moved_issue(&self, repo_id: Id, number: u64) -> Option<&Issue> {
+        let moved = self.moved_issues.iter().find(|m| m.repo_id == repo_id && m.number == number)?;
+        self.issues.get(&moved.issue_id)
     }
 
     // --- credentials -------------------------------------------------------------

@@ -20,7 +20,7 @@ use crate::{
         error::AppError,
         tasks::{get_task, list_tasks},
     },
-    domain::tasks::{Author, StateFilter, Sync, TaskFilter, TaskKind, TaskPage, TaskSummary},
+    domain::tasks::{Author, StateFilter, Sync, SyncFilter, TaskFilter, TaskKind, TaskPage, TaskSummary},
 };
 
 /// A link or image address from GitHub, if it is a web address (nothing else
@@ -70,6 +70,7 @@ fn TaskList(slug: String, filter: TaskFilter, page: TaskPage) -> impl IntoView {
     let selected = |value: &str, current: &str| value == current;
     let state = filter.state.as_str();
     let kind = filter.kind.map(TaskKind::as_str).unwrap_or("");
+    let sync = filter.sync.map(SyncFilter::as_str).unwrap_or("");
     let repo = filter.repo.clone().unwrap_or_default();
     view! {
         <section class="card tasks">
@@ -86,6 +87,13 @@ fn TaskList(slug: String, filter: TaskFilter, page: TaskPage) -> impl IntoView {
                         <option value="" selected=kind.is_empty()>"issues and pull requests"</option>
                         <option value="issue" selected=selected("issue", kind)>"issues"</option>
                         <option value="pull_request" selected=selected("pull_request", kind)>"pull requests"</option>
+                    </select>
+                </label>
+                <label class="field inline">"Sync"
+                    <select name="sync">
+                        <option value="" selected=sync.is_empty()>"all"</option>
+                        <option value="synced" selected=selected("synced", sync)>"synced"</option>
+                        <option value="not_synced" selected=selected("not_synced", sync)>"no longer synced"</option>
                     </select>
                 </label>
                 <label class="field inline">"Repository"

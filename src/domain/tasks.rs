@@ -106,11 +106,23 @@ pub enum StateFilter {
 
 spelled!(StateFilter { Open = "open", Closed = "closed", All = "all" });
 
+/// Tasks still kept in step with GitHub, or those no longer (unfollowed, out
+/// of the installations, or their repository deleted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncFilter {
+    Synced,
+    NotSynced,
+}
+
+spelled!(SyncFilter { Synced = "synced", NotSynced = "not_synced" });
+
 /// What the Tasks tab's filters ask for (the query string of its GET form).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskFilter {
     pub state: StateFilter,
     pub kind: Option<TaskKind>,
+    pub sync: Option<SyncFilter>,
     /// `owner/name`.
     pub repo: Option<String>,
     pub label: Option<String>,
@@ -137,6 +149,12 @@ impl TaskFilter {
                 Some(TaskKind::parse(&k).ok_or_else(|| format!("kind must be issue or pull_request, not {k:?}"))?)
             }
         };
+        let sync = match text("sync") {
+            None => None,
+            Some(s) => {
+                Some(SyncFilter::parse(&s).ok_or_else(|| format!("sync must be synced or not_synced, not {s:?}"))?)
+            }
+        };
         let page = match text("page") {
             None => 1,
             Some(p) => p
@@ -145,7 +163,16 @@ impl TaskFilter {
                 .filter(|p| *p >= 1)
                 .ok_or_else(|| format!("page must be a positive integer, not {p:?}"))?,
         };
-        Ok(Self { state, kind, repo: text("repo"), label: text("label"), author: text("author"), q: text("q"), page })
+        Ok(Self {
+            state,
+            kind,
+            sync,
+            repo: text("repo"),
+            label: text("label"),
+            author: text("author"),
+            q: text("q"),
+            page,
+        })
     }
 
     /// The query string that asks for this filter on page `page`.
@@ -153,6 +180,9 @@ impl TaskFilter {
         let mut pairs = vec![("state", self.state.as_str().to_owned())];
         if let Some(kind) = self.kind {
             pairs.push(("kind", kind.as_str().to_owned()));
+        }
+        if let Some(sync) = self.sync {
+            pairs.push(("sync", sync.as_str().to_owned()));
         }
         for (name, value) in [("repo", &self.repo), ("label", &self.label), ("author", &self.author), ("q", &self.q)] {
             if let Some(value) = value {
@@ -316,6 +346,7 @@ mod tests {
         let filter = TaskFilter {
             state: StateFilter::All,
             kind: Some(TaskKind::PullRequest),
+            sync: Some(SyncFilter::NotSynced),
             repo: Some("octo/hello world".into()),
             label: Some("good first issue".into()),
             author: None,
@@ -323,7 +354,7 @@ mod tests {
             page: 3,
         };
         let query = filter.query(3);
-        assert_eq!(query, "state=all&kind=pull_request&repo=octo/hello%20world&label=good%20first%20issue&q=crash%20%26%20burn%3F&page=3");
+        assert_eq!(query, "state=all&kind=pull_request&sync=not_synced&repo=octo/hello%20world&label=good%20first%20issue&q=crash%20%26%20burn%3F&page=3");
         let decode = |value: &str| {
             let value = value.replace('+', " ");
             let mut out = Vec::new();
@@ -352,6 +383,7 @@ mod tests {
         };
         assert!(read("state", "shut").unwrap_err().contains("open, closed or all"));
         assert!(read("kind", "epic").unwrap_err().contains("issue or pull_request"));
+        assert!(read("sync", "yes").unwrap_err().contains("synced or not_synced"));
         assert!(read("page", "0").unwrap_err().contains("positive"));
         assert_eq!(read("state", " ").unwrap(), TaskFilter { page: 1, ..Default::default() }, "empty is no filter");
     }

@@ -45,6 +45,8 @@ pub fn router(sim: Simulator) -> Router {
         .route("/{owner}/{repo}/issues/{number}/comments", post(repos::new_comment))
         .route("/{owner}/{repo}/issues/{number}/labels", post(repos::add_label))
         .route("/{owner}/{repo}/issues/{number}/delete", post(repos::delete_issue))
+        .route("/{owner}/{repo}/issues/{number}/assignees", post(repos::assignees))
+        .route("/{owner}/{repo}/issues/{number}/transfer", post(repos::transfer_issue))
         .route("/{owner}/{repo}/pulls", post(repos::new_pull))
         .route("/{owner}/{repo}/pull/{number}/merge", post(repos::merge_pull))
         .route("/{owner}/{repo}/pull/{number}/draft", post(repos::pull_draft))

@@ -29,6 +29,13 @@ pub(super) async fn repo_page(
     let base = format!("/{full_name}");
     let mut issues: Vec<_> = world.issues.values().filter(|i| i.repo_id == repo.id).collect();
     issues.sort_by_key(|i| std::cmp::Reverse(i.number));
+    // Where an issue may be transferred: the owner's other repositories.
+    let destinations: Vec<String> = world
+        .repos_of(repo.owner_id)
+        .into_iter()
+        .filter(|r| r.id != repo.id && !r.archived && (r.private || !repo.private))
+        .map(|r| r.name.clone())
+        .collect();
     let body = html! {
         p { (repo.description.as_deref().unwrap_or("")) (repo_badges(&repo)) }
         section.card aria-labelledby="issues-h" {
@@ -75,6 +82,17 @@ pub(super) async fn repo_page(
                     @if !issue.labels.is_empty() {
                         p { @for label in &issue.labels { span.badge { (label.name) } " " } }
                     }
+                    @for assignee in issue.assignee_ids.iter().filter_map(|id| world.accounts.get(id)) {
+                        form method="post" action={ (base) "/issues/" (n) "/assignees" } {
+                            input type="hidden" name="login" value=(assignee.login);
+                            input type="hidden" name="remove" value="true";
+                            button type="submit" { "Unassign " (assignee.login) " from #" (n) }
+                        }
+                    }
+                    form method="post" action={ (base) "/issues/" (n) "/assignees" } {
+                        label { "Assignee " input type="text" name="login" required; }
+                        " " button type="submit" { "Assign #" (n) }
+                    }
                     form method="post" action={ (base) "/issues/" (n) "/labels" } {
                         label { "Label " input type="text" name="name" required; }
                         " " button type="submit" { "Add label to #" (n) }
@@ -82,6 +100,16 @@ pub(super) async fn repo_page(
                     @if issue.pull.is_none() {
                         form method="post" action={ (base) "/issues/" (n) "/delete" } {
                             button type="submit" { "Delete issue #" (n) }
+                        }
+                        @if !destinations.is_empty() {
+                            form method="post" action={ (base) "/issues/" (n) "/transfer" } {
+                                label { "Move to "
+                                    select name="repository" {
+                                        @for destination in &destinations { option value=(destination) { (destination) } }
+                                    }
+                                }
+                                " " button type="submit" { "Transfer issue #" (n) }
+                            }
                         }
                     }
                     form method="post" action={ (base) "/issues/" (n) "/comments" } {
@@ -231,5 +259,30 @@ pub(super) async fn delete_issue(
 ) -> Response {
     issue_form(&sim, &headers, (&owner, &name), StatusCode::NOT_FOUND, |repo_id, user| {
         sim.delete_issue(repo_id, number, user.id)
+    })
+}
+
+pub(super) async fn assignees(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+    body: Bytes,
+) -> Response {
+    let form = FormPairs::parse(&body);
+    let assign = form.get("remove") != Some("true");
+    issue_form(&sim, &headers, (&owner, &name), StatusCode::UNPROCESSABLE_ENTITY, |repo_id, user| {
+        sim.set_assignee(repo_id, number, user.id, form.get("login").unwrap_or_default(), assign).map(|_| ())
+    })
+}
+
+pub(super) async fn transfer_issue(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+    body: Bytes,
+) -> Response {
+    let form = FormPairs::parse(&body);
+    issue_form(&sim, &headers, (&owner, &name), StatusCode::UNPROCESSABLE_ENTITY, |repo_id, user| {
+        sim.transfer_issue(repo_id, number, user.id, form.get("repository").unwrap_or_default()).map(|_| ())
     })
 }

@@ -329,6 +329,11 @@ impl GitHubClient {
         )
     }
 
+    /// The first page URL of one issue's comments, oldest first.
+    pub fn issue_comments_url(&self, full_name: &str, number: i64) -> String {
+        format!("{}/repos/{full_name}/issues/{number}/comments?per_page=100", self.config.api_url)
+    }
+
     /// One page of a list (`url` from `changes_url` or a page's `next`), asked
     /// with `If-None-Match: etag` when one is given.
     pub async fn list_page<T: DeserializeOwned>(

@@ -14,7 +14,7 @@ use crate::{
     domain::tasks::{TaskKind, TaskState},
     server::{
         github::{
-            client::GitHubError,
+            client::{GitHubError, Listed},
             events::{Account, Issue, IssueComment, Label, PullRequest, Repository},
             installation_tokens::TokenError,
         },
@@ -299,6 +299,40 @@ pub async fn apply_comment(
     queries::upsert_identities(&state.pool, &people).await?;
     let stored = queries::upsert_comment(&state.pool, &comment_fields(task_id, &fresh), true).await?;
     Ok(if stored.is_some() { Applied::Reread } else { Applied::Stale })
+}
+
+/// Reads every comment of issue `number` from GitHub and applies it: an issue
+/// that arrives with a history (transferred here) brings no comment events.
+pub async fn read_issue_comments(
+    state: &AppState,
+    reader: Reader<'_>,
+    task_id: i64,
+    number: i64,
+) -> Result<(), MirrorError> {
+    let Some(installation) = reader.installation_github_id else { return Ok(()) };
+    let mut url = Some(state.github.issue_comments_url(reader.full_name, number));
+    while let Some(page) = url.take() {
+        let read = state
+            .installation_tokens
+            .with_token(installation, |token| {
+                let (github, page) = (state.github.clone(), page.clone());
+                async move { github.list_page::<IssueComment>(&token, &page, None).await }
+            })
+            .await;
+        let (comments, next) = match read {
+            Ok(Listed::Page { items, next, .. }) => (items, next),
+            // Gone again since: its comments go with it.
+            Ok(Listed::NotModified) | Err(TokenError::GitHub(GitHubError::Status { status: 404 | 410, .. })) => {
+                return Ok(())
+            }
+            Err(error) => return Err(error.into()),
+        };
+        for comment in &comments {
+            apply_comment(state, reader, task_id, comment).await?;
+        }
+        url = next;
+    }
+    Ok(())
 }
 
 /// Deleted on GitHub: a tombstone from now on.

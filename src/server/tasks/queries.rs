@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgExecutor, PgPool};
 
-use crate::domain::tasks::{ImportState, StateFilter, TaskFilter, TaskKind, TaskState, TASKS_PER_PAGE};
+use crate::domain::tasks::{ImportState, StateFilter, SyncFilter, TaskFilter, TaskKind, TaskState, TASKS_PER_PAGE};
 
 /// A GitHub account as a payload names it.
 #[derive(Debug, Clone)]
@@ -232,7 +232,11 @@ pub async fn upsert_comment(
                github_updated_at = EXCLUDED.github_updated_at, digest = EXCLUDED.digest
            WHERE task_comments.deleted_at IS NULL
              AND (EXCLUDED.github_updated_at > task_comments.github_updated_at
-                  OR ($9 AND EXCLUDED.github_updated_at = task_comments.github_updated_at))
+                  OR ($9 AND EXCLUDED.github_updated_at = task_comments.github_updated_at)
+                  -- A transferred issue's comment follows it to its new task.
+                  OR (EXCLUDED.github_updated_at = task_comments.github_updated_at
+                      AND EXCLUDED.task_id <> task_comments.task_id
+                      AND EXISTS (SELECT 1 FROM tasks m WHERE m.id = task_comments.task_id AND m.transferred_to IS NOT NULL)))
            RETURNING id"#,
         c.github_id,
         c.task_id,
@@ -317,6 +321,7 @@ pub async fn list(
     };
     let offset = (filter.page.max(1) - 1).saturating_mul(TASKS_PER_PAGE);
     let label = filter.label.as_ref().map(|name| serde_json::json!([{ "name": name }]));
+    let synced = filter.sync.map(|s| s == SyncFilter::Synced);
     let rows = sqlx::query_as!(
         TaskRow,
         r#"SELECT t.id, t.issue_github_id, t.pull_github_id, t.number, t.title,
@@ -339,6 +344,8 @@ pub async fn list(
              AND ($6::jsonb IS NULL OR t.labels @> $6)
              AND ($7::text IS NULL OR lower(g.login) = lower($7))
              AND ($8::text IS NULL OR t.search @@ websearch_to_tsquery('english', $8))
+             AND ($11::bool IS NULL
+                  OR (f.following AND project_reaches_repo(f.project_id, r.installation_id) AND r.deleted_at IS NULL) = $11)
            ORDER BY t.github_updated_at DESC, t.id DESC
            LIMIT $9 OFFSET $10"#,
         project_id,
@@ -351,6 +358,7 @@ pub async fn list(
         filter.q,
         TASKS_PER_PAGE,
         offset,
+        synced,
     )
     .fetch_all(pool)
     .await?;
@@ -367,7 +375,9 @@ pub async fn list(
              AND ($5::text IS NULL OR lower(r.full_name) = lower($5))
              AND ($6::jsonb IS NULL OR t.labels @> $6)
              AND ($7::text IS NULL OR lower(g.login) = lower($7))
-             AND ($8::text IS NULL OR t.search @@ websearch_to_tsquery('english', $8))"#,
+             AND ($8::text IS NULL OR t.search @@ websearch_to_tsquery('english', $8))
+             AND ($9::bool IS NULL
+                  OR (f.following AND project_reaches_repo(f.project_id, r.installation_id) AND r.deleted_at IS NULL) = $9)"#,
         project_id,
         owner,
         state.map(TaskState::as_str),
@@ -376,6 +386,7 @@ pub async fn list(
         label,
         filter.author,
         filter.q,
+        synced,
     )
     .fetch_one(pool)
     .await?;

@@ -91,8 +91,30 @@ async fn issue_changed(state: &AppState, payload: IssuesEvent) -> Handled {
         Ok(repo) => repo,
         Err(ignored) => return Ok(ignored),
     };
-    let (_, applied) = apply_issue(state, &repo, &payload.issue, payload.installation.as_ref()).await?;
+    let installation = payload.installation.as_ref();
+    let (task, applied) = apply_issue(state, &repo, &payload.issue, installation).await?;
+    if payload.action == "opened" && matches!(applied, Applied::Stored | Applied::Reread) {
+        // Opened here by a transfer, it may have a history.
+        with_its_comments(state, &repo, &payload.issue, installation, task).await?;
+    }
     Ok(outcome(applied, &format!("{}#{}", repo.full_name, payload.issue.number)))
+}
+
+/// Reads the comments of an issue that has some: one that arrives
+/// transferred brings its comments with it, but no events of them.
+async fn with_its_comments(
+    state: &AppState,
+    repo: &MirroredRepo,
+    issue: &events::Issue,
+    installation: Option<&events::InstallationRef>,
+    task: Option<i64>,
+) -> Result<(), MirrorError> {
+    match task {
+        Some(task) if issue.comments > 0 => {
+            mirror::read_issue_comments(state, reader(repo, installation), task, issue.number).await
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn issue_deleted(state: &AppState, payload: IssuesEvent) -> Handled {
@@ -128,7 +150,11 @@ async fn issue_transferred(state: &AppState, payload: IssuesEvent) -> Handled {
     // The issue in its new repository is an issue of its own.
     match followed(state, &transfer.new_repository).await? {
         Ok(repo) => {
-            let (_, applied) = apply_issue(state, &repo, &transfer.new_issue, payload.installation.as_ref()).await?;
+            let installation = payload.installation.as_ref();
+            let (task, applied) = apply_issue(state, &repo, &transfer.new_issue, installation).await?;
+            // Read even when the new issue's `opened` came first: its comments
+            // move from the old task only once that is marked moved, here.
+            with_its_comments(state, &repo, &transfer.new_issue, installation, task).await?;
             outcomes.push(outcome(applied, &format!("{}#{}", repo.full_name, transfer.new_issue.number)));
         }
         Err(ignored) => outcomes.push(ignored),
