@@ -214,15 +214,23 @@ impl Stack {
         number: u64,
         changes: usize,
     ) -> Option<Vec<Duration>> {
-        let mut stream = self
-            .http
-            .get(format!("{}/live/projects/{slug}/tasks", self.app))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(stream.status(), 200);
-        stream.chunk().await.unwrap(); // the message every stream starts with
+        // Read on a thread and runtime of its own, as a browser would: on this process's runtime, busy with
+        // forgelink and the simulator, the messages were read late.
+        let (url, cookie) = (format!("{}/live/projects/{slug}/tasks", self.app), self.cookie.clone());
+        let (messages, mut heard) = tokio::sync::mpsc::unbounded_channel::<()>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let mut stream = reqwest::Client::new().get(url).header("cookie", cookie).send().await.unwrap();
+                assert_eq!(stream.status(), 200);
+                while let Ok(Some(chunk)) = stream.chunk().await {
+                    if String::from_utf8_lossy(&chunk).contains("event: changed") && messages.send(()).is_err() {
+                        return;
+                    }
+                }
+            });
+        });
+        heard.recv().await.unwrap(); // the message every stream starts with
         let (repo_id, user_id) = {
             let world = self.simulator.world();
             let repo = world.repo_by_name(owner, name).unwrap().id;
@@ -234,14 +242,14 @@ impl Stack {
             let started = Instant::now();
             self.simulator.edit_issue(repo_id, number, user_id, Some(&title), None).unwrap();
             loop {
-                let chunk = tokio::time::timeout(Duration::from_secs(10), stream.chunk()).await;
-                if !matches!(chunk, Ok(Ok(Some(_)))) {
+                if !matches!(tokio::time::timeout(Duration::from_secs(10), heard.recv()).await, Ok(Some(()))) {
                     return None;
                 }
                 let listed = self
                     .http
                     .post(format!("{}/fn/list_tasks", self.app))
                     .header("cookie", &self.cookie)
+                    .header("origin", &self.app)
                     .form(&[("slug", slug), ("filter[state]", "all"), ("filter[page]", "1")])
                     .send()
                     .await
