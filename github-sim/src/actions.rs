@@ -402,8 +402,7 @@ impl Simulator {
         let owner_id = world.repos.get(&repo_id).ok_or("No such repository.")?.owner_id;
         let assignee = world.account_by_login(login.trim()).filter(|a| a.kind == AccountKind::User).cloned();
         let assignee = assignee.ok_or_else(|| format!("No user {:?}.", login.trim()))?;
-        let owner = world.accounts.get(&owner_id).ok_or("No such repository.")?;
-        if owner.id != assignee.id && !owner.members.contains(&assignee.id) {
+        if !world.reaches_account(assignee.id, owner_id) {
             return Err(format!(
                 "{} cannot be assigned: only people with access to the repository can.",
                 assignee.login

@@ -332,7 +332,7 @@ fn authorized_repo(sim: &Simulator, headers: &HeaderMap, owner: &str, name: &str
             world.bot_id // the App acts as its bot user
         }
         Grant::User { user_id } => {
-            let reachable = world.accounts_of(user_id).iter().any(|a| a.id == repo.owner_id);
+            let reachable = world.reaches_account(user_id, repo.owner_id);
             if !reachable && repo.private {
                 return Err(ApiError::not_found());
             }

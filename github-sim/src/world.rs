@@ -328,6 +328,11 @@ impl World {
         self.accounts.values().filter(|account| account.id == user_id || account.members.contains(&user_id)).collect()
     }
 
+    /// Whether `account_id` is the user or one of their organizations: whose repositories they reach.
+    pub fn reaches_account(&self, user_id: Id, account_id: Id) -> bool {
+        self.accounts_of(user_id).iter().any(|a| a.id == account_id)
+    }
+
     pub fn repos_of(&self, owner_id: Id) -> Vec<&Repo> {
         self.repos.values().filter(|repo| repo.owner_id == owner_id).collect()
     }

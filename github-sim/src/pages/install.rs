@@ -185,7 +185,7 @@ pub(super) async fn install(
         Err(message) => return refused(&sim, Some(&user), StatusCode::UNPROCESSABLE_ENTITY, message),
     };
     let setup_url = sim.config().setup_url.clone();
-    let is_member = sim.world().accounts_of(user.id).iter().any(|a| a.id == target);
+    let is_member = sim.world().reaches_account(user.id, target);
     let is_admin = sim.can_administer(&sim.world(), user.id, target);
     if is_member && !is_admin {
         // An owner has to approve; GitHub sends the requester back without an installation.

@@ -225,13 +225,7 @@ where
             return Ok(Read::TurnOver);
         }
         *pages += 1;
-        let listed = state
-            .installation_tokens
-            .with_token(job.installation_github_id, |token| {
-                let (github, url, etag) = (state.github.clone(), url.clone(), etag.clone());
-                async move { github.list_page::<T>(&token, &url, etag.as_deref()).await }
-            })
-            .await?;
+        let listed = mirror::read_page::<T>(state, job.installation_github_id, &url, etag.as_deref()).await?;
         let Listed::Page { items, next, etag: page_etag } = listed else {
             return Ok(Read::Done);
         };

@@ -301,6 +301,22 @@ pub async fn apply_comment(
     Ok(if stored.is_some() { Applied::Reread } else { Applied::Stale })
 }
 
+/// One page of a list (`GitHubClient::list_page`), read as the installation.
+pub async fn read_page<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    installation_github_id: i64,
+    url: &str,
+    etag: Option<&str>,
+) -> Result<Listed<T>, TokenError> {
+    state
+        .installation_tokens
+        .with_token(installation_github_id, |token| {
+            let github = state.github.clone();
+            async move { github.list_page::<T>(&token, url, etag).await }
+        })
+        .await
+}
+
 /// Reads every comment of issue `number` from GitHub and applies it: an issue
 /// that arrives with a history (transferred here) brings no comment events.
 pub async fn read_issue_comments(
@@ -312,14 +328,7 @@ pub async fn read_issue_comments(
     let Some(installation) = reader.installation_github_id else { return Ok(()) };
     let mut url = Some(state.github.issue_comments_url(reader.full_name, number));
     while let Some(page) = url.take() {
-        let read = state
-            .installation_tokens
-            .with_token(installation, |token| {
-                let (github, page) = (state.github.clone(), page.clone());
-                async move { github.list_page::<IssueComment>(&token, &page, None).await }
-            })
-            .await;
-        let (comments, next) = match read {
+        let (comments, next) = match read_page::<IssueComment>(state, installation, &page, None).await {
             Ok(Listed::Page { items, next, .. }) => (items, next),
             // Gone again since: its comments go with it.
             Ok(Listed::NotModified) | Err(TokenError::GitHub(GitHubError::Status { status: 404 | 410, .. })) => {
