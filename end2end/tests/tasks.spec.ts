@@ -84,4 +84,20 @@ test('an owner follows a repository with a history, watches it import, and sees 
   await expect(visitor.getByText('81 tasks')).toBeVisible();
   await expect(visitor.locator('.task-row', { hasText: 'A private plan' })).toHaveCount(0);
   await expect(visitor.getByRole('link', { name: 'Integrations' })).toHaveCount(0);
+
+  // Unfollowed, the private repository's tasks stay, marked and filterable as no longer synced.
+  await page.getByRole('link', { name: 'Integrations' }).click();
+  await page.getByRole('button', { name: `Unfollow ${secret}` }).click();
+  await expect(page.getByRole('button', { name: `Follow ${secret}` })).toBeVisible();
+  await page.getByRole('link', { name: 'Tasks', exact: true }).click();
+  await page.getByLabel('Sync').selectOption('not_synced');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/sync=not_synced/);
+  await expect(page.locator('.task-row')).toHaveCount(1);
+  const kept = page.locator('.task-row', { hasText: 'A private plan' });
+  await expect(kept.locator('.badge', { hasText: 'no longer synced' })).toBeVisible();
+  await page.getByLabel('Sync').selectOption('synced');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.locator('.task-row', { hasText: 'Live from GitHub' })).toBeVisible();
+  await expect(kept).toHaveCount(0);
 });
