@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use crate::{
     app::{shell, App},
     server::{
-        accounts,
+        accounts, assets,
         config::Config,
         db,
         github::{client::GitHubClient, installation_tokens::InstallationTokens},
@@ -147,6 +147,7 @@ pub fn handlers() -> Dispatcher {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
+    let hashed_files = assets::HashedFiles::from_options(&leptos_options);
     // What people use: sessions, and the same-origin check on changes.
     let pages = Router::new()
         .merge(live::router())
@@ -155,11 +156,13 @@ pub fn router(state: AppState) -> Router {
         .merge(json_api::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(hashed_files, assets::cache_headers))
         .layer(accounts::session::layer(state.pool.clone(), state.over_https()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_only))
         // Forms and server functions are small: a larger body is refused
         // (413) from its Content-Length, before any of it is read.
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(security::MAX_FORM_BODY));
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(security::MAX_FORM_BODY))
+        .layer(assets::compression());
     // What machines use (GitHub, probes, Prometheus): no session to load.
     let app = Router::new()
         .route("/healthz", get(health::healthz))

@@ -215,3 +215,112 @@ async fn shutdown_finishes_cleanly(pool: PgPool) {
         .expect("the server stops without error");
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "still listening");
 }
+
+/// A built site as cargo-leptos leaves it with `hash-files` and `--precompress`:
+/// files named by their hashes, each with `.br` and `.gz` beside it, and the hash file.
+fn hashed_site() -> std::path::PathBuf {
+    let site = std::env::temp_dir().join(format!("forgelink-site-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    for (name, body) in [("pkg/forgelink.W4sm.wasm", "wasm"), ("pkg/forgelink.J5.js", "js"), ("favicon.svg", "<svg/>")]
+    {
+        std::fs::write(site.join(name), body).unwrap();
+        std::fs::write(site.join(format!("{name}.br")), format!("{body} in brotli")).unwrap();
+        std::fs::write(site.join(format!("{name}.gz")), format!("{body} in gzip")).unwrap();
+    }
+    std::fs::write(site.join("hash.txt"), "js: J5\nwasm: W4sm\ncss: C5s\n").unwrap();
+    site
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(0u8)
+}
+
+async fn spawn_with_site(pool: PgPool, site: &std::path::Path) -> support::TestApp {
+    let site = site.to_path_buf();
+    support::spawn_app_with(pool, move |config| {
+        config.leptos.site_root = site.display().to_string().into();
+        // An absolute name: Leptos joins it to the binary's folder, which keeps it as it is.
+        config.leptos.hash_file = site.join("hash.txt").display().to_string().into();
+        config.leptos.hash_files = true;
+    })
+    .await
+}
+
+#[sqlx::test]
+async fn built_files_are_sent_precompressed_and_hashed_ones_kept_for_a_year(pool: PgPool) {
+    let site = hashed_site();
+    let app = spawn_with_site(pool, &site).await;
+    let get = |path: &'static str, encodings: &'static str| {
+        let request = app.client.get(app.url(path)).header("accept-encoding", encodings);
+        async move { request.send().await.expect("the server answers") }
+    };
+
+    let wasm = get("/pkg/forgelink.W4sm.wasm", "gzip, deflate, br").await;
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(wasm.headers()["content-encoding"], "br");
+    assert_eq!(wasm.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(wasm.text().await.unwrap(), "wasm in brotli", "the file made at build time, not compressed again");
+    let gzip = get("/pkg/forgelink.J5.js", "gzip").await;
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    assert_eq!(gzip.text().await.unwrap(), "js in gzip");
+    let plain = get("/pkg/forgelink.J5.js", "identity").await;
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.text().await.unwrap(), "js");
+
+    // A name without a hash may change under the same address: revalidated by its tag every time.
+    let icon = get("/favicon.svg", "br").await;
+    assert_eq!(icon.headers()["cache-control"], "no-cache");
+    let tag = icon.headers()["etag"].clone();
+    let again = app.client.get(app.url("/favicon.svg")).header("accept-encoding", "br").header("if-none-match", &tag);
+    let again = again.send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"], tag);
+    assert!(again.bytes().await.unwrap().is_empty());
+    std::fs::write(site.join("favicon.svg.br"), "a new icon in brotli").unwrap();
+    let changed = app.client.get(app.url("/favicon.svg")).header("accept-encoding", "br").header("if-none-match", &tag);
+    let changed = changed.send().await.unwrap();
+    assert_eq!(changed.status(), 200, "another length is another version");
+    assert_eq!(changed.text().await.unwrap(), "a new icon in brotli");
+
+    // Pages name the hashed files, and are neither cached for good nor tagged as files.
+    let page = app.get("/").await;
+    assert!(page.headers().get("etag").is_none());
+    let html = page.text().await.unwrap();
+    for name in ["/pkg/forgelink.J5.js", "/pkg/forgelink.W4sm.wasm", "/pkg/forgelink.C5s.css"] {
+        assert!(html.contains(name), "{name} missing from the page");
+    }
+    let missing = get("/pkg/forgelink.J5.css", "br").await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.headers().get("cache-control").is_none_or(|v| v != "public, max-age=31536000, immutable"));
+    std::fs::remove_dir_all(site).unwrap();
+}
+
+/// Pages, server functions and JSON are compressed when the client accepts it;
+/// a live stream never is, so each message reaches the browser as it is sent.
+#[sqlx::test]
+async fn answers_are_compressed_on_the_fly_but_live_streams_are_not(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let page = app.client.get(app.url("/")).header("accept-encoding", "br").send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-encoding"], "br");
+    assert!(!page.bytes().await.unwrap().starts_with(b"<!DOCTYPE"), "the body is brotli, not HTML");
+
+    support::flows::sign_up_operator(&app, &pool, "ops@example.com").await;
+    let stream = app.client.get(app.url("/live/events")).header("accept-encoding", "br, gzip");
+    let mut stream = stream.send().await.unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    assert!(stream.headers().get("content-encoding").is_none());
+    let wait = Duration::from_secs(5);
+    assert!(support::next_change(&mut stream, wait).await, "the first message, not held in an encoder");
+    while support::next_change(&mut stream, Duration::from_millis(500)).await {}
+    let ping = serde_json::json!({"zen": "Speak like a human."});
+    assert_eq!(support::deliveries::deliver(&app, "ping", ping).await.status(), 202);
+    assert!(support::next_change(&mut stream, wait).await, "a change is told at once");
+
+    support::wait_until_settled(&pool).await;
+    let json = app.client.post(app.url("/fn/list_events")).header("origin", format!("http://{}", app.addr));
+    let json = json.header("accept-encoding", "gzip").json(&serde_json::json!({"filter": {}})).send().await.unwrap();
+    assert_eq!(json.status(), 200);
+    assert_eq!(json.headers()["content-encoding"], "gzip");
+}

@@ -128,8 +128,14 @@ impl Config {
         }
 
         let site_addr: SocketAddr = parse_or("LEPTOS_SITE_ADDR", &lookup, SocketAddr::from(([127, 0, 0, 1], 3000)))?;
+        // cargo-leptos names the built files by their hashes (`hash-files`) and
+        // lists them in this file beside the binary; without it, plain names.
+        let hash_file = lookup("LEPTOS_HASH_FILE_NAME").unwrap_or_else(|| "hash.txt".into());
+        let hash_files = parse_or("LEPTOS_HASH_FILES", &lookup, super::assets::hash_file_path(&hash_file).exists())?;
         let leptos = LeptosOptions::builder()
             .output_name(lookup("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "forgelink".into()))
+            .hash_file(hash_file.into())
+            .hash_files(hash_files)
             .site_root(lookup("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()))
             .site_pkg_dir(lookup("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()))
             .site_addr(site_addr)

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod assets;
 pub mod config;
 pub mod crypto;
 pub mod db;
