@@ -220,9 +220,14 @@ async fn shutdown_finishes_cleanly(pool: PgPool) {
 /// files named by their hashes, each with `.br` and `.gz` beside it, and the hash file.
 fn hashed_site() -> std::path::PathBuf {
     let site = std::env::temp_dir().join(format!("forgelink-site-{}-{}", std::process::id(), rand_suffix()));
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    for (name, body) in [("pkg/forgelink.W4sm.wasm", "wasm"), ("pkg/forgelink.J5.js", "js"), ("favicon.svg", "<svg/>")]
-    {
+    std::fs::create_dir_all(site.join("pkg/snippets")).unwrap();
+    let files = [
+        ("pkg/forgelink.W4sm.wasm", "wasm"),
+        ("pkg/forgelink.J5.js", "js"),
+        ("pkg/snippets/inline0.js", "a snippet"),
+        ("favicon.svg", "<svg/>"),
+    ];
+    for (name, body) in files {
         std::fs::write(site.join(name), body).unwrap();
         std::fs::write(site.join(format!("{name}.br")), format!("{body} in brotli")).unwrap();
         std::fs::write(site.join(format!("{name}.gz")), format!("{body} in gzip")).unwrap();
@@ -260,6 +265,7 @@ async fn built_files_are_sent_precompressed_and_hashed_ones_kept_for_a_year(pool
     assert_eq!(wasm.status(), 200);
     assert_eq!(wasm.headers()["content-encoding"], "br");
     assert_eq!(wasm.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(wasm.headers()["vary"], "accept-encoding", "a cache must not give brotli to a client without it");
     assert_eq!(wasm.text().await.unwrap(), "wasm in brotli", "the file made at build time, not compressed again");
     let gzip = get("/pkg/forgelink.J5.js", "gzip").await;
     assert_eq!(gzip.headers()["content-encoding"], "gzip");
@@ -269,6 +275,8 @@ async fn built_files_are_sent_precompressed_and_hashed_ones_kept_for_a_year(pool
     assert_eq!(plain.text().await.unwrap(), "js");
 
     // A name without a hash may change under the same address: revalidated by its tag every time.
+    let snippet = get("/pkg/snippets/inline0.js", "br").await;
+    assert_eq!(snippet.headers()["cache-control"], "no-cache", "wasm-bindgen's snippets keep their names");
     let icon = get("/favicon.svg", "br").await;
     assert_eq!(icon.headers()["cache-control"], "no-cache");
     let tag = icon.headers()["etag"].clone();

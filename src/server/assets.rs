@@ -6,7 +6,7 @@
 //! functions and JSON are compressed on the fly; live streams
 //! (`text/event-stream`) never are, so their messages are not held back.
 
-use std::{collections::HashSet, path::PathBuf, sync::Arc};
+use std::{path::PathBuf, sync::Arc};
 
 use axum::{
     extract::{Request, State},
@@ -21,32 +21,20 @@ use tower_http::compression::CompressionLayer;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
-/// The paths of the files whose names carry their content's hash.
-#[derive(Clone, Debug, Default)]
-pub struct HashedFiles(Arc<HashSet<String>>);
+/// Where the files named by their content's hash are served: cargo-leptos
+/// (`hash-files`) names every file it writes to the package folder so
+/// (`/pkg/forgelink.<hash>.wasm`, and split-off chunks), except wasm-bindgen's
+/// snippets, which the WASM asks for by their plain names.
+#[derive(Clone, Debug)]
+pub struct HashedFiles(Option<Arc<str>>);
 
 impl HashedFiles {
-    /// Read from the hash file cargo-leptos writes beside the binary (one
-    /// `extension: hash` line per file: `/pkg/forgelink.<hash>.wasm`), where
-    /// Leptos reads it to name the files in each page. None without hashing.
     pub fn from_options(options: &LeptosOptions) -> Self {
-        if !options.hash_files {
-            return Self::default();
-        }
-        let path = hash_file_path(&options.hash_file);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            tracing::warn!(path = %path.display(), "file hashing is on but the hash file cannot be read");
-            return Self::default();
-        };
-        let files = text
-            .lines()
-            .filter_map(|line| line.split_once(':'))
-            .filter(|(ext, _)| matches!(ext.trim(), "js" | "wasm" | "css"))
-            .map(|(ext, hash)| {
-                format!("/{}/{}.{}.{}", options.site_pkg_dir, options.output_name, hash.trim(), ext.trim())
-            })
-            .collect();
-        Self(Arc::new(files))
+        Self(options.hash_files.then(|| format!("/{}/", options.site_pkg_dir).into()))
+    }
+
+    fn contains(&self, path: &str) -> bool {
+        self.0.as_deref().and_then(|pkg| path.strip_prefix(pkg)).is_some_and(|file| !file.starts_with("snippets/"))
     }
 }
 
@@ -68,16 +56,18 @@ pub fn compression() -> CompressionLayer {
 /// Cache headers for the static files: a year for hashed names; for the rest,
 /// an `ETag` and `no-cache`, answered `304 Not Modified` when it matches.
 pub async fn cache_headers(State(hashed): State<HashedFiles>, request: Request, next: Next) -> Response {
-    let hashed = hashed.0.contains(request.uri().path());
+    let hashed = hashed.contains(request.uri().path());
     let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
     let mut response = next.run(request).await;
     let served = matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED);
-    if hashed && served {
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
-        return response;
-    }
     // Only the file handler's answers carry Last-Modified; pages never do.
     if !served || !response.headers().contains_key(header::LAST_MODIFIED) {
+        return response;
+    }
+    // The file handler picks a precompressed copy by Accept-Encoding without saying so to caches.
+    response.headers_mut().entry(header::VARY).or_insert(HeaderValue::from_static("accept-encoding"));
+    if hashed {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
         return response;
     }
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(REVALIDATE));
