@@ -111,7 +111,9 @@ CONF
       log "port $wanted is taken; PostgreSQL gets port $PG_PORT"
     fi
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    pg_as_owner "$bin/pg_ctl" start -D "$data" -l "$data/server.log" -w -t 60 -o "-p $PG_PORT" >/dev/null \
+    # pg_stat_statements: the tests count the statements a page makes.
+    pg_as_owner "$bin/pg_ctl" start -D "$data" -l "$data/server.log" -w -t 60 \
+      -o "-p $PG_PORT -c shared_preload_libraries=pg_stat_statements" >/dev/null \
       || { tail -20 "$data/server.log" >&2; die "PostgreSQL did not start (log: $data/server.log)"; }
     PG_STARTED_HERE=1
   fi

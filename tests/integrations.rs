@@ -712,3 +712,53 @@ async fn a_state_the_code_does_not_know_is_an_error_not_a_default(pool: PgPool) 
     let unknown = sqlx::query_scalar::<_, Lifecycle>("SELECT 'paused'::text").fetch_one(&pool).await;
     assert!(matches!(unknown, Err(sqlx::Error::ColumnDecode { .. })), "{unknown:?}");
 }
+
+/// Installs on a new organization of `repos` repositories, adds it to apollo
+/// and follows them all; returns once their imports are done.
+async fn followed_org(stack: &Stack, pool: &PgPool, org: &str, repos: usize) {
+    {
+        let mut world = stack.gh.sim.sim.world();
+        let octocat = world.account_by_login("octocat").unwrap().id;
+        world.add_large_org(org, repos, &[octocat]);
+    }
+    stack.gh.install(org, "octocat", None).await;
+    let offered = support::until_some("the installation offered", 10, async || {
+        integrations(stack, "apollo").await.offered.into_iter().find(|i| i.account_login.as_deref() == Some(org))
+    })
+    .await;
+    let id = offered.id.to_string();
+    let added = stack.app.post_form("/fn/attach_installation", &[("slug", "apollo"), ("installation_id", &id)]).await;
+    assert!(added.status().is_success(), "{}", added.status());
+    sqlx::query(
+        "INSERT INTO project_github_repos (project_id, github_repo_id)
+         SELECT p.id, r.id FROM projects p, github_repos r WHERE p.slug = 'apollo' AND r.owner_login = $1",
+    )
+    .bind(org)
+    .execute(pool)
+    .await
+    .unwrap();
+    support::until("every import done", 30, async || {
+        let busy: i64 = sqlx::query_scalar("SELECT count(*) FROM github_repo_imports WHERE state <> 'up_to_date'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        busy == 0
+    })
+    .await;
+}
+
+/// No query per row: the integrations tab makes as many statements for 50
+/// followed repositories (each with its import's progress) as for 5.
+#[sqlx::test]
+async fn the_integrations_tab_makes_as_many_queries_for_50_repositories_as_for_5(pool: PgPool) {
+    let stack = spawn_stack(pool.clone()).await;
+    owner(&stack, &stack.app, "ada@example.com", "octocat", "apollo").await;
+    followed_org(&stack, &pool, "small-corp", 5).await;
+    let few = support::statements_for(&stack.app, &pool, "/projects/apollo/integrations").await;
+    // One installation at a time: what is counted is rows, not installations.
+    sqlx::query("DELETE FROM project_github_installations").execute(&pool).await.unwrap();
+    followed_org(&stack, &pool, "big-corp", 50).await;
+    let many = support::statements_for(&stack.app, &pool, "/projects/apollo/integrations").await;
+    assert!(tab_html(&stack.app, "apollo").await.contains("big-corp/repo-00050"));
+    assert!(many <= few, "{few} statements for 5 repositories, {many} for 50: a query per row");
+}

@@ -766,3 +766,42 @@ async fn an_issue_transferred_on_github_is_marked_moved_and_arrives_with_its_com
     let location = old.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(location, format!("{}/repos/forge-demo/web/issues/{}", stack.gh.api, moved.number));
 }
+
+/// Tasks `from..=to` of the examples' repository, each by an author of its
+/// own, labelled, with a comment.
+async fn seed_tasks(pool: &PgPool, from: i32, to: i32) {
+    sqlx::query(
+        "INSERT INTO github_identities (github_id, login) SELECT 900000 + n, 'author-' || n FROM generate_series($1, $2) n",
+    )
+    .bind(from)
+    .bind(to)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        r#"INSERT INTO tasks (github_repo_id, issue_github_id, number, kind, title, state, labels, author_github_id,
+                              html_url, comment_count, opened_at, github_updated_at, digest)
+           SELECT r.id, 800000 + n, n, 'issue', 'Seeded task ' || n, 'open', '[{"name": "bug", "color": "d73a4a"}]',
+                  900000 + n, 'https://github.com/Codertocat/Hello-World/issues/' || n, 1, now(), now(), 'seeded'
+           FROM github_repos r, generate_series($1, $2) n WHERE r.github_id = $3"#,
+    )
+    .bind(from)
+    .bind(to)
+    .bind(HELLO_WORLD)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// No query per row: the Tasks tab makes as many statements for a page of 50
+/// tasks (50 authors, 50 labels) as for a page of 5.
+#[sqlx::test]
+async fn the_tasks_tab_makes_as_many_queries_for_50_tasks_as_for_5(pool: PgPool) {
+    let app = apollo(&pool).await;
+    seed_tasks(&pool, 1, 5).await;
+    let few = support::statements_for(&app, &pool, "/projects/apollo/tasks").await;
+    seed_tasks(&pool, 6, 60).await;
+    let many = support::statements_for(&app, &pool, "/projects/apollo/tasks").await;
+    assert!(app.get("/projects/apollo/tasks").await.text().await.unwrap().matches("task-row").count() >= 50);
+    assert!(many <= few, "{few} statements for a page of 5 tasks, {many} for a page of 50: a query per row");
+}

@@ -282,3 +282,28 @@ pub async fn next_change(stream: &mut reqwest::Response, wait: std::time::Durati
         }
     }
 }
+
+/// The statements the test's database runs for one GET of `path`, counted by
+/// pg_stat_statements (which scripts/lib.sh loads): the fewest of three, so
+/// that work in the background does not count.
+pub async fn statements_for(app: &TestApp, pool: &PgPool, path: &str) -> i64 {
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").execute(pool).await.unwrap();
+    let so_far = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements
+             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    let mut fewest = i64::MAX;
+    for _ in 0..3 {
+        let before = so_far().await;
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.text().await.unwrap();
+        fewest = fewest.min(so_far().await - before);
+    }
+    fewest
+}
