@@ -252,6 +252,39 @@ async fn spawn_with_site(pool: PgPool, site: &std::path::Path) -> support::TestA
     .await
 }
 
+/// Pages rendered many at once (a project's, which waits for its data, and
+/// the not-found page) each carry the page policy naming the nonce their own
+/// scripts carry. (When the shell set the policy while rendering, the browser
+/// tests with two browsers at once saw a project page without it in every run,
+/// which then ran no script; this test, without a browser, did not catch that.)
+#[sqlx::test]
+async fn every_page_rendered_at_once_carries_the_policy_of_its_own_scripts(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    support::flows::sign_up(&app, "ada@example.com").await;
+    support::flows::create_project(&app, "apollo").await;
+    let visitor = app.another_browser();
+    let mut pages = tokio::task::JoinSet::new();
+    for n in 0..60 {
+        let (browser, path) = match n % 3 {
+            0 => (&app, "/projects/apollo"),
+            1 => (&visitor, "/projects/apollo"),
+            _ => (&visitor, "/no/such/page"),
+        };
+        let request = browser.client.get(browser.url(path));
+        pages.spawn(async move {
+            let response = request.send().await.expect("the server answers");
+            let policy = response.headers().get("content-security-policy").map(|v| v.to_str().unwrap().to_owned());
+            (path, policy, response.text().await.unwrap())
+        });
+    }
+    for (path, policy, html) in pages.join_all().await {
+        let policy = policy.unwrap_or_default();
+        let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next());
+        let nonce = nonce.unwrap_or_else(|| panic!("{path}: no page policy: {policy}"));
+        assert_eq!(html.matches("<script").count(), html.matches(&format!("nonce=\"{nonce}\"")).count(), "{path}");
+    }
+}
+
 #[sqlx::test]
 async fn built_files_are_sent_precompressed_and_hashed_ones_kept_for_a_year(pool: PgPool) {
     let site = hashed_site();

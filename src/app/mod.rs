@@ -26,8 +26,6 @@ use crate::{
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    crate::server::security::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

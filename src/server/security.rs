@@ -37,30 +37,42 @@ pub fn page_policy(nonce: &str, github_web: &str) -> String {
 /// What answers carry when nothing made a page of them: nothing may load.
 const NOTHING_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-/// Called while the shell renders (so before the stream starts): sets the
-/// page's policy with this response's nonce.
-pub fn set_page_policy() {
-    use leptos::prelude::use_context;
-    let (Some(nonce), Some(state), Some(response)) =
-        (leptos::nonce::use_nonce(), use_context::<AppState>(), use_context::<leptos_axum::ResponseOptions>())
-    else {
-        return; // the default policy stands: a page that cannot run, not one that runs unguarded
-    };
-    let github_web = url::Url::parse(&state.github.config().web_url)
-        .map(|url| url.origin().ascii_serialization())
-        .unwrap_or_default();
-    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce, &github_web)) {
-        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+/// The nonce of the page an answer may be: minted for every request before it
+/// is handled, given to Leptos for the page's scripts (`provide_page_nonce`),
+/// and named in the page's policy by `security_headers`. Deciding the policy
+/// here, not while the page renders, means no page can go out without it.
+#[derive(Clone)]
+struct PageNonce(leptos::nonce::Nonce);
+
+/// Makes the request's nonce the one Leptos writes on the page's scripts (it
+/// would otherwise mint one of its own); run as the pages' additional context.
+pub fn provide_page_nonce() {
+    use leptos::prelude::{provide_context, use_context};
+    if let Some(PageNonce(nonce)) =
+        use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<PageNonce>().cloned())
+    {
+        provide_context(nonce);
     }
 }
 
 /// Headers on every answer. A signed-in person's pages and data are never
 /// stored by a browser or proxy (`no-store`): the next person at a shared
 /// computer must not find them with the back button.
-pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn security_headers(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let signed_in = cookie(request.headers(), super::accounts::session::COOKIE_NAME).is_some();
+    let nonce = leptos::nonce::Nonce::new();
+    request.extensions_mut().insert(PageNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    let page = headers.get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if page && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let github_web = url::Url::parse(&state.github.config().web_url)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_default();
+        if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce, &github_web)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
