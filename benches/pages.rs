@@ -11,13 +11,9 @@
 
 mod common;
 
-use std::{
-    net::TcpListener,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::process::{Child, Command, Stdio};
 
-use common::{database_url, Stack};
+use common::{database_url, free_port, wait_for, Stack};
 use serde_json::json;
 
 const DATABASE: &str = "forgelink_bench_pages";
@@ -30,7 +26,7 @@ struct Server {
 
 impl Server {
     async fn start(bin: &str, site: &str, sim: &str) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
         let child = Command::new(bin)
             .env("DATABASE_URL", database_url(DATABASE))
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
@@ -43,11 +39,8 @@ impl Server {
             .spawn()
             .unwrap_or_else(|e| panic!("{bin}: {e}"));
         let url = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while reqwest::get(format!("{url}/readyz")).await.map(|r| r.status().is_success()).ok() != Some(true) {
-            assert!(started.elapsed() < Duration::from_secs(60), "{bin} not ready after 60 s");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        // The database is seeded and migrated already: listening is ready.
+        wait_for(&format!("{url}/readyz")).await;
         Self { child, url }
     }
 }

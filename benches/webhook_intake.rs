@@ -7,12 +7,15 @@
 //! for every answer and after one whose senders hung up with requests in flight
 //! (as GitHub does after 10 s, and load balancers sooner). Run it with `scripts/bench`.
 
+mod common;
+
 use std::{
     process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
 
+use common::{database_url, free_port, wait_for};
 use github_sim::signature_256;
 use serde_json::{json, Value};
 
@@ -79,32 +82,10 @@ fn signed_payloads(secret: &str) -> Vec<(Vec<u8>, String)> {
         .collect()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn database_url(name: &str) -> String {
-    let mut url =
-        url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/bench sets it)")).unwrap();
-    url.set_path(name);
-    url.to_string()
-}
-
 async fn fresh_database(name: &str) {
     let admin = sqlx::PgPool::connect(&database_url("postgres")).await.unwrap();
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await.unwrap();
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
-}
-
-async fn wait_for(url: &str) {
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if client.get(url).send().await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{url} did not answer");
 }
 
 /// How a load ends: senders wait for the answers of requests under way, or hang up.

@@ -23,6 +23,22 @@ pub fn database_url(name: &str) -> String {
     url.to_string()
 }
 
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until `url` answers at all (a server has started listening), 30 s at most.
+pub async fn wait_for(url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if client.get(url).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not answer");
+}
+
 pub async fn fresh_database(name: &str) -> PgPool {
     let admin = PgPool::connect(&database_url("postgres")).await.unwrap();
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await.unwrap();
