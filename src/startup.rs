@@ -157,6 +157,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, security::provide_page_nonce, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(security::provide_page_nonce, shell))
         .layer(axum::middleware::from_fn_with_state(hashed_files, assets::cache_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::page_policy_header))
         .layer(accounts::session::layer(state.pool.clone(), state.over_https()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_only))
         // Forms and server functions are small: a larger body is refused

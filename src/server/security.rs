@@ -37,10 +37,11 @@ pub fn page_policy(nonce: &str, github_web: &str) -> String {
 /// What answers carry when nothing made a page of them: nothing may load.
 const NOTHING_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The nonce of the page an answer may be: minted for every request before it
-/// is handled, given to Leptos for the page's scripts (`provide_page_nonce`),
-/// and named in the page's policy by `security_headers`. Deciding the policy
-/// here, not while the page renders, means no page can go out without it.
+/// The nonce of the page an answer may be: minted for every request to the
+/// pages before it is handled, given to Leptos for the page's scripts
+/// (`provide_page_nonce`), and named in the page's policy by `page_policy_header`.
+/// Deciding the policy there, not while the page renders, means no page can
+/// go out without it.
 #[derive(Clone)]
 struct PageNonce(leptos::nonce::Nonce);
 
@@ -55,11 +56,9 @@ pub fn provide_page_nonce() {
     }
 }
 
-/// Headers on every answer. A signed-in person's pages and data are never
-/// stored by a browser or proxy (`no-store`): the next person at a shared
-/// computer must not find them with the back button.
-pub async fn security_headers(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let signed_in = cookie(request.headers(), super::accounts::session::COOKIE_NAME).is_some();
+/// The policy of a page (an HTML answer from the pages' routes), naming the
+/// nonce minted for it; only the pages pay for a nonce, not GitHub's deliveries.
+pub async fn page_policy_header(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let nonce = leptos::nonce::Nonce::new();
     request.extensions_mut().insert(PageNonce(nonce.clone()));
     let mut response = next.run(request).await;
@@ -73,6 +72,16 @@ pub async fn security_headers(State(state): State<AppState>, mut request: Reques
             headers.insert(header::CONTENT_SECURITY_POLICY, value);
         }
     }
+    response
+}
+
+/// Headers on every answer. A signed-in person's pages and data are never
+/// stored by a browser or proxy (`no-store`): the next person at a shared
+/// computer must not find them with the back button.
+pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let signed_in = cookie(request.headers(), super::accounts::session::COOKIE_NAME).is_some();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
