@@ -211,6 +211,12 @@ start_sim() {
   log "GitHub simulator at http://127.0.0.1:$GITHUB_SIM_PORT"
 }
 
+# The release server and WASM bundle, compressed at build time (brotli and gzip beside each
+# file), with the pages of src/app's split_page! in files of their own. `$1` is build or serve.
+leptos_release() {
+  cargo leptos "$1" --release --precompress --split
+}
+
 # The simulator's binary, resolved together with forgelink so that the crates both use are built once.
 build_sim() {
   cargo build --release --no-default-features --features forgelink/ssr -p forgelink -p github-sim

@@ -2,8 +2,8 @@
 // Chromium with the CPU slowed 4× and DevTools' "Slow 4G" network, with an
 // empty cache (cold) and again with the cache of an earlier visit (warm).
 // Reports the bytes transferred, first contentful paint, and when the page is
-// hydrated (the app's effect marks <body data-hydrated>: from then on a
-// button answers). Medians of BENCH_RUNS runs. Run by `scripts/bench pages`,
+// hydrated (src/lib.rs marks <body data-hydrated> once the page, its split-off
+// code included, is hydrated: from then on a button answers). Medians of BENCH_RUNS runs. Run by `scripts/bench pages`,
 // which starts the servers; it reads:
 //   BENCH_TARGETS  [{"label": "before", "url": "http://127.0.0.1:…"}, …]
 //   BENCH_PAGES    [{"name": "home page", "path": "/"}, …]

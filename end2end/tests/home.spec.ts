@@ -11,11 +11,15 @@ test('the home page renders on the server before any script runs', async ({ newC
 });
 
 test('the page hydrates and a server function answers from PostgreSQL', async ({ page }) => {
-  const wasm = page.waitForResponse((r) => r.url().endsWith('.wasm') && r.status() === 200);
+  const wasm: string[] = [];
+  page.on('response', (r) => { if (r.url().endsWith('.wasm') && r.status() === 200) wasm.push(new URL(r.url()).pathname); });
   await page.goto('/');
-  await wasm;
   // Set by an effect, which only runs once the WASM bundle has hydrated the page.
   await expect(page.getByTestId('hydration')).toHaveText('ready');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  // The app's code, without the pages split off (src/app's split_page!).
+  expect(wasm.filter((path) => /\/forgelink\.[\w-]+\.wasm$/.test(path))).toHaveLength(1);
+  expect(wasm.filter((path) => path.includes('_route_view_'))).toEqual([]);
 
   await page.getByRole('button', { name: 'Check database' }).click();
   await expect(page.getByRole('status')).toHaveText(

@@ -25,6 +25,8 @@ async function gitHubTab(context: BrowserContext, page: Page, org: string): Prom
 test('an owner installs the App, follows repositories and watches GitHub changes arrive live', async ({ page, context }) => {
   const { projectPath, login } = await ownerWithGitHub(page);
   const org = await newOrg(page, login, 3);
+  const wasm: string[] = [];
+  page.on('response', (r) => { if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname); });
 
   await page.getByRole('button', { name: 'Install on GitHub' }).click();
   // On GitHub: pick the organization, then two of its repositories.
@@ -37,6 +39,10 @@ test('an owner installs the App, follows repositories and watches GitHub changes
   // Back on the tab; from here on nothing is reloaded by the test.
   await expect(page).toHaveURL(`${projectPath}/integrations`);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  // The tab's code is split off: named in the page for preloading, and came with it (the Tasks tab's did not).
+  await expect(page.locator('head link[rel=preload][href*="/split___integrations_route_view_"]').first()).toBeAttached();
+  expect(wasm.some((path) => path.includes('/split___integrations_route_view_'))).toBe(true);
+  expect(wasm.some((path) => path.includes('/split___tasks_route_view_'))).toBe(false);
   const card = page.getByRole('region', { name: org });
   await expect(card.getByRole('status', { name: `Status of ${org}` })).toHaveText('Connected · 2 repositories');
   await expect(card.getByRole('button', { name: `Unfollow ${org}/repo-00001` })).toBeVisible();

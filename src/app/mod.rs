@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes, A},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::{
@@ -72,12 +72,6 @@ pub fn App() -> impl IntoView {
         |_| current_user(),
     );
     provide_context(Session { sign_in, sign_up, sign_out, user });
-    // Effects run only in the browser, once hydrated: tests wait for this mark.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Title formatter=document_title/>
@@ -91,20 +85,83 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/auth/github/problem") view=github::ProblemPage/>
                     <Route path=path!("/integrations/github/problem") view=integrations::InstallProblemPage/>
-                    <Route path=path!("/admin/events") view=events::EventsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/events/:id") view=events::EventPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/events") view={Lazy::<EventsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/events/:id") view={Lazy::<EventRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/projects") view=projects::ProjectListPage/>
                     <Route path=path!("/projects/new") view=projects::NewProjectPage/>
                     <ParentRoute path=path!("/projects/:slug") view=projects::ProjectLayout ssr=SsrMode::Async>
                         <Route path=path!("") view=projects::OverviewTab/>
-                        <Route path=path!("tasks") view=tasks::TasksTab/>
-                        <Route path=path!("tasks/:id") view=tasks::TaskPage/>
-                        <Route path=path!("integrations") view=integrations::IntegrationsTab/>
+                        <Route path=path!("tasks") view={Lazy::<TasksRoute>::new()}/>
+                        <Route path=path!("tasks/:id") view={Lazy::<TaskRoute>::new()}/>
+                        <Route path=path!("integrations") view={Lazy::<IntegrationsRoute>::new()}/>
                     </ParentRoute>
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// Pages whose code the browser downloads when one is first shown rather than
+/// with the app (`cargo leptos build --split`): the big pages one does not
+/// visit first, so that the home page and signing in do not wait for them.
+/// Loaded from the server, such a page names its files for preloading and
+/// brings its data; reached by a link, its code is fetched before its data (a
+/// page's resources are made in its component, which is what is split off).
+macro_rules! split_page {
+    ($($route:ident => $page:path),+ $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                #[cfg(feature = "ssr")]
+                preload_split_page(stringify!($route));
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    )+};
+}
+
+split_page! {
+    EventsRoute => events::EventsPage,
+    EventRoute => events::EventPage,
+    TasksRoute => tasks::TasksTab,
+    TaskRoute => tasks::TaskPage,
+    IntegrationsRoute => integrations::IntegrationsTab,
+}
+
+/// Names a split-off page's files in the head of the page being rendered, so
+/// the browser fetches them beside the app's instead of once the app runs.
+/// Leptos names them too, but reads what the page used outside the request's
+/// reactive owner: under load the list came out empty now and then (and could
+/// be another request's). The route's data is made in the request's owner.
+#[cfg(feature = "ssr")]
+fn preload_split_page(route: &str) {
+    use leptos_meta::Link;
+
+    let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else { return };
+    let Some(manifest) = manifest.0.try_read_value() else { return };
+    let (pkg, splits, loader) = &*manifest;
+    // #[lazy_route] names a route's split `__<route in snake case>_view_<hash>`.
+    let mut key = String::from("__");
+    for (i, c) in route.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            key.push('_');
+        }
+        key.push(c.to_ascii_lowercase());
+    }
+    key.push_str("_view_");
+    let files = splits.iter().filter(|(split, _)| split.starts_with(&key)).flat_map(|(_, files)| files);
+    for file in files {
+        let href = format!("{pkg}/{file}.wasm");
+        let _ =
+            view! { <Link rel="preload" href as_="fetch" type_="application/wasm" crossorigin="anonymous"/> }.to_html();
+    }
+    let _ = view! { <Link rel="modulepreload" href=format!("{pkg}/{loader}") crossorigin="anonymous"/> }.to_html();
 }
 
 #[component]
