@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes, A},
+    hooks::use_params_map,
     lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
@@ -85,14 +86,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/auth/github/problem") view=github::ProblemPage/>
                     <Route path=path!("/integrations/github/problem") view=integrations::InstallProblemPage/>
-                    <Route path=path!("/admin/events") view={Lazy::<EventsRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/events/:id") view={Lazy::<EventRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/events") view={Lazy::<EventLogRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/events/:id") view={Lazy::<EventLogRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/projects") view=projects::ProjectListPage/>
                     <Route path=path!("/projects/new") view=projects::NewProjectPage/>
                     <ParentRoute path=path!("/projects/:slug") view=projects::ProjectLayout ssr=SsrMode::Async>
                         <Route path=path!("") view=projects::OverviewTab/>
                         <Route path=path!("tasks") view={Lazy::<TasksRoute>::new()}/>
-                        <Route path=path!("tasks/:id") view={Lazy::<TaskRoute>::new()}/>
+                        <Route path=path!("tasks/:id") view={Lazy::<TasksRoute>::new()}/>
                         <Route path=path!("integrations") view={Lazy::<IntegrationsRoute>::new()}/>
                     </ParentRoute>
                 </Routes>
@@ -108,30 +109,37 @@ pub fn App() -> impl IntoView {
 /// brings its data; reached by a link, its code is fetched before its data (a
 /// page's resources are made in its component, which is what is split off).
 macro_rules! split_page {
-    ($($route:ident => $page:path),+ $(,)?) => {$(
-        struct $route;
+    ($($route:ident => $page:path $(, $item:path)?);+ $(;)?) => {$(
+        struct $route {
+            // The item page (`…/:id`) rather than the list, when the route names one.
+            item: bool,
+        }
 
         #[lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
                 #[cfg(feature = "ssr")]
                 preload_split_page(stringify!($route));
-                Self
+                Self { item: use_params_map().read_untracked().get("id").is_some() }
             }
 
-            fn view(_this: Self) -> AnyView {
+            fn view(this: Self) -> AnyView {
+                $(if this.item {
+                    return $item().into_any();
+                })?
+                let _ = this.item;
                 $page().into_any()
             }
         }
     )+};
 }
 
+// A list and its item pages share a file: one is mostly reached from the other,
+// and each split more makes every page's files smaller and more numerous.
 split_page! {
-    EventsRoute => events::EventsPage,
-    EventRoute => events::EventPage,
-    TasksRoute => tasks::TasksTab,
-    TaskRoute => tasks::TaskPage,
-    IntegrationsRoute => integrations::IntegrationsTab,
+    EventLogRoute => events::EventsPage, events::EventPage;
+    TasksRoute => tasks::TasksTab, tasks::TaskPage;
+    IntegrationsRoute => integrations::IntegrationsTab;
 }
 
 /// Names a split-off page's files in the head of the page being rendered, so
