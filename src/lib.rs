@@ -24,6 +24,9 @@ pub mod startup;
 pub fn hydrate() {
     use leptos::prelude::document;
 
+    // A release build aborts on a panic before any hook would run (scripts/lib.sh,
+    // leptos_release); a debug build says why in the console.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     // An Err only says the executor was set up already.
     let _ = any_spawner::Executor::init_wasm_bindgen();
