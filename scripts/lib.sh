@@ -32,6 +32,9 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# The LLVM major version of Debian's rustc (22 for rustc-web 1.96), whose lld links the WASM.
+debian_llvm() { /usr/bin/rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p'; }
+
 # The Rust toolchain: rustup's when it has the wasm32 target, else Debian's (see scripts/setup).
 use_toolchain() {
   export PATH="$HOME/.cargo/bin:$TOOLS_DIR/bin:$PATH"
@@ -40,7 +43,8 @@ use_toolchain() {
     # Debian's rustc ships no wasm32 standard library: build it from rust-web-src.
     export RUSTC_BOOTSTRAP=1
     export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
-    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16
+    # The linker of the LLVM this rustc uses: wasm-split (--split) cannot read an older one's output.
+    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="wasm-ld-$(debian_llvm)"
     export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Clinker-flavor=wasm-ld
   fi
   # Queries are checked against the committed .sqlx/ data, so builds need no database.
