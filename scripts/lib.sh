@@ -35,7 +35,7 @@ apt_install() {
 # The LLVM major version of Debian's rustc (22 for rustc-web 1.96), whose lld links the WASM.
 debian_llvm() { /usr/bin/rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p'; }
 
-# The Rust toolchain: rustup's when it has the wasm32 target, else Debian's (see scripts/setup).
+# The Rust toolchain: rustup's when it has the wasm32 target and rust-src, else Debian's (see scripts/setup).
 use_toolchain() {
   export PATH="$HOME/.cargo/bin:$TOOLS_DIR/bin:$PATH"
   if [ "$(cat "$TOOLS_DIR/toolchain" 2>/dev/null)" = debian ]; then
