@@ -5,7 +5,7 @@ mod support;
 
 use forgelink::domain::{accounts::User, projects::ProjectPage};
 use sqlx::PgPool;
-use support::{spawn_app, spawn_app_with, TestApp};
+use support::{answer, spawn_app, spawn_app_with, TestApp};
 
 pub async fn sign_up(app: &TestApp, email: &str) -> reqwest::Response {
     app.post_form(
@@ -23,7 +23,7 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Respons
 async fn current_user(app: &TestApp) -> Option<User> {
     let response = app.post_form("/fn/current_user", &[]).await;
     assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    answer(response).await
 }
 
 /// Who is signed in in this browser; the test fails if nobody is.
@@ -545,7 +545,7 @@ async fn the_projects_list_comes_in_pages(pool: PgPool) {
         async move {
             let response = app.post_form("/fn/list_projects", &[("page", &n)]).await;
             assert_eq!(response.status(), 200);
-            response.json::<ProjectPage>().await.unwrap()
+            answer::<ProjectPage>(response).await
         }
     };
     let first = page("1").await;

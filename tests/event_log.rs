@@ -4,28 +4,28 @@
 
 mod support;
 
-use forgelink::domain::events::{EventRow, EventStatus, StatusCount};
+use forgelink::{
+    api::events::ListEvents,
+    domain::events::{EventRow, EventStatus, StatusCount},
+};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use support::{
+    answer,
     deliveries::deliver,
     flows::{sign_up, sign_up_operator},
     next_change, spawn_app, wait_until_settled, TestApp,
 };
 
+/// Lists events as the page does; the filter written as its query would be.
 async fn list(app: &TestApp, filter: Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/fn/list_events"))
-        .header("origin", format!("http://{}", app.addr))
-        .json(&json!({ "filter": filter }))
-        .send()
-        .await
-        .unwrap()
+    let filter = serde_json::from_value(filter).expect("a filter");
+    app.post_postcard("/fn/list_events", &ListEvents { filter }).await
 }
 
 /// The log's rows, newest first, and how many events are in each status.
 async fn listed(app: &TestApp, filter: Value) -> (Vec<EventRow>, Vec<StatusCount>) {
-    list(app, filter).await.json().await.unwrap()
+    answer(list(app, filter).await).await
 }
 
 #[sqlx::test]

@@ -60,8 +60,8 @@ async fn readyz_is_503_with_a_reason_when_the_database_is_down() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["reason"], "database unreachable", "not the driver's words, which name the address");
     let check = app.post_form("/fn/check_database", &[]).await;
-    assert_eq!(check.status(), 500);
-    let text = check.text().await.unwrap();
+    assert_eq!(check.status(), 503);
+    let text = support::answer::<forgelink::api::error::AppError>(check).await.to_string();
     assert!(text.contains("database unreachable") && !text.contains("127.0.0.1") && !text.contains(":1"), "{text}");
     // The process itself is still alive.
     assert_eq!(app.get("/healthz").await.status(), 200);
@@ -183,16 +183,15 @@ async fn the_check_database_server_function_answers_without_a_version(pool: PgPo
         .post(app.url("/fn/check_database"))
         .header("origin", format!("http://{}", app.addr))
         .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
         .body("")
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let body = response.text().await.unwrap();
-    let status: DatabaseStatus = serde_json::from_str(&body).unwrap();
-    assert!(status.schema_current, "{body}");
-    assert!(!body.contains("PostgreSQL"), "no version for outsiders: {body}");
+    let body = response.bytes().await.unwrap();
+    assert!(!String::from_utf8_lossy(&body).contains("PostgreSQL"), "no version for outsiders: {body:?}");
+    let status: DatabaseStatus = postcard::from_bytes(&body).unwrap();
+    assert!(status.schema_current, "{status:?}");
 }
 
 #[sqlx::test]
@@ -360,8 +359,10 @@ async fn answers_are_compressed_on_the_fly_but_live_streams_are_not(pool: PgPool
     assert!(support::next_change(&mut stream, wait).await, "a change is told at once");
 
     support::wait_until_settled(&pool).await;
-    let json = app.client.post(app.url("/fn/list_events")).header("origin", format!("http://{}", app.addr));
-    let json = json.header("accept-encoding", "gzip").json(&serde_json::json!({"filter": {}})).send().await.unwrap();
-    assert_eq!(json.status(), 200);
-    assert_eq!(json.headers()["content-encoding"], "gzip");
+    let arguments = forgelink::api::events::ListEvents { filter: Default::default() };
+    let request = app.client.post(app.url("/fn/list_events")).header("origin", format!("http://{}", app.addr));
+    let request = request.header("accept-encoding", "gzip").header("content-type", "application/x-postcard");
+    let answer = request.body(postcard::to_allocvec(&arguments).unwrap()).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["content-encoding"], "gzip");
 }

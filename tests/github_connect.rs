@@ -21,7 +21,7 @@ use support::{
 
 /// The GitHub account linked to whoever is signed in in this browser (none if nobody is).
 async fn github_account(app: &TestApp) -> Option<GitHubIdentity> {
-    let user: Option<User> = app.post_form("/fn/current_user", &[]).await.json().await.unwrap();
+    let user: Option<User> = support::answer(app.post_form("/fn/current_user", &[]).await).await;
     user.and_then(|user| user.github)
 }
 

@@ -19,7 +19,7 @@ async fn integrations(stack: &Stack, slug: &str) -> Integrations {
 async fn integrations_in(app: &TestApp, slug: &str) -> Integrations {
     let response = app.post_form("/fn/get_integrations", &[("slug", slug)]).await;
     assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    support::answer(response).await
 }
 
 /// An installation's row, as far as a refused link must leave it alone.
@@ -55,7 +55,7 @@ async fn repos_page(stack: &Stack, slug: &str, installation: i64, filter: &str, 
     let form = [("slug", slug), ("installation", id.as_str()), ("filter", filter), ("page", page.as_str())];
     let response = stack.app.post_form("/fn/get_integrations", &form).await;
     assert_eq!(response.status(), 200);
-    let view: Integrations = response.json().await.unwrap();
+    let view: Integrations = support::answer(response).await;
     let shown = view.installations.into_iter().find(|i| i.id == installation).expect("the installation is attached");
     shown.repos.expect("a page of its repositories")
 }

@@ -15,7 +15,7 @@ use support::{spawn_stack, spawn_stack_with, TestApp};
 async fn run_recovery(admin: &TestApp) -> RecoverySummary {
     let response = admin.post_form("/fn/recover_missed_deliveries", &[]).await;
     assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    support::answer(response).await
 }
 
 async fn stored(pool: &PgPool, guid: &str) -> bool {
@@ -96,7 +96,8 @@ async fn one_recovery_at_a_time_and_an_abandoned_one_lets_go(pool: PgPool) {
     support::until("the first run to take the lease", 10, async || recovery_leased(&pool).await).await;
     let meanwhile = recover().send().await.unwrap();
     assert_eq!(meanwhile.status(), 409, "a second run at once is refused");
-    assert!(meanwhile.text().await.unwrap().contains("already running"));
+    let refused: forgelink::api::error::AppError = support::answer(meanwhile).await;
+    assert!(refused.to_string().contains("already running"), "{refused}");
     assert_eq!(slow.await.unwrap().unwrap().status(), 200);
     support::until("the first run to let go of the lease", 10, async || !recovery_leased(&pool).await).await;
 

@@ -258,10 +258,11 @@ impl Stack {
                     .send()
                     .await
                     .unwrap()
-                    .text()
+                    .bytes()
                     .await
                     .unwrap();
-                if listed.contains(&title) {
+                let listed: forgelink::domain::tasks::TaskPage = postcard::from_bytes(&listed).unwrap();
+                if listed.tasks.iter().any(|task| task.title == title) {
                     break;
                 }
             }

@@ -1,16 +1,16 @@
 //! Who is signed in, and signing up, in and out.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::Postcard};
 
 use super::error::AppError;
 use crate::domain::accounts::User;
 
-#[server(prefix = "/fn", endpoint = "current_user")]
+#[server(prefix = "/fn", endpoint = "current_user", output = Postcard)]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     crate::api::context::current_user().await
 }
 
-#[server(prefix = "/fn", endpoint = "sign_up")]
+#[server(prefix = "/fn", endpoint = "sign_up", output = Postcard)]
 pub async fn sign_up(
     email: String,
     display_name: String,
@@ -27,7 +27,7 @@ pub async fn sign_up(
     Ok(())
 }
 
-#[server(prefix = "/fn", endpoint = "sign_in")]
+#[server(prefix = "/fn", endpoint = "sign_in", output = Postcard)]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::{api::context, server::accounts};
     let state = context::state()?;
@@ -39,7 +39,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     Ok(())
 }
 
-#[server(prefix = "/fn", endpoint = "sign_out")]
+#[server(prefix = "/fn", endpoint = "sign_out", output = Postcard)]
 pub async fn sign_out() -> Result<(), AppError> {
     crate::api::context::end_session().await?;
     leptos_axum::redirect("/");

@@ -1,13 +1,13 @@
 //! The operator's view of webhook events (admins only).
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::Postcard};
 
 use super::error::AppError;
 use crate::domain::events::{EventDetail, EventFilter, EventRow, RecoverySummary, StatusCount};
 
 /// Asks GitHub for failed deliveries of the last 3 days that forgelink does not
 /// have, and requests their redelivery.
-#[server(prefix = "/fn", endpoint = "recover_missed_deliveries")]
+#[server(prefix = "/fn", endpoint = "recover_missed_deliveries", output = Postcard)]
 pub async fn recover_missed_deliveries() -> Result<RecoverySummary, AppError> {
     use crate::{api::context, server::webhooks::recovery};
     let state = context::state()?;
@@ -24,7 +24,7 @@ pub async fn recover_missed_deliveries() -> Result<RecoverySummary, AppError> {
 
 /// The newest events matching the filter (at most 100), and how many events
 /// there are in each status.
-#[server(prefix = "/fn", endpoint = "list_events", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "list_events", input = Postcard, output = Postcard)]
 pub async fn list_events(filter: EventFilter) -> Result<(Vec<EventRow>, Vec<StatusCount>), AppError> {
     use crate::{api::context, server::webhooks::event_log};
     let state = context::state()?;
@@ -34,7 +34,7 @@ pub async fn list_events(filter: EventFilter) -> Result<(Vec<EventRow>, Vec<Stat
     Ok((rows, counts))
 }
 
-#[server(prefix = "/fn", endpoint = "get_event")]
+#[server(prefix = "/fn", endpoint = "get_event", output = Postcard)]
 pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
     use crate::{api::context, server::webhooks::event_log};
     let state = context::state()?;
@@ -46,7 +46,7 @@ pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
 }
 
 /// Puts an errored, ignored or unhandled event back in the queue.
-#[server(prefix = "/fn", endpoint = "retry_event")]
+#[server(prefix = "/fn", endpoint = "retry_event", output = Postcard)]
 pub async fn retry_event(id: i64) -> Result<(), AppError> {
     use crate::{api::context, server::webhooks};
     let state = context::state()?;

@@ -1,14 +1,14 @@
 //! The integrations tab's GitHub section: installations, their repositories,
 //! follows; and the actions on them. Owner only: anyone else gets a 404.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::Postcard};
 
 use super::error::AppError;
 use crate::domain::integrations::Integrations;
 
 /// Everything the tab shows, in one answer (no resource is created while the
 /// page hydrates). Owner only: anyone else gets the 404 a missing project gets.
-#[server(prefix = "/fn", endpoint = "get_integrations")]
+#[server(prefix = "/fn", endpoint = "get_integrations", output = Postcard)]
 pub async fn get_integrations(
     slug: String,
     installation: Option<i64>,
@@ -25,7 +25,7 @@ pub async fn get_integrations(
 }
 
 /// Follow (`follow = true`) or unfollow a repository in the project.
-#[server(prefix = "/fn", endpoint = "set_following")]
+#[server(prefix = "/fn", endpoint = "set_following", output = Postcard)]
 pub async fn set_following(slug: String, repo_id: i64, follow: bool) -> Result<(), AppError> {
     use crate::{api::context, server::integrations};
     let state = context::state()?;
@@ -34,7 +34,7 @@ pub async fn set_following(slug: String, repo_id: i64, follow: bool) -> Result<(
 }
 
 /// Tries a followed repository's failed import again.
-#[server(prefix = "/fn", endpoint = "retry_import")]
+#[server(prefix = "/fn", endpoint = "retry_import", output = Postcard)]
 pub async fn retry_import(slug: String, repo_id: i64) -> Result<(), AppError> {
     use crate::{api::context, server::integrations};
     let state = context::state()?;
@@ -43,7 +43,7 @@ pub async fn retry_import(slug: String, repo_id: i64) -> Result<(), AppError> {
 }
 
 /// Attaches one of the owner's installations to the project.
-#[server(prefix = "/fn", endpoint = "attach_installation")]
+#[server(prefix = "/fn", endpoint = "attach_installation", output = Postcard)]
 pub async fn attach_installation(slug: String, installation_id: i64) -> Result<(), AppError> {
     use crate::{api::context, server::integrations};
     let state = context::state()?;

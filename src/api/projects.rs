@@ -1,11 +1,11 @@
 //! Projects: create, list, show; and the owner-only integrations view.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::Postcard};
 
 use super::error::AppError;
 use crate::domain::projects::{Project, ProjectPage};
 
-#[server(prefix = "/fn", endpoint = "list_projects")]
+#[server(prefix = "/fn", endpoint = "list_projects", output = Postcard)]
 pub async fn list_projects(page: Option<i64>) -> Result<ProjectPage, AppError> {
     use crate::{api::context, server::projects};
     let state = context::state()?;
@@ -13,7 +13,7 @@ pub async fn list_projects(page: Option<i64>) -> Result<ProjectPage, AppError> {
     projects::list(&state.pool, viewer, page.unwrap_or(1)).await.map_err(context::internal)
 }
 
-#[server(prefix = "/fn", endpoint = "create_project")]
+#[server(prefix = "/fn", endpoint = "create_project", output = Postcard)]
 pub async fn create_project(name: String, slug: String, description: String) -> Result<(), AppError> {
     use crate::{api::context, server::projects};
     let state = context::state()?;
@@ -23,7 +23,7 @@ pub async fn create_project(name: String, slug: String, description: String) -> 
     Ok(())
 }
 
-#[server(prefix = "/fn", endpoint = "get_project")]
+#[server(prefix = "/fn", endpoint = "get_project", output = Postcard)]
 pub async fn get_project(slug: String) -> Result<Project, AppError> {
     use crate::{api::context, server::projects};
     let state = context::state()?;

@@ -1,16 +1,17 @@
 //! Operational facts the UI can show anyone: is the database there.
 
+use super::error::AppError;
 use crate::domain::system::DatabaseStatus;
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::Postcard};
 
 /// Asks PostgreSQL for its version and the migrations applied.
-#[server(prefix = "/fn", endpoint = "check_database")]
-pub async fn check_database() -> Result<DatabaseStatus, ServerFnError> {
-    use crate::server::{health, state::AppState};
+#[server(prefix = "/fn", endpoint = "check_database", output = Postcard)]
+pub async fn check_database() -> Result<DatabaseStatus, AppError> {
+    use crate::{api::context, server::health};
 
-    let state = use_context::<AppState>().ok_or_else(|| ServerFnError::new("application state is missing"))?;
+    let state = context::state()?;
     health::database_status(&state.pool).await.map_err(|error| {
         tracing::warn!(%error, "database status check failed");
-        ServerFnError::new(error.public_reason())
+        context::fail(AppError::Unavailable(error.public_reason().into()))
     })
 }

@@ -9,7 +9,7 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
-use super::{live_changes, ErrorNote, NotFound, OperatorOnly};
+use super::{data_resource, live_changes, ErrorNote, NotFound, OperatorOnly};
 use crate::{
     api::{
         error::AppError,
@@ -39,7 +39,7 @@ pub fn EventsPage() -> impl IntoView {
     let changes = live_changes("/live/events");
     let recover = ServerAction::<RecoverMissedDeliveries>::new();
     let events =
-        Resource::new(move || (filter.get(), changes.get(), recover.version().get()), |(f, _, _)| list_events(f));
+        data_resource(move || (filter.get(), changes.get(), recover.version().get()), |(f, _, _)| list_events(f));
     let field = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
     let unknown_status = move || {
         let asked = field("status")();
@@ -152,7 +152,7 @@ pub fn EventPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0));
     let retry = ServerAction::<RetryEvent>::new();
     let changes = live_changes("/live/events");
-    let event = Resource::new(move || (id.get(), retry.version().get(), changes.get()), |(id, _, _)| get_event(id));
+    let event = data_resource(move || (id.get(), retry.version().get(), changes.get()), |(id, _, _)| get_event(id));
     view! {
         <OperatorOnly>
         <Title text="Webhook event"/>

@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use super::{
+    data_resource,
     github::GitHubConnection,
     live_changes,
     projects::{slug_param, use_project},
@@ -65,7 +66,7 @@ pub fn IntegrationsTab() -> impl IntoView {
             page: q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1),
         }
     });
-    let integrations = Resource::new(
+    let integrations = data_resource(
         move || (tab.slug.get(), browse.get(), tab.version()),
         |(slug, browse, _)| get_integrations(slug, browse.installation, Some(browse.filter), Some(browse.page)),
     );

@@ -55,7 +55,7 @@ pub struct Session {
     pub sign_in: ServerAction<SignIn>,
     pub sign_up: ServerAction<SignUp>,
     pub sign_out: ServerAction<SignOut>,
-    pub user: Resource<Result<Option<User>, AppError>>,
+    pub user: DataResource<Result<Option<User>, AppError>>,
 }
 
 pub fn use_session() -> Session {
@@ -68,7 +68,7 @@ pub fn App() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let sign_up = ServerAction::<SignUp>::new();
     let sign_out = ServerAction::<SignOut>::new();
-    let user = Resource::new(
+    let user = data_resource(
         move || (sign_in.version().get(), sign_up.version().get(), sign_out.version().get()),
         |_| current_user(),
     );
@@ -286,4 +286,23 @@ pub fn live_changes(path: impl Into<String>) -> ReadSignal<u64> {
     #[cfg(not(feature = "hydrate"))]
     let _ = (set_changes, path);
     changes
+}
+
+/// A resource whose data goes from the server's render to hydration in
+/// postcard, as server functions answer (see `api`): with Leptos' default
+/// (JSON) the WASM would carry serde_json for it.
+pub type DataResource<T> = Resource<T, codee::binary::PostcardCodec>;
+
+/// `Resource::new`, in postcard.
+#[track_caller]
+pub fn data_resource<T, S, Fut>(
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> DataResource<T>
+where
+    S: PartialEq + Clone + Send + Sync + 'static,
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    Resource::new_with_options(source, fetcher, false)
 }

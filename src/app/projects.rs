@@ -8,7 +8,7 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
-use super::{use_session, ErrorNote, NotFound};
+use super::{data_resource, use_session, DataResource, ErrorNote, NotFound};
 use crate::{
     api::{
         error::AppError,
@@ -22,7 +22,7 @@ pub fn ProjectListPage() -> impl IntoView {
     let query = use_query_map();
     let page =
         Memo::new(move |_| query.read().get("page").and_then(|p| p.trim().parse::<i64>().ok()).unwrap_or(1).max(1));
-    let projects = Resource::new(move || page.get(), |page| list_projects(Some(page)));
+    let projects = data_resource(move || page.get(), |page| list_projects(Some(page)));
     view! {
         <Title text="Projects"/>
         <div class="page-heading">
@@ -108,9 +108,9 @@ pub(super) fn slug_param() -> Memo<String> {
 /// The project of a project page, read once by its layout for the heading and
 /// shared with the tabs.
 #[derive(Clone, Copy)]
-struct ProjectResource(Resource<Result<Project, AppError>>);
+struct ProjectResource(DataResource<Result<Project, AppError>>);
 
-pub(super) fn use_project() -> Resource<Result<Project, AppError>> {
+pub(super) fn use_project() -> DataResource<Result<Project, AppError>> {
     expect_context::<ProjectResource>().0
 }
 
@@ -125,7 +125,7 @@ pub(super) fn use_project() -> Resource<Result<Project, AppError>> {
 #[component]
 pub fn ProjectLayout() -> impl IntoView {
     let slug = slug_param();
-    let project = Resource::new(move || slug.get(), get_project);
+    let project = data_resource(move || slug.get(), get_project);
     provide_context(ProjectResource(project));
     view! {
         <Suspense fallback=|| view! { <p>"Loading project…"</p> }>

@@ -11,7 +11,7 @@ use leptos_router::{
 };
 
 use super::{
-    live_changes,
+    data_resource, live_changes,
     projects::{slug_param, use_project},
     ErrorNote, NotFound,
 };
@@ -38,7 +38,7 @@ pub fn TasksTab() -> impl IntoView {
         TaskFilter::from_query(|name| q.get(name))
     });
     let changes = live_changes(format!("/live/projects/{}/tasks", slug.get_untracked()));
-    let tasks = Resource::new(
+    let tasks = data_resource(
         move || (slug.get(), filter.get(), changes.get()),
         |(slug, filter, _)| async move {
             match filter {
@@ -191,7 +191,7 @@ pub fn TaskPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<i64>().ok()));
     let changes = live_changes(format!("/live/projects/{}/tasks", slug.get_untracked()));
-    let task = Resource::new(
+    let task = data_resource(
         move || (slug.get(), id.get(), changes.get()),
         |(slug, id, _)| async move {
             match id {

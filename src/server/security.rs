@@ -90,8 +90,11 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
         headers
             .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
+    // Pages, live streams, the JSON API, and server functions' answers (postcard) and errors.
     let dynamic = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
-        ["text/html", "application/json", "text/plain", "text/event-stream"].iter().any(|d| t.starts_with(d))
+        ["text/html", "application/json", "application/x-postcard", "text/plain", "text/event-stream"]
+            .iter()
+            .any(|d| t.starts_with(d))
     });
     if signed_in && dynamic {
         headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));

@@ -15,6 +15,12 @@ use reqwest::cookie::{CookieStore, Jar};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
+/// A server function's answer (or error), decoded from postcard as the WASM decodes it.
+pub async fn answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> T {
+    let bytes = response.bytes().await.expect("the answer arrives");
+    postcard::from_bytes(&bytes).expect("the answer is postcard of the expected type")
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     /// A browser: it keeps the cookies it is given and sends them back, and follows no redirect.
@@ -141,6 +147,13 @@ impl TestApp {
             request = request.header(*name, *value);
         }
         request.form(form).send().await.expect("the server answers")
+    }
+
+    /// Calls a server function that takes no form (its arguments in postcard, as the WASM sends them).
+    pub async fn post_postcard<T: serde::Serialize>(&self, path: &str, arguments: &T) -> reqwest::Response {
+        let body = postcard::to_allocvec(arguments).expect("the arguments encode");
+        let request = self.client.post(self.url(path)).header("origin", format!("http://{}", self.addr));
+        request.header("content-type", "application/x-postcard").body(body).send().await.expect("the server answers")
     }
 
     /// The value of the cookie `name` that this browser sends with a request for `path`.
