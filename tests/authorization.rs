@@ -314,6 +314,12 @@ async fn every_route_answers_each_kind_of_caller_as_it_must(pool: PgPool) {
             if status != want_status || !to.starts_with(&want_to) {
                 wrong.push(format!("{method} {path} as {who}: {status} {to} (must be {want_status} {want_to})"));
             }
+            // The WASM decodes server functions' answers as postcard only (src/api/mod.rs).
+            let content_type = response.headers().get("content-type").map(|t| t.to_str().unwrap().to_owned());
+            if path.starts_with("/fn/") && status == "200" && content_type.as_deref() != Some("application/x-postcard")
+            {
+                wrong.push(format!("{method} {path} as {who}: answers {content_type:?}, not postcard"));
+            }
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
