@@ -360,9 +360,7 @@ async fn answers_are_compressed_on_the_fly_but_live_streams_are_not(pool: PgPool
 
     support::wait_until_settled(&pool).await;
     let arguments = forgelink::api::events::ListEvents { filter: Default::default() };
-    let request = app.client.post(app.url("/fn/list_events")).header("origin", format!("http://{}", app.addr));
-    let request = request.header("accept-encoding", "gzip").header("content-type", "application/x-postcard");
-    let answer = request.body(postcard::to_allocvec(&arguments).unwrap()).send().await.unwrap();
+    let answer = app.post_postcard_with("/fn/list_events", &arguments, &[("accept-encoding", "gzip")]).await;
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["content-encoding"], "gzip");
 }

@@ -151,8 +151,21 @@ impl TestApp {
 
     /// Calls a server function that takes no form (its arguments in postcard, as the WASM sends them).
     pub async fn post_postcard<T: serde::Serialize>(&self, path: &str, arguments: &T) -> reqwest::Response {
+        self.post_postcard_with(path, arguments, &[]).await
+    }
+
+    /// As `post_postcard`, with more headers.
+    pub async fn post_postcard_with<T: serde::Serialize>(
+        &self,
+        path: &str,
+        arguments: &T,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let body = postcard::to_allocvec(arguments).expect("the arguments encode");
-        let request = self.client.post(self.url(path)).header("origin", format!("http://{}", self.addr));
+        let mut request = self.client.post(self.url(path)).header("origin", format!("http://{}", self.addr));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         request.header("content-type", "application/x-postcard").body(body).send().await.expect("the server answers")
     }
 
