@@ -43,7 +43,7 @@ use_toolchain() {
     # Debian's rustc ships no wasm32 standard library: build it from rust-web-src.
     export RUSTC_BOOTSTRAP=1
     export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
-    # The linker of the LLVM this rustc uses: wasm-split (--split) cannot read an older one's output.
+    # The linker of the LLVM this rustc uses: an older one may not read its output.
     export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="wasm-ld-$(debian_llvm)"
     export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Clinker-flavor=wasm-ld
   fi
@@ -215,16 +215,18 @@ start_sim() {
   log "GitHub simulator at http://127.0.0.1:$GITHUB_SIM_PORT"
 }
 
-# The release WASM bundle and server, compressed at build time (brotli and gzip beside
-# each file), with the pages of src/app's split_page! in files of their own.
+# The release WASM bundle (the islands of src/app) and server, compressed at build time
+# (brotli and gzip beside each file).
 # The WASM's standard library is built with it, with panics that abort at once (no
 # message formatting) and no source locations: 20 KB less brotli for every page (see
 # the README). That takes unstable flags, allowed by RUSTC_BOOTSTRAP for this build
 # only: the front end has a target directory of its own, and the server builds as
 # every other cargo command does.
 leptos_release() {
+  # Only this build's files: hashed names leave every earlier build's behind.
+  rm -rf "$ROOT/target/site/pkg"
   RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
-    cargo leptos build --release --precompress --split --frontend-only --lib-cargo-args=-Zbuild-std=std,panic_abort
+    cargo leptos build --release --precompress --frontend-only --lib-cargo-args=-Zbuild-std=std,panic_abort
   cargo leptos build --release --server-only
 }
 

@@ -44,11 +44,15 @@ test('an owner follows a repository with a history, watches it import, and sees 
   const row = page.locator('.task-row', { hasText: 'Live from GitHub' });
   await expect(row).toBeVisible();
   await expect(row.locator('.state-badge')).toHaveText('open');
+  // What one is typing in a filter stays while the list changes under it.
+  await page.getByLabel('Search').fill('half a sen');
   const secretTab = await context.newPage();
   await secretTab.goto(`${sim}/${secret}`);
   await secretTab.getByLabel('Title', { exact: true }).fill('A private plan');
   await secretTab.getByRole('button', { name: 'Submit new issue' }).click();
   await expect(page.locator('.task-row', { hasText: 'A private plan' })).toBeVisible();
+  await expect(page.getByLabel('Search')).toHaveValue('half a sen');
+  await expect(page.getByLabel('Search')).toBeFocused();
   await row.getByRole('link', { name: 'Live from GitHub' }).click();
   await expect(page.getByRole('heading', { name: /Live from GitHub/ })).toBeVisible();
   await github.getByRole('article', { name: 'Issue #121' }).getByLabel('Comment').fill('Seen **live**');

@@ -9,7 +9,7 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
-use super::{data_resource, live_changes, ErrorNote, NotFound, OperatorOnly};
+use super::{data_resource, live::Live, ErrorNote, NotFound, OperatorOnly};
 use crate::{
     api::{
         error::AppError,
@@ -36,10 +36,7 @@ pub fn EventsPage() -> impl IntoView {
             installation: text("installation").and_then(|v| v.trim().parse().ok()),
         }
     });
-    let changes = live_changes("/live/events");
-    let recover = ServerAction::<RecoverMissedDeliveries>::new();
-    let events =
-        data_resource(move || (filter.get(), changes.get(), recover.version().get()), |(f, _, _)| list_events(f));
+    let events = data_resource(move || filter.get(), list_events);
     let field = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
     let unknown_status = move || {
         let asked = field("status")();
@@ -53,6 +50,53 @@ pub fn EventsPage() -> impl IntoView {
     view! {
         <OperatorOnly>
         <Title text="Webhook events"/>
+        <RecoverDeliveries/>
+        <form method="get" action="/admin/events" class="filters" aria-label="Filter events">
+            <label>"Status "
+                <select name="status" prop:value=field("status")>
+                    <option value="">"any"</option>
+                    {EventStatus::ALL
+                        .iter()
+                        .map(|s| s.as_str())
+                        .map(|s| view! { <option value=s selected=move || field("status")() == s>{s}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>"Event " <input type="text" name="event" value=field("event") size="18"/></label>
+            <label>"Action " <input type="text" name="action" value=field("action") size="12"/></label>
+            <label>"Installation " <input type="text" name="installation" value=field("installation") size="10" inputmode="numeric"/></label>
+            <button type="submit" class="button subtle">"Filter"</button>
+        </form>
+        {unknown_status}
+        <Live stream=LIVE.to_owned()>
+        <Transition fallback=|| view! { <p>"Loading events…"</p> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok((rows, counts)) => view! {
+                        <p class="muted" aria-live="polite">
+                            {counts.into_iter().map(|c| format!("{}{} {}", if c.approximate { "≈" } else { "" }, c.count, c.status.as_str())).collect::<Vec<_>>().join(" · ")}
+                        </p>
+                        <EventTable rows/>
+                    }.into_any(),
+                    Err(AppError::NotFound) | Err(AppError::Unauthorized) => view! { <NotFound/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                }
+            })}
+        </Transition>
+        </Live>
+        </OperatorOnly>
+    }
+}
+
+/// The stream that says when events arrive or change.
+const LIVE: &str = "/live/events";
+
+/// An island: what the check found is the server function's answer, shown
+/// where the button is (a plain form could only say what went wrong).
+#[island]
+fn RecoverDeliveries() -> impl IntoView {
+    let recover = ServerAction::<RecoverMissedDeliveries>::new();
+    view! {
         <div class="page-heading">
             <h1>"Webhook events"</h1>
             <ActionForm action=recover>
@@ -73,38 +117,6 @@ pub fn EventsPage() -> impl IntoView {
                 None => String::new(),
             }}
         </p>
-        <form method="get" action="/admin/events" class="filters" aria-label="Filter events">
-            <label>"Status "
-                <select name="status" prop:value=field("status")>
-                    <option value="">"any"</option>
-                    {EventStatus::ALL
-                        .iter()
-                        .map(|s| s.as_str())
-                        .map(|s| view! { <option value=s selected=move || field("status")() == s>{s}</option> })
-                        .collect_view()}
-                </select>
-            </label>
-            <label>"Event " <input type="text" name="event" value=field("event") size="18"/></label>
-            <label>"Action " <input type="text" name="action" value=field("action") size="12"/></label>
-            <label>"Installation " <input type="text" name="installation" value=field("installation") size="10" inputmode="numeric"/></label>
-            <button type="submit" class="button subtle">"Filter"</button>
-        </form>
-        {unknown_status}
-        <Transition fallback=|| view! { <p>"Loading events…"</p> }>
-            {move || Suspend::new(async move {
-                match events.await {
-                    Ok((rows, counts)) => view! {
-                        <p class="muted" aria-live="polite">
-                            {counts.into_iter().map(|c| format!("{}{} {}", if c.approximate { "≈" } else { "" }, c.count, c.status.as_str())).collect::<Vec<_>>().join(" · ")}
-                        </p>
-                        <EventTable rows/>
-                    }.into_any(),
-                    Err(AppError::NotFound) | Err(AppError::Unauthorized) => view! { <NotFound/> }.into_any(),
-                    Err(error) => view! { <ErrorNote error/> }.into_any(),
-                }
-            })}
-        </Transition>
-        </OperatorOnly>
     }
 }
 
@@ -151,12 +163,12 @@ pub fn EventPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0));
     let retry = ServerAction::<RetryEvent>::new();
-    let changes = live_changes("/live/events");
-    let event = data_resource(move || (id.get(), retry.version().get(), changes.get()), |(id, _, _)| get_event(id));
+    let event = data_resource(move || id.get(), get_event);
     view! {
         <OperatorOnly>
         <Title text="Webhook event"/>
         <p><A href="/admin/events">"← All events"</A></p>
+        <Live stream=LIVE.to_owned()>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match event.await {
@@ -191,6 +203,7 @@ pub fn EventPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        </Live>
         </OperatorOnly>
     }
 }

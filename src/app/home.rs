@@ -21,8 +21,8 @@ pub fn HomePage() -> impl IntoView {
 }
 
 /// Asks the server (through a server function) whether the database answers.
-/// The button needs the WASM bundle: before hydration it does nothing.
-#[component]
+/// An island: the button needs the WASM bundle, and before it does nothing.
+#[island]
 fn SystemStatus() -> impl IntoView {
     let check = Action::new(|_: &()| check_database());
     let pending = check.pending();

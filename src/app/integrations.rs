@@ -11,7 +11,7 @@ use leptos_router::{components::Form, hooks::use_query_map};
 use super::{
     data_resource,
     github::GitHubConnection,
-    live_changes,
+    live::Live,
     projects::{slug_param, use_project},
     ErrorNote, NotFound,
 };
@@ -28,28 +28,19 @@ use crate::{
     },
 };
 
-/// What the tab's parts share: the project, and what makes them fetch again.
+/// What the tab's parts share: the project, and its forms' actions.
 #[derive(Clone, Copy)]
 struct TabContext {
     slug: Memo<String>,
-    changes: ReadSignal<u64>,
     follow: ServerAction<SetFollowing>,
     attach: ServerAction<AttachInstallation>,
     retry: ServerAction<RetryImport>,
-}
-
-impl TabContext {
-    /// Read by every resource of the tab: a live change or an action refetches them.
-    fn version(&self) -> (u64, usize, usize, usize) {
-        (self.changes.get(), self.follow.version().get(), self.attach.version().get(), self.retry.version().get())
-    }
 }
 
 #[component]
 pub fn IntegrationsTab() -> impl IntoView {
     let tab = TabContext {
         slug: slug_param(),
-        changes: live_changes("/live/integrations"),
         follow: ServerAction::<SetFollowing>::new(),
         attach: ServerAction::<AttachInstallation>::new(),
         retry: ServerAction::<RetryImport>::new(),
@@ -67,10 +58,11 @@ pub fn IntegrationsTab() -> impl IntoView {
         }
     });
     let integrations = data_resource(
-        move || (tab.slug.get(), browse.get(), tab.version()),
-        |(slug, browse, _)| get_integrations(slug, browse.installation, Some(browse.filter), Some(browse.page)),
+        move || (tab.slug.get(), browse.get()),
+        |(slug, browse)| get_integrations(slug, browse.installation, Some(browse.filter), Some(browse.page)),
     );
     view! {
+        <Live stream="/live/integrations".to_owned()>
         <Transition fallback=|| view! { <p>"Loading integrations…"</p> }>
             {move || Suspend::new(async move {
                 match integrations.await {
@@ -106,6 +98,7 @@ pub fn IntegrationsTab() -> impl IntoView {
                 }
             })}
         </Transition>
+        </Live>
     }
 }
 

@@ -1,4 +1,11 @@
-//! The UI, rendered on the server and hydrated in the browser.
+//! The UI, rendered on the server; in the browser only its islands run.
+//!
+//! Islands (Leptos' `islands` mode): a page is HTML from the server, links are
+//! plain links and forms plain forms (they work before and without the WASM),
+//! and the WASM carries only the few parts that must run in the browser: the
+//! home page's database check, the event log's recovery button, and the live
+//! regions (`live`) that keep a page current. Every page downloads the same
+//! small bundle, whatever the number of pages.
 
 mod account;
 mod auth;
@@ -6,6 +13,7 @@ mod events;
 mod github;
 mod home;
 mod integrations;
+mod live;
 mod projects;
 mod tasks;
 
@@ -13,8 +21,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes, A},
-    hooks::use_params_map,
-    lazy_route, path, Lazy, LazyRoute, SsrMode,
+    path, SsrMode,
 };
 
 use crate::{
@@ -38,7 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 // The built files' names carry their hashes (cargo-leptos `hash-files`).
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -86,90 +93,20 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/auth/github/problem") view=github::ProblemPage/>
                     <Route path=path!("/integrations/github/problem") view=integrations::InstallProblemPage/>
-                    <Route path=path!("/admin/events") view={Lazy::<EventLogRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/events/:id") view={Lazy::<EventLogRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/events") view=events::EventsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/events/:id") view=events::EventPage ssr=SsrMode::Async/>
                     <Route path=path!("/projects") view=projects::ProjectListPage/>
                     <Route path=path!("/projects/new") view=projects::NewProjectPage/>
                     <ParentRoute path=path!("/projects/:slug") view=projects::ProjectLayout ssr=SsrMode::Async>
                         <Route path=path!("") view=projects::OverviewTab/>
-                        <Route path=path!("tasks") view={Lazy::<TasksRoute>::new()}/>
-                        <Route path=path!("tasks/:id") view={Lazy::<TasksRoute>::new()}/>
-                        <Route path=path!("integrations") view={Lazy::<IntegrationsRoute>::new()}/>
+                        <Route path=path!("tasks") view=tasks::TasksTab/>
+                        <Route path=path!("tasks/:id") view=tasks::TaskPage/>
+                        <Route path=path!("integrations") view=integrations::IntegrationsTab/>
                     </ParentRoute>
                 </Routes>
             </main>
         </Router>
     }
-}
-
-/// Pages whose code the browser downloads when one is first shown rather than
-/// with the app (`cargo leptos build --split`): the big pages one does not
-/// visit first, so that the home page and signing in do not wait for them.
-/// Loaded from the server, such a page names its files for preloading and
-/// brings its data; reached by a link, its code is fetched before its data (a
-/// page's resources are made in its component, which is what is split off).
-macro_rules! split_page {
-    ($($route:ident => $page:path $(, $item:path)?);+ $(;)?) => {$(
-        struct $route {
-            // The item page (`…/:id`) rather than the list, when the route names one.
-            item: bool,
-        }
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                #[cfg(feature = "ssr")]
-                preload_split_page(stringify!($route));
-                Self { item: use_params_map().read_untracked().get("id").is_some() }
-            }
-
-            fn view(this: Self) -> AnyView {
-                $(if this.item {
-                    return $item().into_any();
-                })?
-                let _ = this.item;
-                $page().into_any()
-            }
-        }
-    )+};
-}
-
-// A list and its item pages share a file: one is mostly reached from the other,
-// and each split more makes every page's files smaller and more numerous.
-split_page! {
-    EventLogRoute => events::EventsPage, events::EventPage;
-    TasksRoute => tasks::TasksTab, tasks::TaskPage;
-    IntegrationsRoute => integrations::IntegrationsTab;
-}
-
-/// Names a split-off page's files in the head of the page being rendered, so
-/// the browser fetches them beside the app's instead of once the app runs.
-/// Leptos names them too, but reads what the page used outside the request's
-/// reactive owner: under load the list came out empty now and then (and could
-/// be another request's). The route's data is made in the request's owner.
-#[cfg(feature = "ssr")]
-fn preload_split_page(route: &str) {
-    use leptos_meta::Link;
-
-    let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else { return };
-    let Some(manifest) = manifest.0.try_read_value() else { return };
-    let (pkg, splits, loader) = &*manifest;
-    // #[lazy_route] names a route's split `__<route in snake case>_view_<hash>`.
-    let mut key = String::from("__");
-    for (i, c) in route.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            key.push('_');
-        }
-        key.push(c.to_ascii_lowercase());
-    }
-    key.push_str("_view_");
-    let files = splits.iter().filter(|(split, _)| split.starts_with(&key)).flat_map(|(_, files)| files);
-    for file in files {
-        let href = format!("{pkg}/{file}.wasm");
-        let _ =
-            view! { <Link rel="preload" href as_="fetch" type_="application/wasm" crossorigin="anonymous"/> }.to_html();
-    }
-    let _ = view! { <Link rel="modulepreload" href=format!("{pkg}/{loader}") crossorigin="anonymous"/> }.to_html();
 }
 
 #[component]
@@ -266,31 +203,10 @@ fn document_title(page: String) -> String {
     title
 }
 
-/// Counts the `changed` messages of a server-sent event stream (`/live/…`);
-/// a resource that reads it fetches again on each.
-pub fn live_changes(path: impl Into<String>) -> ReadSignal<u64> {
-    let path: String = path.into();
-    let (changes, set_changes) = signal(0u64);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        use wasm_bindgen::{closure::Closure, JsCast};
-        let Ok(source) = web_sys::EventSource::new(&path) else { return };
-        let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| set_changes.update(|n| *n += 1));
-        // The server also sends one on every (re)connection, so what changed
-        // between the page's rendering and the subscription is not missed.
-        let _ = source.add_event_listener_with_callback("changed", on_change.as_ref().unchecked_ref());
-        on_change.forget();
-        let source = send_wrapper::SendWrapper::new(source);
-        on_cleanup(move || source.close());
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (set_changes, path);
-    changes
-}
-
-/// A resource whose data goes from the server's render to hydration in
-/// postcard, as server functions answer (see `api`): with Leptos' default
-/// (JSON) the WASM would carry serde_json for it.
+/// A resource in postcard, as server functions answer (see `api`). A page's
+/// resources are read on the server and never sent (no page is hydrated); one
+/// read in an island would be, and with Leptos' default (JSON) the WASM would
+/// then carry serde_json.
 pub type DataResource<T> = Resource<T, codee::binary::PostcardCodec>;
 
 /// `Resource::new`, in postcard.

@@ -6,7 +6,6 @@ use leptos_meta::Title;
 use leptos_router::{
     components::{Outlet, A},
     hooks::{use_params_map, use_query_map},
-    LazyRoute,
 };
 
 use super::{data_resource, use_session, DataResource, ErrorNote, NotFound};
@@ -145,17 +144,6 @@ pub fn ProjectLayout() -> impl IntoView {
 #[component]
 fn ProjectHeading(project: Project) -> impl IntoView {
     let base = format!("/projects/{}", project.slug);
-    // The tabs' code is split off (`split_page!`). Once this page is
-    // interactive it is fetched for the next click, which then waits for the
-    // tab's data only (on Slow 4G ~1 s instead of ~2 s); the tab's own page
-    // never waits for the others'.
-    let owner = project.is_owner;
-    Effect::new(move |_| {
-        leptos::task::spawn_local(<super::TasksRoute as LazyRoute>::preload());
-        if owner {
-            leptos::task::spawn_local(<super::IntegrationsRoute as LazyRoute>::preload());
-        }
-    });
     view! {
         <Title text=project.name.clone()/>
         <div class="project-heading">

@@ -11,7 +11,8 @@ use leptos_router::{
 };
 
 use super::{
-    data_resource, live_changes,
+    data_resource,
+    live::Live,
     projects::{slug_param, use_project},
     ErrorNote, NotFound,
 };
@@ -37,10 +38,9 @@ pub fn TasksTab() -> impl IntoView {
         let q = query.read();
         TaskFilter::from_query(|name| q.get(name))
     });
-    let changes = live_changes(format!("/live/projects/{}/tasks", slug.get_untracked()));
     let tasks = data_resource(
-        move || (slug.get(), filter.get(), changes.get()),
-        |(slug, filter, _)| async move {
+        move || (slug.get(), filter.get()),
+        |(slug, filter)| async move {
             match filter {
                 Ok(filter) => list_tasks(slug, filter).await,
                 Err(message) => Err(AppError::Invalid(message)),
@@ -48,6 +48,7 @@ pub fn TasksTab() -> impl IntoView {
         },
     );
     view! {
+        <Live stream=live_stream(&slug.get_untracked())>
         <Transition fallback=|| view! { <p>"Loading tasks…"</p> }>
             {move || Suspend::new(async move {
                 match tasks.await {
@@ -58,7 +59,13 @@ pub fn TasksTab() -> impl IntoView {
                 }
             })}
         </Transition>
+        </Live>
     }
+}
+
+/// The stream that says when a task of the project changes.
+fn live_stream(slug: &str) -> String {
+    format!("/live/projects/{slug}/tasks")
 }
 
 #[component]
@@ -190,10 +197,9 @@ pub fn TaskPage() -> impl IntoView {
     let slug = slug_param();
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<i64>().ok()));
-    let changes = live_changes(format!("/live/projects/{}/tasks", slug.get_untracked()));
     let task = data_resource(
-        move || (slug.get(), id.get(), changes.get()),
-        |(slug, id, _)| async move {
+        move || (slug.get(), id.get()),
+        |(slug, id)| async move {
             match id {
                 Some(id) => get_task(slug, id).await,
                 None => Err(AppError::NotFound),
@@ -202,6 +208,7 @@ pub fn TaskPage() -> impl IntoView {
     );
     let project = use_project();
     view! {
+        <Live stream=live_stream(&slug.get_untracked())>
         <Transition fallback=|| view! { <p>"Loading the task…"</p> }>
             {move || Suspend::new(async move {
                 match task.await {
@@ -242,5 +249,6 @@ pub fn TaskPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        </Live>
     }
 }
