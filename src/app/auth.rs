@@ -29,7 +29,7 @@ pub fn SignUpPage() -> impl IntoView {
                     <input type="password" name="password" autocomplete="new-password" minlength="10" required/>
                     <span class="hint">"At least 10 characters."</span>
                 </label>
-                <button type="submit" class="button" disabled=move || action.pending().get()>"Create account"</button>
+                <button type="submit" class="button">"Create account"</button>
             </ActionForm>
             {move || action.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error/> })}
             <p>"Already have an account? " <A href=move || format!("/signin?next={}", crate::paths::encode_query(&next.get()))>"Sign in"</A></p>
@@ -49,7 +49,7 @@ pub fn SignInPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next/>
                 <label class="field">"Email" <input type="email" name="email" autocomplete="email" required/></label>
                 <label class="field">"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
-                <button type="submit" class="button" disabled=move || action.pending().get()>"Sign in"</button>
+                <button type="submit" class="button">"Sign in"</button>
             </ActionForm>
             {move || action.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error/> })}
             <p>"New here? " <A href=move || format!("/signup?next={}", crate::paths::encode_query(&next.get()))>"Create an account"</A></p>

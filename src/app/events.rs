@@ -53,7 +53,7 @@ pub fn EventsPage() -> impl IntoView {
         <RecoverDeliveries/>
         <form method="get" action="/admin/events" class="filters" aria-label="Filter events">
             <label>"Status "
-                <select name="status" prop:value=field("status")>
+                <select name="status">
                     <option value="">"any"</option>
                     {EventStatus::ALL
                         .iter()

@@ -71,8 +71,6 @@ pub fn IntegrationsTab() -> impl IntoView {
                         let return_to = format!("/projects/{slug}/integrations");
                         let connected = view.github.as_ref().is_some_and(|g| !g.reconnect_needed);
                         let has_installations = !view.installations.is_empty();
-                        // One root element per Suspend: fragments with empty first
-                        // children were seen to be mounted twice when refetched.
                         view! {
                             <div class="integrations">
                             <Title text=format!("Integrations · {}", view.project.name)/>

@@ -2,10 +2,10 @@
 //!
 //! The page is rendered on the server only (islands, see `app`), so a change is
 //! shown the way the page was first: the browser fetches the page again and
-//! puts the region's new HTML in place of the old. Server functions' forms in
+//! changes the region into its new HTML (`morph`). Server functions' forms in
 //! the region go the same way (a server function answers a form with the page
-//! it came from), so following a repository or retrying an event reloads nothing. The
-//! WASM carries no view and no type of the page for it.
+//! it came from), so following a repository or retrying an event reloads
+//! nothing. The WASM carries no view and no type of the page for it.
 
 use leptos::prelude::*;
 

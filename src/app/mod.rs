@@ -55,8 +55,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The session's actions and the signed-in user, shared by every page. The user
-/// is fetched again whenever one of the actions has run.
+/// The session's forms' actions (an action reads what went wrong from the
+/// address a failed form comes back to) and the signed-in user, shared by every page.
 #[derive(Clone, Copy)]
 pub struct Session {
     pub sign_in: ServerAction<SignIn>,
@@ -75,10 +75,7 @@ pub fn App() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let sign_up = ServerAction::<SignUp>::new();
     let sign_out = ServerAction::<SignOut>::new();
-    let user = data_resource(
-        move || (sign_in.version().get(), sign_up.version().get(), sign_out.version().get()),
-        |_| current_user(),
-    );
+    let user = data_resource(|| (), |_| current_user());
     provide_context(Session { sign_in, sign_up, sign_out, user });
 
     view! {

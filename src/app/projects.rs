@@ -83,7 +83,7 @@ pub fn NewProjectPage() -> impl IntoView {
                                     <span class="hint">"Lower-case letters, digits and hyphens. Leave empty to derive it from the name."</span>
                                 </label>
                                 <label class="field">"Description" <textarea name="description" rows="3" maxlength="2000"></textarea></label>
-                                <button type="submit" class="button" disabled=move || create.pending().get()>"Create project"</button>
+                                <button type="submit" class="button">"Create project"</button>
                             </ActionForm>
                             {move || create.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error/> })}
                         </section>
@@ -118,10 +118,9 @@ pub(super) fn use_project() -> DataResource<Result<Project, AppError>> {
 ///
 /// The tab is outside the heading's Suspense on purpose: on the server a
 /// Suspense calls its children again once their reads resolve (to find reads
-/// nested behind them), so a tab inside it made its resource twice; the browser
-/// then hydrated the HTML of the second read with the data of the first, and
-/// panicked whenever the data changed in between (a sync in progress). No
-/// resource is made inside a Suspense.
+/// nested behind them), so a tab inside it made its resource twice (and, when
+/// pages were hydrated, the browser panicked on the two reads' differences).
+/// No resource is made inside a Suspense.
 #[component]
 pub fn ProjectLayout() -> impl IntoView {
     let slug = slug_param();
