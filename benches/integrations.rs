@@ -118,7 +118,7 @@ async fn main() {
     println!("| --- | ---: | ---: |");
     match stack.live_latencies("history", "history-corp", "repo-00002", 1, 100).await {
         Some(latencies) => println!(
-            "| webhook, worker, NOTIFY, live message, the list fetched again | {:.0} ms | {:.0} ms |",
+            "| webhook, worker, NOTIFY, live message, the page fetched again | {:.0} ms | {:.0} ms |",
             ms(latencies[49]),
             ms(latencies[98])
         ),
