@@ -49,6 +49,12 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_delivery(pool: PgPool) 
                 if n >= BURST {
                     return;
                 }
+                // Past the first acknowledgements, slower (64 senders, about 1,300 a second), so
+                // that the burst outlasts the wait for processed events: at full speed a fast
+                // intake took all 10,000 in about a second, before the workers had run 30.
+                if acked_count.load(Ordering::SeqCst) >= KILL_AFTER {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
                 match deliver_ping(&client, addr, n).await {
                     Some(id) => {
                         acked.lock().unwrap().push(id);
